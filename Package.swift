@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// Hirewire: a declarative workflow engine for recruiting journeys.
+// No SwiftPM package dependencies by design: Foundation plus system C libraries.
+import PackageDescription
+
+let package = Package(
+    name: "Hirewire",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hirewire", targets: ["hirewire"]),
+        .library(name: "HirewireLanguage", targets: ["HirewireLanguage"]),
+    ],
+    targets: [
+        // C shims: one system-library target per C library.
+        .systemLibrary(
+            name: "CYaml",
+            path: "Sources/CYaml",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+
+        // The pure language: values, loading, expressions, time, templates, compiler.
+        .target(name: "HirewireLanguage", dependencies: ["CYaml"]),
+
+        // Commands: argument parsing and output; every command calls into the modules above.
+        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage"]),
+        .executableTarget(name: "hirewire", dependencies: ["HirewireCLI"]),
+
+        // Release-build benchmarks: `swift run -c release hirewire-bench`.
+        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage"], path: "Sources/HirewireBench"),
+
+        .testTarget(
+            name: "LanguageTests",
+            dependencies: ["HirewireLanguage"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage"]),
+    ]
+)

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A JSON-like runtime value: what expressions evaluate to, what events carry and what
+/// templates render. Timestamps and durations are first-class so that `offer.expires_at - 24h`
+/// type-checks and evaluates without string juggling.
+public enum Value: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    /// An instant in time (UTC). RFC 3339 strings in payloads become timestamps when an
+    /// expression needs one (see ``Value/asTimestamp``).
+    case timestamp(Date)
+    /// Elapsed time in seconds (`48h`, `1d12h`).
+    case duration(Double)
+    case array([Value])
+    case object([String: Value])
+}
+
+extension Value {
+    /// True for `.null`.
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// The member `key` of an object, or `.null` for anything else (a missing path is null).
+    @inlinable
+    public subscript(key: String) -> Value {
+        if case .object(let members) = self { return members[key] ?? .null }
+        return .null
+    }
+
+    /// The element at `index` of an array, or `.null` when out of range or not an array.
+    public subscript(index: Int) -> Value {
+        if case .array(let items) = self, index >= 0, index < items.count { return items[index] }
+        return .null
+    }
+
+    /// Follows a dotted path of object keys; any missing step yields `.null`.
+    public func value(at path: [String]) -> Value {
+        var current = self
+        for key in path {
+            current = current[key]
+            if case .null = current { return .null }
+        }
+        return current
+    }
+
+    /// The string payload, if this is a string.
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    /// The number payload, if this is a number.
+    public var numberValue: Double? { if case .number(let n) = self { return n } else { return nil } }
+    /// The boolean payload, if this is a boolean.
+    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    /// The members, if this is an object.
+    public var objectValue: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
+    /// The elements, if this is an array.
+    public var arrayValue: [Value]? { if case .array(let a) = self { return a } else { return nil } }
+
+    /// This value as an instant: a timestamp, or a string in RFC 3339 form.
+    public var asTimestamp: Date? {
+        switch self {
+        case .timestamp(let d): return d
+        case .string(let s): return Timestamp.parse(s)
+        default: return nil
+        }
+    }
+
+    /// A short name of the value's kind, for error messages.
+    public var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .timestamp: return "timestamp"
+        case .duration: return "duration"
+        case .array: return "list"
+        case .object: return "object"
+        }
+    }
+
+    /// Deep-merges `other` into this object value, field by field: objects merge recursively,
+    /// any other present value (null included) replaces. Non-objects are replaced whole.
+    public func merging(_ other: Value) -> Value {
+        guard case .object(var mine) = self, case .object(let theirs) = other else { return other }
+        for (key, value) in theirs {
+            if case .object = value, let existing = mine[key], case .object = existing {
+                mine[key] = existing.merging(value)
+            } else {
+                mine[key] = value
+            }
+        }
+        return .object(mine)
+    }
+}
+
+extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: Value...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+}
