@@ -30,8 +30,8 @@ extension Value {
         case is NSNull:
             self = .null
         case let n as NSNumber:
-            // JSONSerialization yields NSNumber for booleans too; tell them apart by type id.
-            if CFGetTypeID(n) == CFBooleanGetTypeID() {
+            // JSONSerialization yields NSNumber for booleans too; their Objective-C type is "c".
+            if String(cString: n.objCType) == "c" {
                 self = .bool(n.boolValue)
             } else {
                 self = .number(n.doubleValue)
