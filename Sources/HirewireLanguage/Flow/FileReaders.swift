@@ -1,0 +1,126 @@
+import Foundation
+
+/// Reads template, source and flow-test files into their models.
+struct FileReaders {
+    let reader: NodeReader
+    let file: String
+
+    func template(_ root: Node, name: String) -> TemplateSpec {
+        var spec = TemplateSpec(name: name, file: file)
+        guard let m = reader.mapping(root, "a template", allowed: ["subject", "text", "html", "description"]) else { return spec }
+        func text(_ key: String) -> TemplateText? {
+            guard let node = m[key]?.value else { return nil }
+            guard let source = node.scalar else {
+                reader.error("\(key) must be text", at: node.location, code: "invalid-value")
+                return nil
+            }
+            let quoted = node.style == .singleQuoted || node.style == .doubleQuoted
+            let block = node.style == .literal || node.style == .folded
+            return TemplateText(source: source, location: node.location.advanced(by: quoted ? 1 : 0), isBlock: block)
+        }
+        spec.subject = text("subject")
+        spec.text = text("text")
+        spec.html = text("html")
+        if spec.text == nil && spec.html == nil {
+            reader.error("a template needs text or html", at: root.location, code: "missing-key")
+        }
+        return spec
+    }
+
+    func source(_ root: Node) -> SourceSpec? {
+        guard let m = reader.mapping(root, "a source", allowed: ["source", "signature", "event_id", "events", "description"]) else { return nil }
+        guard let name = m["source"].flatMap({ reader.string($0.value, "source") }) else {
+            if m["source"] == nil { reader.missing("source", in: "a source", at: root.location) }
+            return nil
+        }
+        var rules: [SourceRule] = []
+        if let events = m["events"] {
+            for item in reader.listOrOne(events.value) {
+                guard let r = reader.mapping(item, "a source rule", allowed: ["when", "type", "occurred_at", "data"]) else { continue }
+                guard let type = r["type"].flatMap({ reader.string($0.value, "type") }) else {
+                    if r["type"] == nil { reader.missing("type", in: "a source rule", at: item.location) }
+                    continue
+                }
+                var data: [(field: Located<String>, expression: ExpressionSource)] = []
+                if let d = r["data"] {
+                    for pair in d.value.pairs ?? [] {
+                        if let e = reader.expression(pair.value, "data '\(pair.name)'") {
+                            data.append((Located(pair.name, at: pair.key.location), e))
+                        }
+                    }
+                    if d.value.pairs == nil { reader.error("data must map canonical fields to expressions", at: d.value.location, code: "invalid-value") }
+                }
+                rules.append(SourceRule(when: r["when"].flatMap { reader.expression($0.value, "when") }, type: type,
+                                        occurredAt: r["occurred_at"].flatMap { reader.expression($0.value, "occurred_at") },
+                                        data: data, location: item.location))
+            }
+        } else {
+            reader.missing("events", in: "a source", at: root.location)
+        }
+        return SourceSpec(name: name, file: file, signature: m["signature"]?.value,
+                          eventId: m["event_id"].flatMap { reader.expression($0.value, "event_id") }, rules: rules)
+    }
+
+    /// Reads a flow test; `$ref` paths resolve relative to `directory`.
+    func flowTest(_ root: Node, directory: String) -> FlowTestSpec? {
+        guard let m = reader.mapping(root, "a flow test", allowed: ["test", "flow", "clock", "events", "expect", "description"]) else { return nil }
+        for key in ["test", "flow", "clock"] where m[key] == nil { reader.missing(key, in: "a flow test", at: root.location) }
+        guard let name = m["test"].flatMap({ reader.string($0.value, "test") }),
+              let flow = m["flow"].flatMap({ reader.string($0.value, "flow") }),
+              let clock = m["clock"].flatMap({ reader.string($0.value, "clock") })
+        else { return nil }
+        if Timestamp.parse(clock.value) == nil {
+            reader.error("clock must be an RFC 3339 time such as 2026-03-02T09:00:00-05:00", at: clock.location, code: "invalid-value")
+        }
+        var events: [FlowTestEvent] = []
+        for item in m["events"].map({ reader.listOrOne($0.value) }) ?? [] {
+            guard let e = reader.mapping(item, "a test event", allowed: ["at", "type", "data"]) else { continue }
+            guard let at = e["at"].flatMap({ reader.string($0.value, "at") }),
+                  let type = e["type"].flatMap({ reader.string($0.value, "type") })
+            else {
+                for key in ["at", "type"] where e[key] == nil { reader.missing(key, in: "a test event", at: item.location) }
+                continue
+            }
+            let data = e["data"].map { resolveRefs($0.value, directory: directory) } ?? .object([:])
+            events.append(FlowTestEvent(at: at, type: type, data: data, location: item.location))
+        }
+        return FlowTestSpec(name: name, file: file, flow: flow, clock: clock, events: events,
+                            expect: m["expect"].map { reader.listOrOne($0.value) } ?? [])
+    }
+
+    /// Replaces `{$ref: path}` by the referenced JSON (a canonical event stands for its data).
+    func resolveRefs(_ node: Node, directory: String) -> Value {
+        if let pairs = node.pairs, pairs.count == 1, pairs[0].name == "$ref" {
+            guard let path = reader.string(pairs[0].value, "$ref") else { return .null }
+            let full = path.value.hasPrefix("/") ? path.value : (directory as NSString).appendingPathComponent(path.value)
+            guard let data = FileManager.default.contents(atPath: full) else {
+                reader.error("cannot read $ref '\(path.value)'", at: path.location, code: "io-error")
+                return .null
+            }
+            do {
+                return EventData.unwrap(try Value.parseJSON(data))
+            } catch {
+                reader.error("$ref '\(path.value)': \(error.message)", at: path.location, code: "invalid-value")
+                return .null
+            }
+        }
+        switch node.kind {
+        case .scalar: return node.toValue()
+        case .sequence(let items): return .array(items.map { resolveRefs($0, directory: directory) })
+        case .mapping(let pairs):
+            return .object(Dictionary(pairs.map { ($0.name, resolveRefs($0.value, directory: directory)) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+}
+
+/// Helpers for data files that may hold a whole canonical event.
+public enum EventData {
+    /// A canonical event (an object with `type` and `data`) stands for its `data`; anything else
+    /// is returned as it is.
+    public static func unwrap(_ value: Value) -> Value {
+        if case .object(let o) = value, o["type"]?.stringValue != nil, let data = o["data"], case .object = data {
+            return data
+        }
+        return value
+    }
+}

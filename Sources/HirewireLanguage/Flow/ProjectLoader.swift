@@ -1,0 +1,127 @@
+import Foundation
+
+/// Everything a project folder holds, read and typed but not yet compiled.
+public struct ProjectFiles: Sendable {
+    /// The project folder.
+    public var root: String
+    public var config: ProjectConfig
+    public var flows: [FlowSpec]
+    /// The loaded node tree of each flow file, by display path (for version hashes and schemas).
+    public var flowNodes: [String: Node]
+    public var templates: [String: TemplateSpec]
+    public var sources: [SourceSpec]
+    public var tests: [FlowTestSpec]
+    /// Problems found while reading: syntax, unknown keys, malformed values.
+    public var diagnostics: DiagnosticBag
+}
+
+/// Finds and reads a project's files: hirewire.yaml, flows/, templates/, sources/, flow tests.
+public struct ProjectLoader: Sendable {
+    /// The project folder.
+    public var root: String
+    /// What to print before project-relative paths in diagnostics ("" when the project is the
+    /// working directory).
+    public var displayPrefix: String
+
+    public init(root: String, displayPrefix: String = "") {
+        self.root = root
+        self.displayPrefix = displayPrefix
+    }
+
+    /// True when `directory` looks like a project (it has a flows/ folder).
+    public static func isProject(_ directory: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("flows"), isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// The path diagnostics print for a project-relative path.
+    public func display(_ relative: String) -> String {
+        displayPrefix.isEmpty ? relative : (displayPrefix as NSString).appendingPathComponent(relative)
+    }
+
+    private func absolute(_ relative: String) -> String {
+        (root as NSString).appendingPathComponent(relative)
+    }
+
+    /// Project-relative paths of the files in `folder` with one of `extensions`.
+    func files(in folder: String, extensions: [String], recursive: Bool) -> [String] {
+        let base = absolute(folder)
+        let fm = FileManager.default
+        var found: [String] = []
+        if recursive {
+            guard let walker = fm.enumerator(atPath: base) else { return [] }
+            while let item = walker.nextObject() as? String {
+                if extensions.contains(where: { item.hasSuffix($0) }) { found.append((folder as NSString).appendingPathComponent(item)) }
+            }
+        } else {
+            let items = (try? fm.contentsOfDirectory(atPath: base)) ?? []
+            for item in items where extensions.contains(where: { item.hasSuffix($0) }) {
+                found.append((folder as NSString).appendingPathComponent(item))
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Reads the whole project. Extra flow files (outside flows/) may be named for `validate PATH`.
+    public func load(extraFlowFiles: [String] = []) -> ProjectFiles {
+        let reader = NodeReader()
+        var project = ProjectFiles(root: root, config: .defaults, flows: [], flowNodes: [:], templates: [:],
+                                   sources: [], tests: [], diagnostics: DiagnosticBag())
+        func loadNode(_ relative: String, absolutePath: String? = nil) -> (Node, String)? {
+            let shown = absolutePath == nil ? display(relative) : relative
+            do {
+                return (try YAMLLoader.loadFile(absolutePath ?? absolute(relative), displayPath: shown), shown)
+            } catch {
+                reader.absorb(bag(error))
+                return nil
+            }
+        }
+        for name in ["hirewire.yaml", "hirewire.yml"] where FileManager.default.fileExists(atPath: absolute(name)) {
+            if let (node, shown) = loadNode(name) {
+                project.config = ConfigReader(reader: reader, file: shown).read(node)
+            }
+            break
+        }
+        let flowFiles = files(in: "flows", extensions: [".yaml", ".yml", ".json"], recursive: false)
+            .filter { !$0.hasSuffix(".test.yaml") && !$0.hasSuffix(".test.yml") }
+        for relative in flowFiles {
+            if let (node, shown) = loadNode(relative), let flow = FlowReader(reader: reader, file: shown).read(node) {
+                project.flows.append(flow)
+                project.flowNodes[shown] = node
+            }
+        }
+        for path in extraFlowFiles {
+            if let (node, shown) = loadNode(path, absolutePath: path), let flow = FlowReader(reader: reader, file: shown).read(node) {
+                project.flows.append(flow)
+                project.flowNodes[shown] = node
+            }
+        }
+        for relative in files(in: "templates", extensions: [".yaml", ".yml"], recursive: false) {
+            let name = ((relative as NSString).lastPathComponent as NSString).deletingPathExtension
+            if let (node, shown) = loadNode(relative) {
+                project.templates[name] = FileReaders(reader: reader, file: shown).template(node, name: name)
+            }
+        }
+        for relative in files(in: "sources", extensions: [".yaml", ".yml"], recursive: false) {
+            if let (node, shown) = loadNode(relative), let source = FileReaders(reader: reader, file: shown).source(node) {
+                project.sources.append(source)
+            }
+        }
+        for relative in files(in: "flows", extensions: [".test.yaml", ".test.yml"], recursive: true) {
+            if let (node, shown) = loadNode(relative) {
+                let directory = (absolute(relative) as NSString).deletingLastPathComponent
+                if let test = FileReaders(reader: reader, file: shown).flowTest(node, directory: directory) {
+                    project.tests.append(test)
+                }
+            }
+        }
+        project.diagnostics = reader.diagnostics
+        return project
+    }
+
+    private func bag(_ diagnostic: Diagnostic) -> DiagnosticBag {
+        var bag = DiagnosticBag()
+        bag.append(diagnostic)
+        return bag
+    }
+}
