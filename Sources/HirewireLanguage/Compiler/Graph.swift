@@ -1,0 +1,124 @@
+/// Draws a compiled machine as a Mermaid state diagram (renders in GitHub pull requests) or
+/// as Graphviz DOT.
+public enum GraphFormat: String, Sendable, CaseIterable {
+    case mermaid, dot
+}
+
+/// Renders machines as diagrams.
+public enum GraphRenderer {
+    /// The diagram text for `machine`.
+    public static func render(_ machine: Machine, format: GraphFormat) -> String {
+        switch format {
+        case .mermaid: return mermaid(machine)
+        case .dot: return dot(machine)
+        }
+    }
+
+    /// One labelled edge of the diagram.
+    struct Edge {
+        var from: String
+        var to: String
+        var label: String
+    }
+
+    static func edges(_ machine: Machine) -> [Edge] {
+        var out: [Edge] = []
+        for state in machine.states {
+            for event in state.handlerOrder {
+                for t in state.handlers[event] ?? [] {
+                    var label = event
+                    if let c = t.condition { label += " [\(c.source.text)]" }
+                    if !t.actions.isEmpty, t.target == nil { label += " / " + actionSummary(t.actions) }
+                    out.append(Edge(from: state.name, to: t.target.map { machine.states[$0].name } ?? state.name, label: label))
+                }
+            }
+            for timer in state.timers {
+                var label = "after " + timerSummary(timer)
+                if let c = timer.condition { label += " [\(c.source.text)]" }
+                if !timer.actions.isEmpty, timer.target == nil { label += " / " + actionSummary(timer.actions) }
+                out.append(Edge(from: state.name, to: timer.target.map { machine.states[$0].name } ?? state.name, label: label))
+            }
+            for choice in state.choices {
+                out.append(Edge(from: state.name, to: machine.states[choice.target].name,
+                                label: choice.condition.map { "[\($0.source.text)]" } ?? "[else]"))
+            }
+            for action in state.actions {
+                if let target = action.onErrorTarget {
+                    out.append(Edge(from: state.name, to: machine.states[target].name, label: "\(action.connector) failed"))
+                }
+            }
+        }
+        return out
+    }
+
+    /// `between 36h and 48h (business-hours)`, `24h`, `at offer.expires_at - 24h`.
+    public static func timerSummary(_ timer: MachineTimer) -> String {
+        var text: String
+        switch timer.when {
+        case .delay(let d): text = DurationFormat.format(d)
+        case .between(let lo, let hi): text = "between \(DurationFormat.format(lo)) and \(DurationFormat.format(hi))"
+        case .at(let e): text = "at \(e.source.text)"
+        }
+        if let calendar = timer.calendar { text += " (\(calendar))" }
+        return text
+    }
+
+    /// `email offer-next-steps, slack` — what a list of actions does, briefly.
+    public static func actionSummary(_ actions: [MachineAction]) -> String {
+        actions.map { a in a.templateName.map { "\(a.connector) \($0)" } ?? a.connector }.joined(separator: ", ")
+    }
+
+    private static func mermaidId(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+    }
+
+    private static func mermaidText(_ text: String) -> String {
+        // Mermaid labels: ':' and quotes break the syntax; '#' starts an entity.
+        text.replacingOccurrences(of: "\"", with: "#34;").replacingOccurrences(of: ":", with: "#58;")
+    }
+
+    static func mermaid(_ machine: Machine) -> String {
+        var lines = ["stateDiagram-v2", "    %% \(machine.id) \(machine.version) (\(machine.file))"]
+        let start = machine.states[machine.initial].name
+        lines.append("    [*] --> \(mermaidId(start)): \(mermaidText(machine.start.on.joined(separator: ", ")))")
+        for state in machine.states {
+            let id = mermaidId(state.name)
+            if id != state.name { lines.append("    state \"\(state.name)\" as \(id)") }
+            if !state.actions.isEmpty {
+                lines.append("    \(id): \(mermaidText(state.name)) / \(mermaidText(actionSummary(state.actions)))")
+            }
+            if !state.choices.isEmpty { lines.append("    note right of \(id): choose") }
+        }
+        for edge in edges(machine) {
+            lines.append("    \(mermaidId(edge.from)) --> \(mermaidId(edge.to)): \(mermaidText(edge.label))")
+        }
+        for state in machine.states where state.isFinal {
+            lines.append("    \(mermaidId(state.name)) --> [*]: \(mermaidText(state.outcome ?? ""))")
+        }
+        for exit in machine.exits {
+            lines.append("    note left of \(mermaidId(start)): exit on \(mermaidText(exit.on.joined(separator: ", "))) → \(mermaidText(exit.outcome))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func dotText(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    static func dot(_ machine: Machine) -> String {
+        var lines = ["digraph \(dotText(machine.id)) {", "  rankdir=LR;", "  node [shape=box, style=rounded];",
+                     "  __start [shape=point];"]
+        for state in machine.states {
+            var label = state.name
+            if !state.actions.isEmpty { label += "\\n/ " + actionSummary(state.actions) }
+            let shape = state.isFinal ? ", peripheries=2" : (state.choices.isEmpty ? "" : ", shape=diamond")
+            lines.append("  \(dotText(state.name)) [label=\(dotText(label))\(shape)];")
+        }
+        lines.append("  __start -> \(dotText(machine.states[machine.initial].name)) [label=\(dotText(machine.start.on.joined(separator: ", ")))];")
+        for edge in edges(machine) {
+            lines.append("  \(dotText(edge.from)) -> \(dotText(edge.to)) [label=\(dotText(edge.label))];")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
