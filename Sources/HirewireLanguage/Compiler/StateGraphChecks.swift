@@ -28,14 +28,8 @@ struct StateGraphChecks {
         for (_, target) in edges() where !known.contains(target.value) {
             reader.error("unknown state '\(target.value)'\(Suggest.hint(for: target.value, in: names))", at: target.location, code: "unknown-state")
         }
-        var seen: [String: SourceLocation] = [:]
-        for state in flow.states {
-            if let first = seen[state.name.value] {
-                reader.error("state '\(state.name.value)' is defined twice (first at \(first.line):\(first.column))", at: state.name.location, code: "duplicate-state")
-            }
-            seen[state.name.value] = state.name.location
-            checkShape(state)
-        }
+        // State names are mapping keys, so the loader already rejects duplicates.
+        for state in flow.states { checkShape(state) }
         checkReachability(known: known)
     }
 

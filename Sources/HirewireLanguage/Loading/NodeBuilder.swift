@@ -86,7 +86,8 @@ struct NodeBuilder {
             default: style = .plain
             }
             if json { try checkJSONScalar(text, style: style, at: at) }
-            try add(Node(.scalar(text, style), at: at), size: 1, anchor: string(data.anchor))
+            let place = (style == .literal || style == .folded) ? blockContentStart(after: event.start_mark) : at
+            try add(Node(.scalar(text, style), at: place), size: 1, anchor: string(data.anchor))
         case YAML_ALIAS_EVENT:
             let name = string(event.data.alias.anchor) ?? ""
             if json { throw notJSON("an alias", at: at) }
@@ -121,6 +122,27 @@ struct NodeBuilder {
         default:
             break
         }
+    }
+
+    /// Where a block scalar's content starts: the line after its `|` or `>` indicator, at the
+    /// indentation of its first non-blank line (so template positions map onto the file).
+    private func blockContentStart(after mark: yaml_mark_t) -> SourceLocation {
+        var i = Int(mark.index)
+        while i < bytes.count, bytes[i] != 10 { i += 1 }
+        i += 1
+        var indent = 0
+        var k = i
+        while k < bytes.count {
+            var spaces = 0
+            while k < bytes.count, bytes[k] == 32 { spaces += 1; k += 1 }
+            if k < bytes.count, bytes[k] != 10, bytes[k] != 13 {
+                indent = spaces
+                break
+            }
+            while k < bytes.count, bytes[k] != 10 { k += 1 }
+            k += 1
+        }
+        return SourceLocation(file: file, line: Int(mark.line) + 2, column: indent + 1)
     }
 
     private mutating func push(_ frame: Frame, at: SourceLocation) throws(Diagnostic) {

@@ -1,0 +1,136 @@
+/// Compiles a flow into a ``Machine``: resolves states, type-checks expressions, parses
+/// templates and checks every action, collecting all diagnostics rather than stopping early.
+struct FlowCompiler {
+    let flow: FlowSpec
+    let node: Node?
+    let project: ProjectContext
+    let reader: NodeReader
+
+    func compile() -> Machine? {
+        StateGraphChecks(flow: flow, reader: reader).run()
+        checkEventTypes()
+        let scope = FlowScope.make(flow: flow, project: project, reader: reader)
+        let exprs = ExpressionCompiler(scope: scope, reader: reader)
+        let actions = ActionCompiler(flow: flow, project: project, scope: scope, exprs: exprs, reader: reader)
+
+        let key = flow.start.key.text.isEmpty ? nil : exprs.compile(flow.start.key, as: .key)
+        let startIf = flow.start.condition.flatMap { exprs.compile($0, as: .condition) }
+        let lets = flow.lets.compactMap { spec -> MachineLet? in
+            exprs.compile(spec.expression, as: .value).map { MachineLet(name: spec.name.value, expression: $0) }
+        }
+        let require = flow.require.compactMap { exprs.path($0) }
+        let stateIndex = Dictionary(flow.states.enumerated().map { ($0.element.name.value, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        func target(_ name: Located<String>?) -> Int? { name.flatMap { stateIndex[$0.value] } }
+
+        let exits = flow.exits.map { exit in
+            MachineExit(on: exit.on.map(\.value), condition: exit.condition.flatMap { exprs.compile($0, as: .condition) },
+                        actions: actions.compile(exit.actions, state: nil, stateIndex: stateIndex),
+                        outcome: exit.outcome?.value ?? "exited")
+        }
+        let timers = { (specs: [TimerSpec], state: String?) -> [MachineTimer] in
+            specs.compactMap { spec in
+                var when: MachineTimerWhen
+                switch spec.when {
+                case .delay(let d): when = .delay(d.value)
+                case .between(let lo, let hi): when = .between(min: lo.value, max: hi.value)
+                case .at(let e):
+                    guard let compiled = exprs.compile(e, as: .timestamp) else { return nil }
+                    when = .at(compiled)
+                }
+                if let calendar = spec.calendar, !project.calendarNames.contains(calendar.value) {
+                    reader.error("unknown calendar '\(calendar.value)'\(Suggest.hint(for: calendar.value, in: project.calendarNames))",
+                                 at: calendar.location, code: "unknown-calendar")
+                }
+                return MachineTimer(when: when, calendar: spec.calendar?.value,
+                                    condition: spec.condition.flatMap { exprs.compile($0, as: .condition) },
+                                    actions: actions.compile(spec.actions, state: state, stateIndex: stateIndex),
+                                    target: target(spec.target), late: spec.late?.value, path: spec.path)
+            }
+        }
+        let states = flow.states.map { state in
+            var handlers: [String: [MachineTransition]] = [:]
+            for handler in state.on {
+                handlers[handler.event.value, default: []] += handler.transitions.map { t in
+                    MachineTransition(event: handler.event.value, target: target(t.target),
+                                      condition: t.condition.flatMap { exprs.compile($0, as: .condition) },
+                                      actions: actions.compile(t.actions, state: state.name.value, stateIndex: stateIndex))
+                }
+            }
+            let choices = state.choose.compactMap { c -> MachineChoice? in
+                guard let t = target(c.target) else { return nil }
+                return MachineChoice(condition: c.condition.flatMap { exprs.compile($0, as: .condition) }, target: t)
+            }
+            return MachineState(name: state.name.value,
+                                actions: actions.compile(state.actions, state: state.name.value, stateIndex: stateIndex),
+                                handlers: handlers, handlerOrder: state.on.map(\.event.value),
+                                timers: timers(state.after, state.name.value), choices: choices,
+                                outcome: state.end?.value, location: state.name.location)
+        }
+        let policy = compilePolicy(exprs: exprs, actions: actions, stateIndex: stateIndex)
+        let after = timers(flow.after, nil)
+
+        guard !reader.diagnostics.hasErrors, let key, !states.isEmpty else { return nil }
+        let initial = flow.initial.flatMap { stateIndex[$0.value] } ?? 0
+        var migrate: [String: Int] = [:]
+        for m in flow.migrate { if let t = stateIndex[m.to.value] { migrate[m.from.value] = t } }
+        return Machine(id: flow.id.value, version: FlowVersion.of(node), file: flow.file, description: flow.description,
+                       start: MachineStart(on: flow.start.on.map(\.value), key: key, condition: startIf, reentry: flow.start.reentry),
+                       timeout: flow.timeout?.value ?? 90 * 86400, lets: lets, require: require, exits: exits,
+                       policy: policy, after: after, initial: initial, states: states, stateIndex: stateIndex, migrate: migrate)
+    }
+
+    private func compilePolicy(exprs: ExpressionCompiler, actions: ActionCompiler, stateIndex: [String: Int]) -> MachinePolicy {
+        var policy = MachinePolicy(quietHours: nil, maxMessages: nil,
+                                   onInvalid: actions.compile(flow.policy.onInvalid, state: nil, stateIndex: stateIndex))
+        if let q = flow.policy.quietHours {
+            let from = LocalTimeSyntax.minutes(q.from, reader: reader)
+            let to = LocalTimeSyntax.minutes(q.to, reader: reader)
+            let zone = q.timezone.flatMap { exprs.compile($0, as: .value) }
+            if let from, let to {
+                policy.quietHours = MachineQuietHours(fromMinute: from, toMinute: to, timezone: zone, from: q.from.value, to: q.to.value)
+            }
+        }
+        if let m = flow.policy.maxMessages {
+            policy.maxMessages = MachineMaxMessages(count: m.count.value, per: m.per.value,
+                                                    instead: actions.compile(m.instead, state: nil, stateIndex: stateIndex))
+        }
+        return policy
+    }
+
+    private func checkEventTypes() {
+        var names: [Located<String>] = flow.start.on
+        for exit in flow.exits { names += exit.on }
+        for state in flow.states { names += state.on.map(\.event) }
+        for name in names { EventTypes.check(name, reader: reader) }
+    }
+}
+
+/// Event type names: the v1 catalog or custom `x.` types.
+enum EventTypes {
+    static func check(_ name: Located<String>, reader: NodeReader) {
+        let type = name.value
+        if type.hasPrefix("x.") {
+            if type.count > 2 { return }
+        } else if EventCatalog.v1.isKnown(type) {
+            return
+        }
+        reader.error("unknown event type '\(type)'\(Suggest.hint(for: type, in: EventCatalog.v1.typeNames)) (custom types start with 'x.')",
+                     at: name.location, code: "unknown-event")
+    }
+}
+
+/// A flow's version: a hash of its normalized content, so reformatting, comments and key order
+/// do not make a new version.
+public enum FlowVersion {
+    /// `v` followed by 12 hex digits.
+    public static func of(_ node: Node?) -> String {
+        let text = node?.toValue().jsonString() ?? ""
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return "v" + String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
+    }
+}

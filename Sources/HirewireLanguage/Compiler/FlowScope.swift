@@ -1,0 +1,138 @@
+/// The names a flow's expressions and templates may use, with their types and whether they can
+/// be null: canonical fields the start event requires or `require` lists are present; `let`
+/// names take their expression's type; `journey`, `state` and listed `env` names are present;
+/// `event` data and `vars` may be null.
+struct FlowScope: ExprScope {
+    /// Dotted fields that are present in every journey of this flow.
+    let required: Set<String>
+    /// Dotted fields the start event requires (what `start.key` may rely on).
+    let startRequired: Set<String>
+    let startTypes: [String]
+    let lets: [String: ExprType]
+    let envNames: Set<String>
+    /// True for the scope of `start.key`: the start event alone.
+    let startOnly: Bool
+    var isSourceMode: Bool { false }
+
+    static let reservedRoots = ["event", "vars", "env", "journey", "state"]
+
+    /// The scope `start.key` is checked in.
+    var startEventScope: FlowScope {
+        FlowScope(required: startRequired, startRequired: startRequired, startTypes: startTypes, lets: [:], envNames: [],
+                  startOnly: true)
+    }
+
+    /// A scope of the catalog alone, where every field may be null (calendar zone expressions).
+    static func catalogOnly(envNames: Set<String>) -> FlowScope {
+        FlowScope(required: [], startRequired: [], startTypes: [], lets: [:], envNames: envNames, startOnly: false)
+    }
+
+    static func make(flow: FlowSpec, project: ProjectContext, reader: NodeReader) -> FlowScope {
+        let types = flow.start.on.map(\.value)
+        var startRequired: Set<String>?
+        for type in types {
+            let fields = EventCatalog.v1.requiredFields(for: type)
+            startRequired = startRequired.map { $0.intersection(fields) } ?? fields
+        }
+        let startSet = startRequired ?? []
+        var required = startSet
+        for entry in flow.require {
+            if let parts = try? ExprParser.parse(entry.text).pathComponents { required.insert(parts.joined(separator: ".")) }
+        }
+        var scope = FlowScope(required: required, startRequired: startSet, startTypes: types, lets: [:],
+                              envNames: project.config.envNames, startOnly: false)
+        var lets: [String: ExprType] = [:]
+        let roots = EventCatalog.v1.entityNames + reservedRoots
+        for binding in flow.lets {
+            let name = binding.name.value
+            if roots.contains(name) {
+                reader.error("let '\(name)' shadows the root '\(name)'; choose another name", at: binding.name.location, code: "let-shadows-root")
+                continue
+            }
+            do {
+                let expr = try ExprParser.parse(binding.expression.text)
+                lets[name] = try ExprChecker(scope: scope).check(expr)
+            } catch {
+                reader.error(error.message, at: binding.expression.location.advanced(by: error.offset), code: error.code)
+                lets[name] = .any
+            }
+            scope = FlowScope(required: required, startRequired: startSet, startTypes: types, lets: lets,
+                              envNames: project.config.envNames, startOnly: false)
+        }
+        return scope
+    }
+
+    func resolve(root: String, members: [String]) -> PathResolution {
+        if EventCatalog.v1.entityNames.contains(root) {
+            guard let field = members.first else { return .type(ExprType(.object, nullable: true)) }
+            guard let kind = EventCatalog.v1.fieldType(entity: root, field: field) else {
+                let fields = EventCatalog.v1.fieldNames(entity: root)
+                return .invalid("\(root) has no field '\(field)'\(Suggest.hint(for: field, in: fields))", code: "unknown-field")
+            }
+            if members.count > 1 { return .invalid("\(root).\(field) is a \(kind.rawValue) and has no fields", code: "expression-type") }
+            return .type(ExprType(kind, nullable: !required.contains("\(root).\(field)")))
+        }
+        switch root {
+        case "event":
+            guard let first = members.first else { return .type(.init(.object)) }
+            switch first {
+            case "id", "type", "source": return members.count == 1 ? .type(.string) : .invalid("event.\(first) has no fields", code: "expression-type")
+            case "occurred_at": return members.count == 1 ? .type(.timestamp) : .invalid("event.occurred_at has no fields", code: "expression-type")
+            case "data":
+                guard members.count >= 2 else { return .type(.init(.object)) }
+                let entity = members[1]
+                guard EventCatalog.v1.entityNames.contains(entity) else {
+                    return .type(.any)
+                }
+                guard members.count >= 3 else { return .type(ExprType(.object, nullable: true)) }
+                guard let kind = EventCatalog.v1.fieldType(entity: entity, field: members[2]) else {
+                    let fields = EventCatalog.v1.fieldNames(entity: entity)
+                    return .invalid("\(entity) has no field '\(members[2])'\(Suggest.hint(for: members[2], in: fields))", code: "unknown-field")
+                }
+                return .type(ExprType(kind, nullable: true))
+            default:
+                return .invalid("event has no field '\(first)' (it has id, type, occurred_at, source, data)\(Suggest.hint(for: first, in: ["id", "type", "occurred_at", "source", "data"]))",
+                                code: "unknown-field")
+            }
+        default:
+            break
+        }
+        if startOnly {
+            return .invalid("start.key sees only the start event: use event or a canonical entity, not '\(root)'", code: "unknown-name")
+        }
+        if let type = lets[root] {
+            return members.isEmpty ? .type(type) : .type(.any)
+        }
+        switch root {
+        case "vars":
+            return .type(.any)
+        case "env":
+            guard let name = members.first else { return .invalid("env needs a variable name: env.NAME", code: "unknown-env") }
+            guard envNames.contains(name) else {
+                return .invalid("env.\(name) is not listed under env: in hirewire.yaml\(Suggest.hint(for: name, in: envNames))", code: "unknown-env")
+            }
+            return .type(.string)
+        case "journey":
+            let fields = ["id", "key", "flow", "version", "started_at"]
+            guard let f = members.first else { return .type(.init(.object)) }
+            guard fields.contains(f) else { return .invalid("journey has no field '\(f)'\(Suggest.hint(for: f, in: fields))", code: "unknown-field") }
+            return .type(f == "started_at" ? .timestamp : .string)
+        case "state":
+            let fields = ["name", "entered_at"]
+            guard let f = members.first else { return .type(.init(.object)) }
+            guard fields.contains(f) else { return .invalid("state has no field '\(f)'\(Suggest.hint(for: f, in: fields))", code: "unknown-field") }
+            return .type(f == "entered_at" ? .timestamp : .string)
+        default:
+            let known = EventCatalog.v1.entityNames + Self.reservedRoots + lets.keys.sorted()
+            return .unknownRoot(suggestion: Suggest.closest(to: root, in: known))
+        }
+    }
+
+    /// Whether a template variable (dotted Mustache name) is certainly present.
+    func isPresent(_ dotted: String) -> Bool {
+        let parts = dotted.split(separator: ".").map(String.init)
+        guard let root = parts.first else { return false }
+        if case .type(let t) = resolve(root: root, members: Array(parts.dropFirst())) { return !t.nullable }
+        return false
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// What the compiler knows about the project around a flow: config, calendars, templates,
+/// connectors.
+struct ProjectContext {
+    let config: ProjectConfig
+    let templates: [String: TemplateSpec]
+    let calendarNames: [String]
+    /// Plugin connector names from hirewire.yaml (`name` or `name.action` in flows).
+    let pluginNames: [String]
+
+    init(_ files: ProjectFiles) {
+        config = files.config
+        templates = files.templates
+        calendarNames = files.config.calendars.map(\.name.value)
+        pluginNames = files.config.connectors.filter { $0.plugin != nil }.map(\.name.value)
+    }
+}
+
+/// The result of compiling a project: a machine per valid flow, and every diagnostic.
+public struct CompiledProject: Sendable {
+    public var files: ProjectFiles
+    /// Machines by flow id (only flows without errors).
+    public var machines: [String: Machine]
+    /// Calendars from hirewire.yaml by name.
+    public var calendars: [String: CompiledCalendar]
+    public var diagnostics: [Diagnostic]
+
+    public var errorCount: Int { diagnostics.count { $0.severity == .error } }
+    public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
+
+    /// The machine of the flow in `file` (display path), if it compiled.
+    public func machine(inFile file: String) -> Machine? {
+        machines.values.first { $0.file == file }
+    }
+}
+
+/// Compiles whole projects: flows, templates, calendars, sources and flow tests.
+public enum ProjectCompiler {
+    /// Loads and compiles the project at `root`.
+    public static func compile(root: String, displayPrefix: String = "", extraFlowFiles: [String] = []) -> CompiledProject {
+        let files = ProjectLoader(root: root, displayPrefix: displayPrefix).load(extraFlowFiles: extraFlowFiles)
+        return compile(files)
+    }
+
+    /// Compiles already-loaded project files.
+    public static func compile(_ files: ProjectFiles) -> CompiledProject {
+        var diagnostics = files.diagnostics.items
+        let context = ProjectContext(files)
+        let configReader = NodeReader()
+        let calendars = CalendarChecks(config: files.config, reader: configReader).run()
+        TemplateChecks(templates: files.templates, reader: configReader).run()
+        diagnostics += configReader.diagnostics.items
+
+        var machines: [String: Machine] = [:]
+        var firstFile: [String: Located<String>] = [:]
+        for flow in files.flows {
+            let reader = NodeReader()
+            if let first = firstFile[flow.id.value] {
+                reader.error("duplicate flow id '\(flow.id.value)' (also in \(first.location.file):\(first.location.line))",
+                             at: flow.id.location, code: "duplicate-flow")
+            } else {
+                firstFile[flow.id.value] = flow.id
+            }
+            let machine = FlowCompiler(flow: flow, node: files.flowNodes[flow.file], project: context, reader: reader).compile()
+            if let machine, !reader.diagnostics.hasErrors { machines[machine.id] = machines[machine.id] ?? machine }
+            diagnostics += reader.diagnostics.items
+        }
+        let other = NodeReader()
+        for source in files.sources { SourceChecks(source: source, reader: other).run() }
+        for test in files.tests {
+            if files.flows.first(where: { $0.id.value == test.flow.value }) == nil {
+                let ids = files.flows.map(\.id.value)
+                other.error("unknown flow '\(test.flow.value)'\(Suggest.hint(for: test.flow.value, in: ids))", at: test.flow.location, code: "unknown-flow")
+            }
+            for event in test.events { EventTypes.check(event.type, reader: other) }
+        }
+        diagnostics += other.diagnostics.items
+        var bag = DiagnosticBag()
+        var seen: Set<Diagnostic> = []
+        for d in diagnostics where seen.insert(d).inserted { bag.append(d) }
+        return CompiledProject(files: files, machines: machines, calendars: calendars, diagnostics: bag.sorted)
+    }
+}

@@ -1,0 +1,118 @@
+/// Renders parsed Mustache nodes against a context stack.
+struct MustacheRenderer {
+    let partials: [String: String]
+    let escapeHTML: Bool
+    let strict: Bool
+    private var parsedPartials: [String: MustacheTemplate] = [:]
+
+    init(partials: [String: String], escapeHTML: Bool, strict: Bool) {
+        self.partials = partials
+        self.escapeHTML = escapeHTML
+        self.strict = strict
+    }
+
+    /// Resolves a (dotted) name against the stack: the first part is looked up from the top of
+    /// the stack down; the rest descends into that value only. `.` is the top of the stack.
+    static func lookup(_ name: String, in stack: [Value]) -> Value {
+        if name == "." { return stack.last ?? .null }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first else { return .null }
+        var found: Value?
+        for frame in stack.reversed() {
+            if case .object(let o) = frame, let v = o[first] {
+                found = v
+                break
+            }
+        }
+        guard var value = found else { return .null }
+        for part in parts.dropFirst() {
+            guard case .object(let o) = value, let next = o[part] else { return .null }
+            value = next
+        }
+        return value
+    }
+
+    static func isFalsey(_ value: Value) -> Bool {
+        switch value {
+        case .null, .bool(false): return true
+        case .array(let a): return a.isEmpty
+        case .string(let s): return s.isEmpty
+        default: return false
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    mutating func render(_ nodes: [MustacheNode], stack: [Value], into out: inout String, depth: Int) throws(MustacheError) {
+        for node in nodes {
+            switch node {
+            case .text(let t):
+                out += t
+            case .variable(let name, let escaped, let line, let column):
+                let value = Self.lookup(name, in: stack)
+                if value.isNull {
+                    if strict {
+                        throw MustacheError(message: "missing value for '{{\(name)}}'", line: line, column: column)
+                    }
+                    continue
+                }
+                let text = value.displayString
+                out += escaped && escapeHTML ? Self.escape(text) : text
+            case .section(let name, let inverted, let children, _, _):
+                let value = Self.lookup(name, in: stack)
+                if inverted {
+                    if Self.isFalsey(value) { try render(children, stack: stack, into: &out, depth: depth) }
+                    continue
+                }
+                if Self.isFalsey(value) { continue }
+                if case .array(let items) = value {
+                    for item in items { try render(children, stack: stack + [item], into: &out, depth: depth) }
+                } else {
+                    try render(children, stack: stack + [value], into: &out, depth: depth)
+                }
+            case .partial(let name, let indent, let line, let column):
+                guard depth < 64 else {
+                    throw MustacheError(message: "partials nest more than 64 deep", line: line, column: column)
+                }
+                guard let source = partials[name] else {
+                    if strict { throw MustacheError(message: "unknown partial '\(name)'", line: line, column: column) }
+                    continue
+                }
+                let key = indent + "\u{0}" + name
+                let template: MustacheTemplate
+                if let cached = parsedPartials[key] {
+                    template = cached
+                } else {
+                    template = try MustacheTemplate(Self.indent(source, by: indent))
+                    parsedPartials[key] = template
+                }
+                try render(template.nodes, stack: stack, into: &out, depth: depth + 1)
+            }
+        }
+    }
+
+    /// Prefixes every line of `source` with `indent` (standalone partials).
+    static func indent(_ source: String, by indent: String) -> String {
+        guard !indent.isEmpty else { return source }
+        var out = indent
+        let scalars = Array(source.unicodeScalars)
+        for (i, c) in scalars.enumerated() {
+            out.unicodeScalars.append(c)
+            if c == "\n", i + 1 < scalars.count { out += indent }
+        }
+        return out
+    }
+}
