@@ -3,7 +3,21 @@ import Foundation
 /// The `hirewire` command's entry point.
 public enum HirewireMain {
     /// Runs the command line and returns the process exit code.
-    public static func run(arguments: [String]) async -> Int32 {
-        0
+    public static func run(arguments: [String], io: CommandIO = .standard) async -> Int32 {
+        await Dispatcher.run(root: RootCommand.self, arguments: arguments, io: io)
+    }
+}
+
+/// `hirewire`: lists the commands.
+enum RootCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "hirewire",
+        abstract: "Declarative workflow engine for recruiting journeys.",
+        discussion: "Run in a project folder (one with flows/), or pass --project DIR.",
+        subcommands: [ValidateCommand.self, GraphCommand.self, EvalCommand.self, RenderCommand.self])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        io.out(Help.text(["hirewire"], configuration))
+        return 0
     }
 }

@@ -125,3 +125,20 @@ public struct ProjectLoader: Sendable {
         return bag
     }
 }
+
+/// Reads a single template file (for `hirewire render FILE`).
+public enum TemplateLoader {
+    /// The template in `path`, named after the file; problems come back as diagnostics.
+    public static func load(_ path: String, displayPath: String) -> (TemplateSpec?, [Diagnostic]) {
+        let reader = NodeReader()
+        do {
+            let node = try YAMLLoader.loadFile(path, displayPath: displayPath)
+            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let spec = FileReaders(reader: reader, file: displayPath).template(node, name: name)
+            TemplateChecks(templates: [name: spec], reader: reader).run()
+            return (spec, reader.diagnostics.items)
+        } catch {
+            return (nil, [error])
+        }
+    }
+}

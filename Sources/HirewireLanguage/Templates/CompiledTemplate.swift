@@ -4,6 +4,21 @@ public struct CompiledTemplate: Sendable {
     /// Where the text stands in its file (for render errors).
     public var text: TemplateText
 
+    public init(template: MustacheTemplate, text: TemplateText) {
+        self.template = template
+        self.text = text
+    }
+
+    /// Parses `text`; a syntax error comes back as a diagnostic at its file position.
+    public init(parsing text: TemplateText) throws(Diagnostic) {
+        do {
+            template = try MustacheTemplate(text.source)
+        } catch {
+            throw Diagnostic(at: text.location(line: error.line, column: error.column), "template: \(error.message)", code: "template-syntax")
+        }
+        self.text = text
+    }
+
     /// Renders strictly: a missing value fails with the file position of its tag.
     public func render(_ context: Value, escapeHTML: Bool = false, partials: [String: String] = [:]) throws(Diagnostic) -> String {
         do {

@@ -1,0 +1,42 @@
+import Foundation
+import HirewireLanguage
+
+/// Shared steps of the commands: finding the project, reading data files.
+enum CommandSupport {
+    /// The project named by `--project` or the working directory.
+    static func locate(_ arguments: ParsedArguments, _ io: CommandIO, requireProject: Bool = true) throws(EnvironmentError) -> ProjectLocator {
+        let locator = ProjectLocator(projectOption: arguments.option("project"), workingDirectory: io.workingDirectory)
+        if requireProject, !locator.isProject {
+            throw EnvironmentError("\(locator.root) is not a Hirewire project (it has no flows/ folder); run in a project or pass --project DIR")
+        }
+        return locator
+    }
+
+    /// Reads a JSON context from `--data FILE` (or standard input); a canonical event stands for
+    /// its data.
+    static func readData(_ path: String?, _ io: CommandIO) throws(EnvironmentError) -> Value {
+        let data: Data
+        let name: String
+        if let path {
+            let full = path.hasPrefix("/") ? path : (io.workingDirectory as NSString).appendingPathComponent(path)
+            guard let contents = FileManager.default.contents(atPath: full) else {
+                throw EnvironmentError("cannot read \(path)")
+            }
+            data = contents
+            name = path
+        } else {
+            data = io.readInput()
+            name = "standard input"
+            if data.isEmpty { return .object([:]) }
+        }
+        do {
+            let value = try Value.parseJSON(data)
+            guard case .object = value else { throw EnvironmentError("\(name) must hold a JSON object") }
+            return EventData.unwrap(value)
+        } catch let error as EnvironmentError {
+            throw error
+        } catch {
+            throw EnvironmentError("\(name): \(error)")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import HirewireLanguage
+
+/// `hirewire graph FLOW`
+enum GraphCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "graph",
+        abstract: "Draw a flow's compiled state machine (Mermaid renders in GitHub pull requests).",
+        arguments: [
+            .positional("flow", help: "A flow file, or a flow id."),
+            .option("format", help: "Diagram format.", allowed: GraphFormat.allCases.map(\.rawValue), defaultValue: "mermaid"),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        guard let flow = arguments.positional("flow") else { throw UsageError("missing argument <flow>") }
+        let format = try arguments.option("format", as: GraphFormat.self) ?? .mermaid
+        let located = try FlowLookup.find(flow, arguments: arguments, io: io)
+        io.out(GraphRenderer.render(located, format: format))
+        return 0
+    }
+}
+
+/// Finds one compiled flow by file path or id; reports its diagnostics when it does not compile.
+enum FlowLookup {
+    struct Failed: Error {}
+
+    static func find(_ flow: String, arguments: ParsedArguments, io: CommandIO) throws -> Machine {
+        let locator = try CommandSupport.locate(arguments, io, requireProject: false)
+        let absolute = locator.absolute(flow, workingDirectory: io.workingDirectory)
+        let isFile = FileManager.default.fileExists(atPath: absolute)
+        let inside = isFile ? locator.displayPath(ofAbsolute: absolute) : nil
+        let extra = isFile && inside == nil ? [absolute] : []
+        let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix, extraFlowFiles: extra)
+        let file = inside ?? (isFile ? absolute : nil)
+        if let machine = file.flatMap(compiled.machine(inFile:)) ?? (file == nil ? compiled.machines[flow] : nil) {
+            return machine
+        }
+        let problems = compiled.diagnostics.filter { d in
+            d.severity == .error && (file.map { d.location.file == $0 } ?? true)
+        }
+        if file == nil, compiled.files.flows.first(where: { $0.id.value == flow }) == nil {
+            let ids = compiled.files.flows.map(\.id.value)
+            throw EnvironmentError("no flow '\(flow)': not a file, and no flow has that id\(Suggest.hint(for: flow, in: ids))")
+        }
+        io.err(DiagnosticOutput.text(problems))
+        throw ProblemsFound()
+    }
+}
+
+/// The command found problems and already reported them: exit 1.
+struct ProblemsFound: Error {}
