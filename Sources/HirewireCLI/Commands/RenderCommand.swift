@@ -10,6 +10,7 @@ enum RenderCommand: HirewireCommand {
         arguments: [
             .positional("template", help: "A name in templates/ (offer-next-steps) or a template file."),
             .option("data", valueName: "FILE", help: "A JSON file with the data (default: standard input)."),
+            .option("flow", valueName: "ID", help: "Evaluate this flow's let names (default: the first flow that uses the template)."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
@@ -30,7 +31,20 @@ enum RenderCommand: HirewireCommand {
             io.err(DiagnosticOutput.text(problems))
             return 1
         }
-        let data = try CommandSupport.readData(arguments.option("data"), io)
+        var data = try CommandSupport.readData(arguments.option("data"), io)
+        if locator.isProject {
+            // Templates use the let names of the flows that send them (`{{name}}`): evaluate them.
+            let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+            let users = compiled.machines.values.filter { $0.allActions.contains { $0.templateName == spec.name } }.sorted { $0.id < $1.id }
+            if let id = arguments.option("flow") {
+                guard let machine = compiled.machines[id] else {
+                    throw EnvironmentError("no valid flow '\(id)'\(Suggest.hint(for: id, in: compiled.machines.keys.sorted()))")
+                }
+                data = .object(machine.context(data: data, now: Date()))
+            } else if let machine = users.first {
+                data = .object(machine.context(data: data, now: Date()))
+            }
+        }
         var sections: [String] = []
         var failures: [Diagnostic] = []
         for (label, text, escape) in [("subject", spec.subject, false), ("text", spec.text, false), ("html", spec.html, true)] {

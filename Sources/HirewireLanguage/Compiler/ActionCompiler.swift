@@ -22,14 +22,17 @@ struct ActionCompiler {
     let exprs: ExpressionCompiler
     let reader: NodeReader
 
-    func compile(_ specs: [ActionSpec], state: String?, stateIndex: [String: Int]) -> [MachineAction] {
-        specs.compactMap { compile($0, state: state, stateIndex: stateIndex) }
+    /// Compiles a `do` list. `guardedBy` is the condition of the transition or timer that runs
+    /// it, whose `has()` tests also guard the actions' templates.
+    func compile(_ specs: [ActionSpec], state: String?, stateIndex: [String: Int], guardedBy outer: CompiledExpression? = nil) -> [MachineAction] {
+        let inherited = outer.map { exprs.guardedPaths($0) } ?? []
+        return specs.compactMap { compile($0, state: state, stateIndex: stateIndex, inherited: inherited) }
     }
 
-    private func compile(_ spec: ActionSpec, state: String?, stateIndex: [String: Int]) -> MachineAction? {
+    private func compile(_ spec: ActionSpec, state: String?, stateIndex: [String: Int], inherited: Set<String>) -> MachineAction? {
         let name = spec.connector.value
         let condition = spec.condition.flatMap { exprs.compile($0, as: .condition) }
-        let guarded = condition.map { exprs.guardedPaths($0) } ?? []
+        let guarded = inherited.union(condition.map { exprs.guardedPaths($0) } ?? [])
         var onErrorTarget: Int?
         if case .goto(let target) = spec.onError {
             onErrorTarget = stateIndex[target.value]

@@ -23,9 +23,10 @@ struct FlowCompiler {
         func target(_ name: Located<String>?) -> Int? { name.flatMap { stateIndex[$0.value] } }
 
         let exits = flow.exits.map { exit in
-            MachineExit(on: exit.on.map(\.value), condition: exit.condition.flatMap { exprs.compile($0, as: .condition) },
-                        actions: actions.compile(exit.actions, state: nil, stateIndex: stateIndex),
-                        outcome: exit.outcome?.value ?? "exited")
+            let condition = exit.condition.flatMap { exprs.compile($0, as: .condition) }
+            return MachineExit(on: exit.on.map(\.value), condition: condition,
+                               actions: actions.compile(exit.actions, state: nil, stateIndex: stateIndex, guardedBy: condition),
+                               outcome: exit.outcome?.value ?? "exited")
         }
         let timers = { (specs: [TimerSpec], state: String?) -> [MachineTimer] in
             specs.compactMap { spec in
@@ -41,9 +42,9 @@ struct FlowCompiler {
                     reader.error("unknown calendar '\(calendar.value)'\(Suggest.hint(for: calendar.value, in: project.calendarNames))",
                                  at: calendar.location, code: "unknown-calendar")
                 }
-                return MachineTimer(when: when, calendar: spec.calendar?.value,
-                                    condition: spec.condition.flatMap { exprs.compile($0, as: .condition) },
-                                    actions: actions.compile(spec.actions, state: state, stateIndex: stateIndex),
+                let condition = spec.condition.flatMap { exprs.compile($0, as: .condition) }
+                return MachineTimer(when: when, label: spec.label, calendar: spec.calendar?.value, condition: condition,
+                                    actions: actions.compile(spec.actions, state: state, stateIndex: stateIndex, guardedBy: condition),
                                     target: target(spec.target), late: spec.late?.value, path: spec.path)
             }
         }
@@ -51,9 +52,9 @@ struct FlowCompiler {
             var handlers: [String: [MachineTransition]] = [:]
             for handler in state.on {
                 handlers[handler.event.value, default: []] += handler.transitions.map { t in
-                    MachineTransition(event: handler.event.value, target: target(t.target),
-                                      condition: t.condition.flatMap { exprs.compile($0, as: .condition) },
-                                      actions: actions.compile(t.actions, state: state.name.value, stateIndex: stateIndex))
+                    let condition = t.condition.flatMap { exprs.compile($0, as: .condition) }
+                    return MachineTransition(event: handler.event.value, target: target(t.target), condition: condition,
+                                             actions: actions.compile(t.actions, state: state.name.value, stateIndex: stateIndex, guardedBy: condition))
                 }
             }
             let choices = state.choose.compactMap { c -> MachineChoice? in

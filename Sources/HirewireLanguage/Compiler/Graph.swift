@@ -53,12 +53,7 @@ public enum GraphRenderer {
 
     /// `between 36h and 48h (business-hours)`, `24h`, `at offer.expires_at - 24h`.
     public static func timerSummary(_ timer: MachineTimer) -> String {
-        var text: String
-        switch timer.when {
-        case .delay(let d): text = DurationFormat.format(d)
-        case .between(let lo, let hi): text = "between \(DurationFormat.format(lo)) and \(DurationFormat.format(hi))"
-        case .at(let e): text = "at \(e.source.text)"
-        }
+        var text = timer.label
         if let calendar = timer.calendar { text += " (\(calendar))" }
         return text
     }
@@ -95,6 +90,11 @@ public enum GraphRenderer {
         for state in machine.states where state.isFinal {
             lines.append("    \(mermaidId(state.name)) --> [*]: \(mermaidText(state.outcome ?? ""))")
         }
+        for timer in machine.after {
+            var text = "journey-wide after \(timerSummary(timer))"
+            if !timer.actions.isEmpty { text += " / " + actionSummary(timer.actions) }
+            lines.append("    note right of \(mermaidId(start)): \(mermaidText(text))")
+        }
         for exit in machine.exits {
             lines.append("    note left of \(mermaidId(start)): exit on \(mermaidText(exit.on.joined(separator: ", "))) → \(mermaidText(exit.outcome))")
         }
@@ -102,7 +102,8 @@ public enum GraphRenderer {
     }
 
     private static func dotText(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 
     static func dot(_ machine: Machine) -> String {
@@ -110,7 +111,7 @@ public enum GraphRenderer {
                      "  __start [shape=point];"]
         for state in machine.states {
             var label = state.name
-            if !state.actions.isEmpty { label += "\\n/ " + actionSummary(state.actions) }
+            if !state.actions.isEmpty { label += "\n/ " + actionSummary(state.actions) }
             let shape = state.isFinal ? ", peripheries=2" : (state.choices.isEmpty ? "" : ", shape=diamond")
             lines.append("  \(dotText(state.name)) [label=\(dotText(label))\(shape)];")
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A compiled flow: an immutable state machine the engine steps through. Everything is
 /// resolved: state targets are indices, expressions are type-checked and compiled, templates
 /// are parsed, durations are seconds.
@@ -124,6 +126,8 @@ public enum MachineTimerWhen: Sendable {
 /// One timer.
 public struct MachineTimer: Sendable {
     public var when: MachineTimerWhen
+    /// The timing as written (`between 36h and 48h`).
+    public var label: String
     public var calendar: String?
     public var condition: CompiledExpression?
     public var actions: [MachineAction]
@@ -150,4 +154,27 @@ public struct MachineAction: Sendable {
     public var templateName: String?
     /// The action's place in the flow, part of its idempotency key.
     public var path: String
+}
+
+extension Machine {
+    /// Every action of the machine, wherever it is written.
+    public var allActions: [MachineAction] {
+        var out = exits.flatMap(\.actions) + after.flatMap(\.actions) + policy.onInvalid + (policy.maxMessages?.instead ?? [])
+        for state in states {
+            out += state.actions
+            out += state.handlers.values.flatMap { $0.flatMap(\.actions) }
+            out += state.timers.flatMap(\.actions)
+        }
+        return out
+    }
+
+    /// The roots expressions and templates see for `data` (a canonical event's data), with the
+    /// flow's `let` names evaluated in order.
+    public func context(data: Value, now: Date) -> [String: Value] {
+        var roots = data.objectValue ?? [:]
+        for binding in lets {
+            roots[binding.name] = binding.expression.evaluate(ExprContext(roots: roots, now: now))
+        }
+        return roots
+    }
 }

@@ -123,6 +123,8 @@ public enum TimerWhen: Sendable, Hashable {
 /// One timer (`after` entry).
 public struct TimerSpec: Sendable, Hashable {
     public var when: TimerWhen
+    /// The timing as written: `delay 24h`, `between 36h and 48h`, `at offer.expires_at - 24h`.
+    public var label: String
     public var calendar: Located<String>?
     public var condition: ExpressionSource?
     public var actions: [ActionSpec]

@@ -235,10 +235,12 @@ struct FlowReader {
             return nil
         }
         var when: TimerWhen
+        var label: String
         switch kind {
         case "delay":
             guard let d = reader.duration(pair.value, "delay") else { return nil }
             when = .delay(d)
+            label = pair.value.scalar ?? ""
         case "between":
             guard let items = pair.value.items, items.count == 2 else {
                 reader.error("between takes [MIN, MAX], two durations", at: pair.value.location, code: "invalid-value")
@@ -250,11 +252,13 @@ struct FlowReader {
                              at: hi.location, code: "invalid-value")
             }
             when = .between(min: lo, max: hi)
+            label = "between \(items[0].scalar ?? "") and \(items[1].scalar ?? "")"
         default:
             guard let e = reader.expression(pair.value, "at") else { return nil }
             when = .at(e)
+            label = "at \(e.text)"
         }
-        return TimerSpec(when: when,
+        return TimerSpec(when: when, label: label,
                          calendar: map["calendar"].flatMap { reader.string($0.value, "calendar") },
                          condition: map["if"].flatMap { reader.expression($0.value, "if") },
                          actions: map["do"].map { readActions($0.value, path: "\(path).do") } ?? [],
