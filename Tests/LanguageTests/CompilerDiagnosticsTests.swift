@@ -47,6 +47,10 @@ final class CompilerDiagnosticsTests: XCTestCase {
     /// Compiles the base flow with `replacements` (line number → new text; nil deletes the line)
     /// plus `extra` lines appended, and returns the diagnostics.
     func diagnostics(_ replacements: [Int: String?] = [:], extra: [String] = [], files: [String: String] = [:]) throws -> [Diagnostic] {
+        try Self.diagnostics(replacements, extra: extra, files: files)
+    }
+
+    static func diagnostics(_ replacements: [Int: String?] = [:], extra: [String] = [], files: [String: String] = [:]) throws -> [Diagnostic] {
         var lines: [String] = []
         for (i, line) in Self.baseLines.enumerated() {
             if let replacement = replacements[i + 1] {
