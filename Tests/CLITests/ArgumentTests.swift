@@ -1,0 +1,65 @@
+import XCTest
+@testable import HirewireCLI
+
+final class ArgumentTests: XCTestCase {
+    let specs: [ArgumentSpec] = [
+        .positional("flow", help: "f"),
+        .positional("paths", help: "p", required: false, variadic: true),
+        .option("format", help: "x", allowed: ["text", "json"], defaultValue: "text"),
+        .option("since", help: "s"),
+        .option("limit", short: "n", help: "l"),
+        .flag("all", help: "a"),
+    ]
+
+    func testKinds() throws {
+        let p = try ArgumentParser.parse(["f1", "a", "b", "--format=json", "--since", "-2h", "-n", "5", "--all"], specs: specs)
+        XCTAssertEqual(p.positional("flow"), "f1")
+        XCTAssertEqual(p.positionalList("paths"), ["a", "b"])
+        XCTAssertEqual(p.option("format"), "json")
+        XCTAssertEqual(p.option("since"), "-2h")
+        XCTAssertEqual(try p.intOption("limit"), 5)
+        XCTAssertTrue(p.flag("all"))
+    }
+
+    func testDefaultsAndDoubleDash() throws {
+        let p = try ArgumentParser.parse(["--", "--weird-name"], specs: specs)
+        XCTAssertEqual(p.positional("flow"), "--weird-name")
+        XCTAssertEqual(p.option("format"), "text")
+        XCTAssertFalse(p.flag("all"))
+    }
+
+    func testErrors() {
+        func message(_ words: [String]) -> String? {
+            do { _ = try ArgumentParser.parse(words, specs: specs); return nil } catch { return error.message }
+        }
+        XCTAssertEqual(message([]), "missing argument <flow>")
+        XCTAssertEqual(message(["f", "--fromat", "json"]), "unknown option '--fromat' (did you mean '--format'?)")
+        XCTAssertEqual(message(["f", "--format", "xml"]), "invalid value 'xml' for --format; expected one of text, json")
+        XCTAssertEqual(message(["f", "--since"]), "--since needs a value (SINCE)")
+        XCTAssertEqual(message(["f", "--all=yes"]), "--all takes no value")
+        XCTAssertEqual(message(["f", "-z"]), "unknown option '-z'")
+    }
+
+    func testDispatchHelpAndUsageErrors() async {
+        let root = await hirewire(["--help"])
+        XCTAssertEqual(root.code, 0)
+        XCTAssertTrue(root.out.contains("SUBCOMMANDS:"))
+        XCTAssertTrue(root.out.contains("validate"))
+        let help = await hirewire(["help", "graph"])
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.out.contains("USAGE: hirewire graph <flow> [--format <format>]"), help.out)
+        XCTAssertTrue(help.out.contains("(values: mermaid, dot)"))
+        let typo = await hirewire(["grpah"])
+        XCTAssertEqual(typo.code, 2)
+        XCTAssertTrue(typo.err.contains("unknown command 'grpah' (did you mean 'graph'?)"), typo.err)
+        let usage = await hirewire(["eval"])
+        XCTAssertEqual(usage.code, 2)
+        XCTAssertTrue(usage.err.contains("missing argument <expression>"))
+        XCTAssertTrue(usage.err.contains("USAGE: hirewire eval"))
+        for command in ["validate", "graph", "eval", "render"] {
+            let r = await hirewire([command, "--help"])
+            XCTAssertEqual(r.code, 0, command)
+            XCTAssertTrue(r.out.hasPrefix("OVERVIEW: "), command)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import XCTest
+@testable import HirewireCLI
+
+final class CommandTests: XCTestCase {
+    func testValidateBundledProject() async {
+        let r = await hirewire(["validate"])
+        XCTAssertEqual(r.code, 0, r.out + r.err)
+        XCTAssertEqual(r.out, "0 errors, 0 warnings\n")
+    }
+
+    func testValidateReportsTypoWithPositionAndExitOne() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let file = project + "/flows/offer-nurture.yaml"
+        try edit(file, replacing: "goto: follow_up", with: "goto: folow_up")
+        let at = try XCTUnwrap(try position(of: "folow_up", in: file))
+        let r = await hirewire(["validate"], in: project)
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.out.contains("flows/offer-nurture.yaml:\(at.line):\(at.column): error: unknown state 'folow_up' (did you mean 'follow_up'?) [unknown-state]"), r.out)
+        XCTAssertTrue(r.out.contains("warning: state 'follow_up' is unreachable from 'extended' [unreachable-state]"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("1 error, 1 warning\n"), r.out)
+    }
+
+    func testValidateWithProjectOptionPrefixesPaths() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try edit(project + "/flows/assessment-segmentation.yaml", replacing: "percent >= 80", with: "percent >= \"80\"")
+        let parent = (project as NSString).deletingLastPathComponent
+        let name = (project as NSString).lastPathComponent
+        let r = await hirewire(["validate", "--project", name], in: parent)
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.out.hasPrefix("\(name)/flows/assessment-segmentation.yaml:"), r.out)
+        XCTAssertTrue(r.out.contains("[expression-type]"), r.out)
+    }
+
+    func testValidateJSONFormat() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try edit(project + "/flows/offer-nurture.yaml", replacing: "template: offer-check-in", with: "template: offer-checkin")
+        let r = await hirewire(["validate", "--format", "json"], in: project)
+        XCTAssertEqual(r.code, 1)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(object["errors"] as? Int, 1)
+        let first = try XCTUnwrap((object["diagnostics"] as? [[String: Any]])?.first)
+        XCTAssertEqual(first["code"] as? String, "unknown-template")
+        XCTAssertEqual(first["file"] as? String, "flows/offer-nurture.yaml")
+        XCTAssertNotNil(first["line"] as? Int)
+    }
+
+    func testValidateSelectedPathOnlyReportsThatFile() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try edit(project + "/flows/offer-nurture.yaml", replacing: "offer.viewed: viewed", with: "offer.viewd: viewed")
+        let clean = await hirewire(["validate", "flows/application-received.yaml"], in: project)
+        XCTAssertEqual(clean.code, 0, clean.out)
+        let broken = await hirewire(["validate", "flows/offer-nurture.yaml"], in: project)
+        XCTAssertEqual(broken.code, 1)
+        XCTAssertTrue(broken.out.contains("[unknown-event]"), broken.out)
+    }
+
+    func testValidateOutsideAProjectIsAnEnvironmentError() async {
+        let r = await hirewire(["validate"], in: NSTemporaryDirectory())
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("not a Hirewire project"), r.err)
+    }
+
+    func testGraphMermaidAndDot() async {
+        let mermaid = await hirewire(["graph", "flows/offer-nurture.yaml"])
+        XCTAssertEqual(mermaid.code, 0, mermaid.err)
+        XCTAssertTrue(mermaid.out.hasPrefix("stateDiagram-v2\n"))
+        XCTAssertTrue(mermaid.out.contains("extended --> follow_up: after between 36h and 48h (business-hours)"), mermaid.out)
+        XCTAssertTrue(mermaid.out.contains("accepted --> [*]: hired"))
+        let dot = await hirewire(["graph", "assessment-segmentation", "--format", "dot"])
+        XCTAssertEqual(dot.code, 0)
+        XCTAssertTrue(dot.out.hasPrefix("digraph \"assessment-segmentation\" {"), dot.out)
+        XCTAssertTrue(dot.out.contains("\"segment\" -> \"recruiter_review\" [label=\"[else]\"];"), dot.out)
+    }
+
+    func testGraphOfBrokenFlowShowsDiagnostics() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try edit(project + "/flows/offer-nurture.yaml", replacing: "goto: call", with: "goto: cal")
+        let r = await hirewire(["graph", "flows/offer-nurture.yaml"], in: project)
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.contains("unknown state 'cal'"), r.err)
+        XCTAssertEqual(r.out, "")
+    }
+
+    func testGraphUnknownFlow() async {
+        let r = await hirewire(["graph", "offer-nurtur"])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("did you mean 'offer-nurture'?"), r.err)
+    }
+
+    func testEvalAgainstEventFile() async {
+        let r = await hirewire(["eval", "assessment.score / assessment.max_score * 100 >= 80", "--data", "examples/events/assessment-completed-high.json"])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(r.out, "true\n")
+        let t = await hirewire(["eval", "offer.expires_at - 24h", "--data", "examples/events/offer-extended.json"])
+        XCTAssertEqual(t.out, "\"2026-03-08T17:00:00Z\"\n")
+    }
+
+    func testEvalReadsStandardInput() async {
+        let r = await hirewire(["eval", "candidate.preferred_name ?? candidate.first_name"], input: #"{"candidate": {"first_name": "Ada"}}"#)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(r.out, "\"Ada\"\n")
+    }
+
+    func testEvalErrorShowsColumn() async {
+        let r = await hirewire(["eval", "offer.id == "], input: "{}")
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.hasPrefix("error: column 13: expected a value"), r.err)
+        XCTAssertTrue(r.err.contains("\n              ^\n"), r.err)
+    }
+
+    func testRenderPreviewUsesFlowLets() async {
+        let r = await hirewire(["render", "offer-next-steps", "--data", "examples/events/offer-extended.json"])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("Subject: Your offer for Senior Data Engineer: next steps\n--- text ---\nHi Ada,\n"), r.out)
+        XCTAssertTrue(r.out.contains("<strong>Senior Data Engineer</strong>"))
+    }
+
+    func testRenderFailsOnMissingValueWithPosition() async throws {
+        let r = await hirewire(["render", "interview-reminder"], input: #"{"candidate": {"first_name": "Ada"}, "job": {"title": "SRE"}}"#)
+        XCTAssertEqual(r.code, 1)
+        let at = try XCTUnwrap(try position(of: "{{interview.starts_at}}", in: repoRoot + "/templates/interview-reminder.yaml"))
+        XCTAssertTrue(r.err.contains("templates/interview-reminder.yaml:\(at.line):\(at.column): error: missing value for '{{interview.starts_at}}' [render-failed]"), r.err)
+    }
+
+    func testRenderUnknownTemplate() async {
+        let r = await hirewire(["render", "offer-next-step"], input: "{}")
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("did you mean 'offer-next-steps'?"), r.err)
+    }
+}
