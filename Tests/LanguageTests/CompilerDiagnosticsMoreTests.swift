@@ -139,7 +139,7 @@ final class CompilerDiagnosticsMoreTests: XCTestCase {
         let diags = try d(files: ["hirewire.yaml": config])
         let calendar = diags.filter { $0.code == "invalid-calendar" }.map { "\($0.location.line):\($0.location.column)" }.sorted()
         XCTAssertEqual(calendar, ["5:13", "6:16", "9:18"])
-        XCTAssertEqual(diags.filter { $0.code == "unknown-timezone" }.map(\.location.line).sorted(), [1, 8])
+        XCTAssertEqual(diags.filter { $0.code == "unknown-timezone" }.map { "\($0.location.line):\($0.location.column)" }.sorted(), ["1:19", "8:16"])
     }
 
     func testFlowTestNamesUnknownFlowAndEvent() throws {
@@ -177,6 +177,18 @@ final class CompilerDiagnosticsMoreTests: XCTestCase {
         assertDiagnostic(diags, "unknown-field", 10, 7, file: "sources/greenhouse.yaml")
         assertDiagnostic(diags, "missing-field", 6, 11, file: "sources/greenhouse.yaml", contains: "application.id")
         assertDiagnostic(diags, "unknown-name", 12, 11, file: "sources/greenhouse.yaml", contains: "did you mean 'body'?")
+    }
+
+    func testIOErrorForMissingRef() throws {
+        let test = "test: t\nflow: demo\nclock: 2026-03-02T09:00:00Z\nevents:\n  - {at: +0m, type: offer.extended, data: {$ref: ../examples/nope.json}}\n"
+        assertDiagnostic(try d(files: ["flows/demo.test.yaml": test]), "io-error", 5, 50, file: "flows/demo.test.yaml")
+    }
+
+    func testYAMLSyntaxAndAliasLimitPositions() throws {
+        assertDiagnostic(try d(files: ["flows/broken.yaml": "flow: broken\nstates:\n  a: [b\n"]), "yaml-syntax", 4, 1, file: "flows/broken.yaml")
+        var bomb = "flow: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...4 { bomb += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        assertDiagnostic(try d(files: ["flows/bomb.yaml": bomb]), "alias-limit", 5, 45, file: "flows/bomb.yaml")
     }
 
     func testAllDiagnosticsAreCollected() throws {
