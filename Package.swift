@@ -22,18 +22,22 @@ let package = Package(
         // The pure language: values, loading, expressions, time, templates, compiler.
         .target(name: "HirewireLanguage", dependencies: ["CYaml"]),
 
+        // The pure engine: the step function, routing, policies, the virtual-clock runtime.
+        .target(name: "HirewireEngine", dependencies: ["HirewireLanguage"]),
+
         // Commands: argument parsing and output; every command calls into the modules above.
-        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage"]),
+        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine"]),
         .executableTarget(name: "hirewire", dependencies: ["HirewireCLI"]),
 
         // Release-build benchmarks: `swift run -c release hirewire-bench`.
-        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage"], path: "Sources/HirewireBench"),
+        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage", "HirewireEngine"], path: "Sources/HirewireBench"),
 
         .testTarget(
             name: "LanguageTests",
             dependencies: ["HirewireLanguage"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage"]),
     ]
 )

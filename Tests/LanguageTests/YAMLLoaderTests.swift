@@ -112,8 +112,9 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertEqual(failure("a: 1\n---\nb: 2\n")?.location.line, 2)
     }
 
-    func testEmptyFile() {
-        XCTAssertEqual(failure("# only a comment\n")?.code, "yaml-syntax")
+    func testEmptyFileIsAnEmptyMapping() throws {
+        XCTAssertEqual(try load("# only a comment\n").pairs?.count, 0)
+        XCTAssertEqual(try load("").location.line, 1)
     }
 
     func testStrictJSONAccepted() throws {

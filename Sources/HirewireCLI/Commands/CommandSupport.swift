@@ -12,6 +12,14 @@ enum CommandSupport {
         return locator
     }
 
+    /// Values of the environment variables hirewire.yaml lists under `env:` (unset ones are absent).
+    static func environment(for config: ProjectConfig) -> [String: String] {
+        let process = ProcessInfo.processInfo.environment
+        var out: [String: String] = [:]
+        for name in config.env.map(\.value) { out[name] = process[name] }
+        return out
+    }
+
     /// Reads a JSON context from `--data FILE` (or standard input); a canonical event stands for
     /// its data.
     static func readData(_ path: String?, _ io: CommandIO) throws(EnvironmentError) -> Value {

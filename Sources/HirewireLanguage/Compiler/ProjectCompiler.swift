@@ -24,6 +24,8 @@ public struct CompiledProject: Sendable {
     public var machines: [String: Machine]
     /// Calendars from hirewire.yaml by name.
     public var calendars: [String: CompiledCalendar]
+    /// Message templates by name.
+    public var templates: [String: MessageTemplate]
     public var diagnostics: [Diagnostic]
 
     public var errorCount: Int { diagnostics.count { $0.severity == .error } }
@@ -49,7 +51,7 @@ public enum ProjectCompiler {
         let context = ProjectContext(files)
         let configReader = NodeReader()
         let calendars = CalendarChecks(config: files.config, reader: configReader).run()
-        TemplateChecks(templates: files.templates, reader: configReader).run()
+        let templates = TemplateChecks(templates: files.templates, reader: configReader).run()
         diagnostics += configReader.diagnostics.items
 
         var machines: [String: Machine] = [:]
@@ -79,6 +81,6 @@ public enum ProjectCompiler {
         var bag = DiagnosticBag()
         var seen: Set<Diagnostic> = []
         for d in diagnostics where seen.insert(d).inserted { bag.append(d) }
-        return CompiledProject(files: files, machines: machines, calendars: calendars, diagnostics: bag.sorted)
+        return CompiledProject(files: files, machines: machines, calendars: calendars, templates: templates, diagnostics: bag.sorted)
     }
 }

@@ -76,20 +76,34 @@ struct TemplateUse {
     }
 }
 
+/// A message template file, parsed: what `email` renders its subject, text and html from.
+public struct MessageTemplate: Sendable {
+    public var name: String
+    public var subject: CompiledTemplate?
+    public var text: CompiledTemplate?
+    public var html: CompiledTemplate?
+}
+
 /// Parses every template file once and reports syntax errors at their file positions.
 struct TemplateChecks {
     let templates: [String: TemplateSpec]
     let reader: NodeReader
 
-    func run() {
-        for (_, spec) in templates.sorted(by: { $0.key < $1.key }) {
-            for text in [spec.subject, spec.text, spec.html].compactMap({ $0 }) {
+    @discardableResult
+    func run() -> [String: MessageTemplate] {
+        var out: [String: MessageTemplate] = [:]
+        for (name, spec) in templates.sorted(by: { $0.key < $1.key }) {
+            func parse(_ text: TemplateText?) -> CompiledTemplate? {
+                guard let text else { return nil }
                 do {
-                    _ = try MustacheTemplate(text.source)
+                    return try CompiledTemplate(parsing: text)
                 } catch {
-                    reader.error("template: \(error.message)", at: text.location(line: error.line, column: error.column), code: "template-syntax")
+                    reader.append(error)
+                    return nil
                 }
             }
+            out[name] = MessageTemplate(name: name, subject: parse(spec.subject), text: parse(spec.text), html: parse(spec.html))
         }
+        return out
     }
 }

@@ -15,6 +15,8 @@ final class NodeReader {
 
     func absorb(_ bag: DiagnosticBag) { diagnostics.append(contentsOf: bag.items) }
 
+    func append(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
     /// The entries of a mapping whose keys must be among `allowed`; unknown keys are reported at
     /// the key with a did-you-mean. Returns nil (after reporting) when `node` is not a mapping.
     func mapping(_ node: Node, _ what: String, allowed: [String]) -> [String: Node.Pair]? {

@@ -47,10 +47,9 @@ struct NodeBuilder {
                 if event.type == YAML_STREAM_END_EVENT { break }
                 try handle(event)
             }
-            guard let root else {
-                throw Diagnostic(at: SourceLocation(file: file, line: 1, column: 1), "the file is empty; expected a mapping", code: "yaml-syntax")
-            }
-            return root
+            // An empty file (or one with only comments) is an empty mapping: readers then report
+            // the keys a file of its kind needs, and an empty hirewire.yaml means the defaults.
+            return root ?? Node(.mapping([]), at: SourceLocation(file: file, line: 1, column: 1))
         }
     }
 

@@ -1,0 +1,43 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+
+/// `hirewire test [PATH…]`
+enum TestCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "test",
+        abstract: "Run flow tests (*.test.yaml) on a virtual clock; ends with 'N passed, N failed'.",
+        discussion: "Connectors are recorded, not called. With no paths, runs every test under flows/.",
+        arguments: [
+            .positional("paths", help: "Test files or folders (default: all).", required: false, variadic: true),
+            .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text"),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        let locator = try CommandSupport.locate(arguments, io)
+        let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+        let selected = arguments.positionalList("paths").map { locator.displayPath(ofAbsolute: locator.absolute($0, workingDirectory: io.workingDirectory)) ?? $0 }
+        let tests = compiled.files.tests.filter { test in
+            selected.isEmpty || selected.contains { test.file == $0 || test.file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        }
+        let errors = compiled.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty { io.err(DiagnosticOutput.text(errors)) }
+        let runner = FlowTestRunner(project: compiled, env: CommandSupport.environment(for: compiled.files.config))
+        let results = tests.map(runner.run)
+        let passed = results.filter(\.passed).count
+        if arguments.option("format") == "json" {
+            let items: [Value] = results.map { r in
+                .object(["name": .string(r.name), "file": .string(r.file), "passed": .bool(r.passed), "failures": .array(r.failures.map(Value.string))])
+            }
+            io.out(Value.object(["tests": .array(items), "passed": .number(Double(passed)), "failed": .number(Double(results.count - passed))])
+                .jsonString(pretty: true) + "\n")
+        } else {
+            for r in results {
+                io.out("\(r.passed ? "✓" : "✗") \(r.file): \(r.name)\n")
+                for failure in r.failures { io.out("    \(failure)\n") }
+            }
+            io.out("\(passed) passed, \(results.count - passed) failed\n")
+        }
+        return passed == results.count && errors.isEmpty ? 0 : 1
+    }
+}

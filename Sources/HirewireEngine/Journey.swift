@@ -1,0 +1,105 @@
+import Foundation
+import HirewireLanguage
+
+/// A canonical event (flow language section 2).
+public struct CanonicalEvent: Sendable, Hashable {
+    public var id: String
+    public var type: String
+    public var occurredAt: Date
+    public var source: String
+    /// `{candidate: {...}, application: {...}, ...}`
+    public var data: Value
+
+    public init(id: String, type: String, occurredAt: Date, source: String = "test", data: Value) {
+        self.id = id
+        self.type = type
+        self.occurredAt = occurredAt
+        self.source = source
+        self.data = data
+    }
+
+    /// The event as the `event` root sees it.
+    public var value: Value {
+        .object(["id": .string(id), "type": .string(type), "occurred_at": .timestamp(occurredAt),
+                 "source": .string(source), "data": data])
+    }
+}
+
+/// One run of one flow for one key: everything the step function needs to continue it.
+public struct Journey: Sendable, Hashable {
+    public enum Status: Sendable, Hashable {
+        case active
+        case ended(outcome: String)
+    }
+
+    /// `jrn_` + a unique suffix; distinct from the key.
+    public var id: String
+    public var flow: String
+    /// The machine version the journey is pinned to.
+    public var version: String
+    public var key: String
+    public var status: Status
+    public var state: String
+    public var stateEnteredAt: Date
+    /// Counts state entries; actions and timers remember the entry that queued them.
+    public var entry: Int
+    public var startedAt: Date
+    /// Merged entity data: `{candidate: {...}, offer: {...}}`.
+    public var context: [String: Value]
+    /// When each entity was last merged (by the event's `occurred_at`).
+    public var mergedAt: [String: Date]
+    /// Variables set by `set` actions.
+    public var vars: [String: Value]
+    /// The step sequence number (part of idempotency keys).
+    public var seq: Int
+    /// When the `max_messages` `instead` actions last ran (once per window).
+    public var insteadAt: Date?
+
+    public var isActive: Bool { if case .active = status { return true } else { return false } }
+    public var outcome: String? { if case .ended(let o) = status { return o } else { return nil } }
+}
+
+/// What a timer does when it fires.
+public enum TimerKind: Sendable, Hashable {
+    /// A state timer (`states.S.after[i]`) or journey-wide timer (`after[i]`).
+    case flow(path: String)
+    /// The journey's `timeout`.
+    case timeout
+    /// A candidate-facing action deferred by quiet hours; `sticky` ones (queued by an end state
+    /// or an exit) go out even after the journey has moved on.
+    case deferred(action: PlannedAction, sticky: Bool)
+}
+
+/// A timer armed for a journey. Its id is deterministic: journey, entry and path.
+public struct TimerRecord: Sendable, Hashable {
+    public var id: String
+    public var journey: String
+    public var due: Date
+    /// The state entry that armed it (state timers and deferred actions die with the entry).
+    public var entry: Int
+    /// Whether the timer belongs to a state (cancelled on leaving it) or to the whole journey.
+    public var stateScoped: Bool
+    public var kind: TimerKind
+    /// For `between` timers: the latest moment of the window (past it: `window_missed`).
+    public var windowEnd: Date?
+    public var armedAt: Date
+}
+
+/// An action ready for a connector: arguments rendered, key assigned.
+public struct PlannedAction: Sendable, Hashable {
+    public var connector: String
+    public var arguments: Value
+    /// journey id + step sequence + the action's path in the flow.
+    public var idempotencyKey: String
+    public var path: String
+    public var audience: Audience
+    public var template: String?
+    public var retryAttempts: Int?
+    public var retryBackoff: Double?
+    /// The state entry that queued it (for `on_error: goto`).
+    public var entry: Int
+    /// Position in its `do` list's dispatch chain (actions go out one after another).
+    public var order: Int
+    /// The candidate the action reaches (for `max_messages`), when candidate-facing.
+    public var candidate: String?
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HirewireLanguage
+
+/// An in-memory runtime on a virtual clock: routes events to journeys, fires timers in due
+/// order, and records every action instead of calling connectors. It drives `hirewire test`
+/// and `simulate`; `serve` runs the same step function against the durable store.
+public struct Simulation: Sendable {
+    /// Machines by flow id (the newest version of each flow).
+    public var machines: [String: Machine]
+    public let setup: EngineSetup
+    public var env: [String: String]
+    public private(set) var clock: Date
+    public private(set) var journeys: [String: Journey] = [:]
+    /// Active journey id by flow and key.
+    private var active: [String: String] = [:]
+    /// Flow-and-key pairs that ever had a journey (for `reentry: once`).
+    private var started: Set<String> = []
+    public private(set) var timers: [String: TimerRecord] = [:]
+    public private(set) var timeline: [TimelineEntry] = []
+    /// Every dispatched action with the moment it was queued.
+    public private(set) var actions: [(at: Date, flow: String, key: String, action: PlannedAction)] = []
+    private var candidateMessages: [String: [Date]] = [:]
+    private var counter = 0
+
+    public init(machines: [Machine], setup: EngineSetup, clock: Date, env: [String: String] = [:]) {
+        self.machines = Dictionary(machines.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.setup = setup
+        self.clock = clock
+        self.env = env
+    }
+
+    private func pair(_ flow: String, _ key: String) -> String { flow + "\u{0}" + key }
+
+    /// Fires every timer due at or before `time`, in due order, then sets the clock to `time`.
+    public mutating func advance(to time: Date) {
+        var fired = 0
+        while fired < 100_000, let next = timers.values.filter({ $0.due <= time }).min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
+            if next.due > clock { clock = next.due }
+            timers[next.id] = nil
+            fired += 1
+            guard let journey = journeys[next.journey], let machine = machines[journey.flow] else { continue }
+            apply(Step.apply(machine, setup: setup, journey: journey, input: .timer(next), now: clock, facts: facts(journey.context)), flow: machine.id)
+        }
+        if time > clock { clock = time }
+    }
+
+    /// Delivers a canonical event at the current clock (after `advance(to:)`).
+    public mutating func send(_ event: CanonicalEvent) {
+        var queue = [event]
+        var hops = 0
+        while !queue.isEmpty, hops < 100 {
+            hops += 1
+            let next = queue.removeFirst()
+            queue += route(next)
+        }
+    }
+
+    private func facts(_ context: [String: Value]) -> StepFacts {
+        let candidate = context["candidate"]?["id"].stringValue
+        return StepFacts(recentCandidateMessages: candidate.flatMap { candidateMessages[$0] } ?? [], env: env)
+    }
+
+    /// Routes one event to every flow; returns events emitted on the way.
+    private mutating func route(_ event: CanonicalEvent) -> [CanonicalEvent] {
+        var emitted: [CanonicalEvent] = []
+        var reasons: [String] = []
+        var reached = false
+        for machine in machines.values.sorted(by: { $0.id < $1.id }) {
+            guard let key = Step.key(machine, event: event, now: clock) else {
+                reasons.append("no_key")
+                continue
+            }
+            let isStart = machine.start.on.contains(event.type)
+            if let id = active[pair(machine.id, key)], let journey = journeys[id] {
+                if isStart, machine.start.reentry == .restart, Step.startConditionHolds(machine, event: event, now: clock) {
+                    emitted += apply(Step.end(machine, setup: setup, journey: journey, outcome: "restarted", now: clock), flow: machine.id)
+                    emitted += startJourney(machine, event: event, key: key)
+                } else {
+                    emitted += apply(Step.apply(machine, setup: setup, journey: journey, input: .event(event), now: clock,
+                                                facts: facts(journey.context)), flow: machine.id)
+                }
+                reached = true
+            } else if isStart {
+                if machine.start.reentry == .once, started.contains(pair(machine.id, key)) {
+                    reasons.append("journey_ended")
+                    continue
+                }
+                emitted += startJourney(machine, event: event, key: key)
+                reached = true
+            } else {
+                reasons.append(started.contains(pair(machine.id, key)) ? "journey_ended" : "not_started")
+            }
+        }
+        if !reached {
+            let reason = ["journey_ended", "not_started", "no_key"].first(where: reasons.contains) ?? "no_flow"
+            timeline.append(TimelineEntry(at: clock, flow: "", journey: "", key: "", kind: "ignored",
+                                          fields: ["reason": .string(reason), "event": .string(event.type), "event_id": .string(event.id)]))
+        }
+        return emitted
+    }
+
+    private mutating func startJourney(_ machine: Machine, event: CanonicalEvent, key: String) -> [CanonicalEvent] {
+        counter += 1
+        let id = String(format: "jrn_%06d", counter)
+        let result = Step.start(machine, setup: setup, event: event, key: key, journeyId: id, now: clock,
+                                facts: facts(event.data.objectValue ?? [:]))
+        if result.journey != nil { started.insert(pair(machine.id, key)) }
+        return apply(result, flow: machine.id)
+    }
+
+    @discardableResult
+    private mutating func apply(_ result: StepResult, flow: String) -> [CanonicalEvent] {
+        timeline += result.timeline
+        for id in result.cancelTimers { timers[id] = nil }
+        for timer in result.armTimers { timers[timer.id] = timer }
+        if let journey = result.journey {
+            journeys[journey.id] = journey
+            if journey.isActive { active[pair(flow, journey.key)] = journey.id } else if active[pair(flow, journey.key)] == journey.id {
+                active[pair(flow, journey.key)] = nil
+            }
+            for action in result.actions { actions.append((clock, flow, journey.key, action)) }
+            if let candidate = journey.context["candidate"]?["id"].stringValue {
+                candidateMessages[candidate, default: []] += result.candidateMessages
+            }
+        }
+        return result.emitted
+    }
+
+    /// The active or most recent journey of `flow` for `key`.
+    public func journey(flow: String, key: String) -> Journey? {
+        if let id = active[pair(flow, key)] { return journeys[id] }
+        return journeys.values.filter { $0.flow == flow && $0.key == key }.max { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import HirewireLanguage
+
+/// The pure step function: `(machine, journey, input, now) → (journey', effects)`.
+/// No clock, no disk, no network: the same inputs always give the same outputs.
+public enum Step {
+    /// Starts a journey for a start event whose key has no active journey. Returns nil journey
+    /// (with `ignored` or `review` in the timeline) when `start.if` fails or `require` is unmet.
+    public static func start(_ machine: Machine, setup: EngineSetup, event: CanonicalEvent, key: String,
+                             journeyId: String, now: Date, facts: StepFacts = StepFacts()) -> StepResult {
+        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: facts,
+                              journey: Journey(id: journeyId, flow: machine.id, version: machine.version, key: key, status: .active,
+                                               state: machine.states[machine.initial].name, stateEnteredAt: now, entry: 0,
+                                               startedAt: now, context: [:], mergedAt: [:], vars: [:], seq: 1, insteadAt: nil))
+        stepper.start(event)
+        return stepper.finish()
+    }
+
+    /// Whether `event` may start a journey of `machine` (`start.if` holds; `require` is checked
+    /// by ``start(_:setup:event:key:journeyId:now:facts:)``).
+    public static func startConditionHolds(_ machine: Machine, event: CanonicalEvent, now: Date) -> Bool {
+        guard let condition = machine.start.condition else { return true }
+        var roots = event.data.objectValue ?? [:]
+        roots["event"] = event.value
+        return condition.holds(ExprContext(roots: roots, now: now))
+    }
+
+    /// Applies an event, a fired timer or an action failure to an existing journey.
+    public static func apply(_ machine: Machine, setup: EngineSetup, journey: Journey, input: StepInput,
+                             now: Date, facts: StepFacts = StepFacts()) -> StepResult {
+        var next = journey
+        next.seq += 1
+        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: facts, journey: next)
+        switch input {
+        case .event(let event): stepper.apply(event)
+        case .timer(let timer): stepper.fire(timer)
+        case .actionFailed(let key, let path, let entry, let reason): stepper.actionFailed(key: key, path: path, entry: entry, reason: reason)
+        }
+        return stepper.finish()
+    }
+
+    /// Ends a journey from outside (`hirewire cancel`, `reentry: restart`, erasure).
+    public static func end(_ machine: Machine, setup: EngineSetup, journey: Journey, outcome: String, now: Date) -> StepResult {
+        var next = journey
+        next.seq += 1
+        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: next)
+        stepper.end(outcome)
+        return stepper.finish()
+    }
+
+    /// The journey key of `event` for `machine`: `start.key` evaluated against the event alone;
+    /// nil when it is null (the event reaches no journey of this flow).
+    public static func key(_ machine: Machine, event: CanonicalEvent, now: Date) -> String? {
+        var roots = event.data.objectValue ?? [:]
+        roots["event"] = event.value
+        let value = machine.start.key.evaluate(ExprContext(roots: roots, now: now))
+        switch value {
+        case .null: return nil
+        case .string(let s): return s.isEmpty ? nil : s
+        default: return value.displayString
+        }
+    }
+}

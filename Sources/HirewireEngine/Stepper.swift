@@ -1,0 +1,250 @@
+import Foundation
+import HirewireLanguage
+
+/// One step in progress: the journey being changed and the effects collected so far.
+struct Stepper {
+    let machine: Machine
+    let setup: EngineSetup
+    let now: Date
+    let facts: StepFacts
+    var journey: Journey
+    var result = StepResult()
+    /// The event being applied, visible to guards and templates as `event`.
+    var event: CanonicalEvent?
+    /// Immediate transitions taken in this step (guards against `choose` loops).
+    var hops = 0
+    /// Position of the next dispatched action in this step's dispatch chain.
+    var order = 0
+
+    init(machine: Machine, setup: EngineSetup, now: Date, facts: StepFacts, journey: Journey) {
+        self.machine = machine
+        self.setup = setup
+        self.now = now
+        self.facts = facts
+        self.journey = journey
+    }
+
+    /// Set when the step created no journey (start.if false, review).
+    var discard = false
+
+    mutating func finish() -> StepResult {
+        result.journey = discard ? nil : journey
+        return result
+    }
+
+    // MARK: Timeline
+
+    mutating func record(_ kind: String, _ fields: [String: Value] = [:], at: Date? = nil) {
+        result.timeline.append(TimelineEntry(at: at ?? now, flow: machine.id, journey: journey.id, key: journey.key, kind: kind, fields: fields))
+    }
+
+    // MARK: Context
+
+    /// The roots expressions and templates see now.
+    func roots() -> [String: Value] {
+        var roots = journey.context
+        roots["vars"] = .object(journey.vars)
+        roots["env"] = .object(facts.env.mapValues(Value.string))
+        roots["journey"] = ["id": .string(journey.id), "key": .string(journey.key), "flow": .string(journey.flow),
+                            "version": .string(journey.version), "started_at": .timestamp(journey.startedAt)]
+        roots["state"] = ["name": .string(journey.state), "entered_at": .timestamp(journey.stateEnteredAt)]
+        if let event { roots["event"] = event.value }
+        for binding in machine.lets {
+            roots[binding.name] = binding.expression.evaluate(ExprContext(roots: roots, now: now))
+        }
+        return roots
+    }
+
+    func holds(_ condition: CompiledExpression?, _ roots: [String: Value]) -> Bool {
+        condition?.holds(ExprContext(roots: roots, now: now)) ?? true
+    }
+
+    /// Merges an event's data into the context, entity by entity; an entity merged from a newer
+    /// event is not overwritten by an older one.
+    mutating func merge(_ event: CanonicalEvent) {
+        for (entity, value) in event.data.objectValue ?? [:] {
+            if let last = journey.mergedAt[entity], last > event.occurredAt { continue }
+            let current = journey.context[entity] ?? .object([:])
+            journey.context[entity] = current.merging(value)
+            journey.mergedAt[entity] = event.occurredAt
+        }
+    }
+
+    // MARK: Start
+
+    mutating func start(_ event: CanonicalEvent) {
+        self.event = event
+        let data = event.data.objectValue ?? [:]
+        var eventRoots = data
+        eventRoots["event"] = event.value
+        if let condition = machine.start.condition, !condition.holds(ExprContext(roots: eventRoots, now: now)) {
+            record("ignored", ["reason": "not_started", "event": .string(event.type), "detail": "start.if is false"])
+            discard = true
+            return
+        }
+        let missing = machine.require.filter { Value.object(data).value(at: $0.components).isNull }.map(\.dotted)
+        if !missing.isEmpty {
+            record("review", ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
+                              "event_id": .string(event.id)])
+            journey.context = data
+            _ = run(machine.policy.onInvalid, sticky: true)
+            discard = true
+            return
+        }
+        journey.context = [:]
+        merge(event)
+        record("start", ["event": .string(event.type), "event_id": .string(event.id), "version": .string(machine.version)])
+        arm(id: "\(journey.id)/0/timeout", due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
+            stateScoped: false, windowEnd: nil)
+        for (i, timer) in machine.after.enumerated() { arm(timer, path: "after[\(i)]", stateScoped: false) }
+        enter(machine.initial, from: nil, cause: event.type)
+    }
+
+    // MARK: Events
+
+    mutating func apply(_ event: CanonicalEvent) {
+        self.event = event
+        guard journey.isActive else {
+            record("ignored", ["reason": "journey_ended", "event": .string(event.type)])
+            return
+        }
+        let before = roots()
+        for exit in machine.exits where exit.on.contains(event.type) {
+            guard holds(exit.condition, before) else { continue }
+            merge(event)
+            record("exit", ["event": .string(event.type), "outcome": .string(exit.outcome)])
+            _ = run(exit.actions, sticky: true)
+            end(exit.outcome)
+            return
+        }
+        guard let index = machine.stateIndex[journey.state] else { return }
+        let state = machine.states[index]
+        guard let transitions = state.handlers[event.type] else {
+            merge(event)
+            record("ignored", ["reason": "unhandled", "event": .string(event.type), "state": .string(state.name)])
+            return
+        }
+        guard let chosen = transitions.first(where: { holds($0.condition, before) }) else {
+            record("ignored", ["reason": "unhandled", "event": .string(event.type), "state": .string(state.name),
+                               "detail": "no guard held"])
+            return
+        }
+        merge(event)
+        let failedGoto = run(chosen.actions, sticky: false)
+        if let target = failedGoto ?? chosen.target {
+            transition(to: target, cause: event.type)
+        } else {
+            record("transition", ["from": .string(state.name), "to": .string(state.name), "event": .string(event.type), "internal": true])
+        }
+    }
+
+    // MARK: Timers
+
+    mutating func fire(_ timer: TimerRecord) {
+        if case .deferred(let action, let sticky) = timer.kind {
+            release(action, sticky: sticky, timer: timer)
+            return
+        }
+        guard journey.isActive else { return }
+        if timer.stateScoped, timer.entry != journey.entry { return }
+        if case .timeout = timer.kind {
+            record("timer_fired", ["timer": "timeout", "due": .string(Timestamp.format(timer.due))])
+            end("timed_out")
+            return
+        }
+        guard case .flow(let path) = timer.kind, let spec = timerSpec(path) else { return }
+        let lateness = now.timeIntervalSince(timer.due)
+        if let late = spec.late, lateness > late {
+            record("timer_expired", ["timer": .string(path), "due": .string(Timestamp.format(timer.due)), "lateness_s": .number(lateness)])
+            return
+        }
+        if let windowEnd = timer.windowEnd, timer.due > windowEnd {
+            record("window_missed", ["timer": .string(path), "window_end": .string(Timestamp.format(windowEnd))])
+        }
+        record("timer_fired", ["timer": .string(path), "due": .string(Timestamp.format(timer.due)), "lateness_s": .number(max(0, lateness))])
+        guard holds(spec.condition, roots()) else {
+            record("timer_skipped", ["timer": .string(path), "reason": "if is false"])
+            return
+        }
+        let failedGoto = run(spec.actions, sticky: !timer.stateScoped)
+        if let target = failedGoto ?? spec.target {
+            transition(to: target, cause: "timer \(path)")
+        }
+    }
+
+    func timerSpec(_ path: String) -> MachineTimer? {
+        if path.hasPrefix("after[") { return machine.after.first { $0.path == path } }
+        return machine.states.lazy.flatMap(\.timers).first { $0.path == path }
+    }
+
+    // MARK: Failures
+
+    mutating func actionFailed(key: String, path: String, entry: Int, reason: String) {
+        record("action_failed", ["idempotency_key": .string(key), "path": .string(path), "reason": .string(reason)])
+        guard journey.isActive, entry == journey.entry, let action = machine.allActions.first(where: { $0.path == path }),
+              let target = action.onErrorTarget
+        else { return }
+        transition(to: target, cause: "action_failed")
+    }
+
+    // MARK: States
+
+    /// Leaves the current state (cancelling its timers) and enters `target`.
+    mutating func transition(to target: Int, cause: String) {
+        cancelStateTimers()
+        enter(target, from: journey.state, cause: cause)
+    }
+
+    mutating func cancelStateTimers() {
+        guard let index = machine.stateIndex[journey.state] else { return }
+        for timer in machine.states[index].timers {
+            let id = "\(journey.id)/\(journey.entry)/\(timer.path)"
+            result.cancelTimers.append(id)
+            record("timer_cancelled", ["timer": .string(timer.path)])
+        }
+    }
+
+    mutating func enter(_ index: Int, from: String?, cause: String) {
+        hops += 1
+        guard hops <= 100 else {
+            record("error", ["reason": "more than 100 immediate transitions in one step; stopping"])
+            end("error")
+            return
+        }
+        let state = machine.states[index]
+        journey.state = state.name
+        journey.entry += 1
+        journey.stateEnteredAt = now
+        if let from {
+            record("transition", ["from": .string(from), "to": .string(state.name), "event": .string(cause)])
+        } else {
+            record("transition", ["to": .string(state.name), "event": .string(cause)])
+        }
+        let failedGoto = run(state.actions, sticky: state.isFinal)
+        if let outcome = state.outcome {
+            end(outcome)
+            return
+        }
+        if let target = failedGoto {
+            transition(to: target, cause: "action_failed")
+            return
+        }
+        if !state.choices.isEmpty {
+            let here = roots()
+            if let choice = state.choices.first(where: { holds($0.condition, here) }) {
+                enter(choice.target, from: state.name, cause: "choose")
+            }
+            return
+        }
+        for timer in state.timers { arm(timer, path: timer.path, stateScoped: true) }
+    }
+
+    mutating func end(_ outcome: String) {
+        guard journey.isActive else { return }
+        cancelStateTimers()
+        result.cancelTimers.append("\(journey.id)/0/timeout")
+        for (i, _) in machine.after.enumerated() { result.cancelTimers.append("\(journey.id)/0/after[\(i)]") }
+        journey.status = .ended(outcome: outcome)
+        record("end", ["outcome": .string(outcome), "state": .string(journey.state)])
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import HirewireLanguage
+
+extension Stepper {
+    /// Runs a `do` list in order. `set`, `emit` and `log` act at their place; other actions are
+    /// rendered here and queued for dispatch (or deferred, or capped). `sticky` marks actions of
+    /// end states and exits, which go out even once the journey has moved on. Returns the
+    /// `on_error: goto` target of an action that failed to render.
+    mutating func run(_ actions: [MachineAction], sticky: Bool) -> Int? {
+        var failedGoto: Int?
+        for action in actions {
+            let here = roots()
+            guard holds(action.condition, here) else { continue }
+            switch action.connector {
+            case "set":
+                if case .object(let entries) = action.arguments, case .object(let vars)? = entries.first(where: { $0.0 == "vars" })?.1 {
+                    for (name, tree) in vars { journey.vars[name] = evaluate(tree, here) }
+                }
+                record("set", ["vars": .object(journey.vars)])
+                continue
+            case "log":
+                do {
+                    let rendered = try render(action.arguments, here)
+                    record("log", ["message": rendered["message"]])
+                } catch {
+                    record("action_failed", ["path": .string(action.path), "reason": .string(error.description)])
+                }
+                continue
+            case "emit":
+                let args = (try? render(action.arguments, here)) ?? .null
+                let type = args["type"].stringValue ?? "x.unknown"
+                let emitted = CanonicalEvent(id: "\(journey.id):\(journey.seq):\(action.path)", type: type, occurredAt: now,
+                                             source: "emit", data: args["data"])
+                result.emitted.append(emitted)
+                record("emit", ["type": .string(type)])
+                continue
+            default:
+                break
+            }
+            let planned: PlannedAction
+            do {
+                planned = try plan(action, here)
+            } catch {
+                record("action_failed", ["connector": .string(action.connector), "path": .string(action.path),
+                                         "reason": .string(error.description), "dead_letter": true])
+                if failedGoto == nil, let target = action.onErrorTarget, !sticky { failedGoto = target }
+                continue
+            }
+            queue(planned, action: action, sticky: sticky)
+        }
+        return failedGoto
+    }
+
+    /// Renders an action's arguments and gives it its idempotency key.
+    func plan(_ action: MachineAction, _ roots: [String: Value]) throws(Diagnostic) -> PlannedAction {
+        var arguments = try render(action.arguments, roots)
+        if let name = action.templateName, let template = setup.templates[name], case .object(var members) = arguments {
+            let context = Value.object(roots)
+            if let subject = template.subject { members["subject"] = .string(try subject.render(context)) }
+            if let text = template.text { members["text"] = .string(try text.render(context)) }
+            if let html = template.html { members["html"] = .string(try html.render(context, escapeHTML: true)) }
+            arguments = .object(members)
+        }
+        let candidate = action.audience == .candidate ? journey.context["candidate"]?["id"].stringValue : nil
+        return PlannedAction(connector: action.connector, arguments: arguments,
+                             idempotencyKey: "\(journey.id):\(journey.seq):\(action.path)", path: action.path,
+                             audience: action.audience, template: action.templateName, retryAttempts: action.retryAttempts,
+                             retryBackoff: action.retryBackoff, entry: journey.entry, order: 0, candidate: candidate)
+    }
+
+    /// Applies policy to a planned action and queues, defers or caps it.
+    mutating func queue(_ planned: PlannedAction, action: MachineAction, sticky: Bool) {
+        let governed = action.audience == .candidate && !action.exempt
+        if governed, let cap = machine.policy.maxMessages {
+            let windowStart = now.addingTimeInterval(-cap.per)
+            let recent = facts.recentCandidateMessages.filter { $0 > windowStart }.count + result.candidateMessages.count
+            if recent >= cap.count {
+                record("capped", ["connector": .string(action.connector), "path": .string(action.path), "count": .number(Double(recent))])
+                if journey.insteadAt.map({ now.timeIntervalSince($0) >= cap.per }) ?? true {
+                    journey.insteadAt = now
+                    _ = run(cap.instead, sticky: sticky)
+                }
+                return
+            }
+        }
+        if governed, let quiet = quietHours(), quiet.isQuiet(at: now) {
+            let until = quiet.nextAllowed(atOrAfter: now)
+            record("deferred", ["connector": .string(action.connector), "path": .string(action.path), "until": .string(Timestamp.format(until))])
+            result.candidateMessages.append(now)
+            arm(id: "\(journey.id)/\(journey.entry)/deferred:\(planned.idempotencyKey)", due: until,
+                kind: .deferred(action: planned, sticky: sticky), stateScoped: false, windowEnd: nil)
+            return
+        }
+        dispatch(planned)
+    }
+
+    mutating func dispatch(_ planned: PlannedAction) {
+        var action = planned
+        action.order = order
+        order += 1
+        result.actions.append(action)
+        if action.audience == .candidate { result.candidateMessages.append(now) }
+        record("action", ["connector": .string(action.connector), "args": action.arguments,
+                          "idempotency_key": .string(action.idempotencyKey), "path": .string(action.path)])
+    }
+
+    /// A deferred action's moment has come: it goes out unless the journey left the state entry
+    /// that queued it (sticky ones go out regardless) or its `if` no longer holds.
+    mutating func release(_ action: PlannedAction, sticky: Bool, timer: TimerRecord) {
+        let left = !journey.isActive || journey.entry != timer.entry
+        if left && !sticky {
+            record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "left the state"])
+            return
+        }
+        if let spec = machine.allActions.first(where: { $0.path == action.path }), !holds(spec.condition, roots()) {
+            record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "if no longer holds"])
+            return
+        }
+        dispatch(action)
+    }
+
+    func evaluate(_ tree: ArgumentTree, _ roots: [String: Value]) -> Value {
+        switch tree {
+        case .expression(let e): return e.evaluate(ExprContext(roots: roots, now: now))
+        case .literal(let v): return v
+        case .duration(let d): return .duration(d)
+        case .template(let t): return (try? t.render(.object(roots))).map(Value.string) ?? .null
+        case .list(let items): return .array(items.map { evaluate($0, roots) })
+        case .object(let entries): return .object(Dictionary(entries.map { ($0.0, evaluate($0.1, roots)) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+
+    /// Renders templates strictly; a missing value fails the action.
+    func render(_ tree: ArgumentTree, _ roots: [String: Value]) throws(Diagnostic) -> Value {
+        switch tree {
+        case .template(let t): return .string(try t.render(.object(roots)))
+        case .expression(let e): return e.evaluate(ExprContext(roots: roots, now: now))
+        case .literal(let v): return v
+        case .duration(let d): return .duration(d)
+        case .list(let items):
+            var out: [Value] = []
+            for item in items { out.append(try render(item, roots)) }
+            return .array(out)
+        case .object(let entries):
+            var out: [String: Value] = [:]
+            for (k, v) in entries { out[k] = try render(v, roots) }
+            return .object(out)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import HirewireLanguage
+
+extension Stepper {
+    /// The calendar named `name`, in the zone its expression gives for this journey.
+    mutating func calendar(_ name: String?) -> BusinessCalendar? {
+        guard let name, let compiled = setup.calendars[name] else { return nil }
+        let zone = resolveZone(compiled.timezone, what: "calendar \(name)")
+        return BusinessCalendar(zone: zone, hours: compiled.hours, holidays: compiled.holidays)
+    }
+
+    /// The flow's quiet hours in the zone `policy.quiet_hours.timezone` gives.
+    mutating func quietHours() -> QuietHours? {
+        guard let q = machine.policy.quietHours else { return nil }
+        return QuietHours(fromMinute: q.fromMinute, toMinute: q.toMinute, zone: resolveZone(q.timezone, what: "quiet hours"))
+    }
+
+    /// Evaluates a zone expression; a null or non-IANA result falls back to the default zone and
+    /// records `bad_timezone`.
+    mutating func resolveZone(_ expression: CompiledExpression?, what: String) -> TimeZone {
+        guard let expression else { return setup.defaultZone }
+        let value = expression.evaluate(ExprContext(roots: roots(), now: now))
+        if let name = value.stringValue, let zone = ZoneNames.zone(name) { return zone }
+        record("bad_timezone", ["for": .string(what), "value": value, "fallback": .string(setup.defaultZone.identifier)])
+        return setup.defaultZone
+    }
+
+    /// Arms one `after` timer of the flow or of the current state.
+    mutating func arm(_ timer: MachineTimer, path: String, stateScoped: Bool) {
+        let base = stateScoped ? journey.stateEnteredAt : journey.startedAt
+        var due: Date
+        var windowEnd: Date?
+        switch timer.when {
+        case .delay(let seconds):
+            due = base.addingTimeInterval(seconds)
+            if timer.calendar != nil {
+                guard let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) else {
+                    record("timer_skipped", ["timer": .string(path), "reason": "the calendar never opens"])
+                    return
+                }
+                due = open
+            }
+        case .between(let min, let max):
+            let earliest = base.addingTimeInterval(min)
+            windowEnd = base.addingTimeInterval(max)
+            let cal = calendar(timer.calendar)
+            let quiet = quietHours()
+            guard let allowed = TimeWindows.earliest(atOrAfter: earliest, calendar: cal, quiet: quiet) else {
+                record("timer_skipped", ["timer": .string(path), "reason": "the calendar never opens"])
+                return
+            }
+            due = allowed
+        case .at(let expression):
+            guard let at = expression.evaluate(ExprContext(roots: roots(), now: now)).asTimestamp else {
+                record("timer_skipped", ["timer": .string(path), "reason": .string("\(expression.source.text) is null")])
+                return
+            }
+            due = Swift.max(at, now)
+            if timer.calendar != nil, let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) { due = open }
+        }
+        let id = "\(journey.id)/\(stateScoped ? journey.entry : 0)/\(path)"
+        arm(id: id, due: due, kind: .flow(path: path), stateScoped: stateScoped, windowEnd: windowEnd)
+    }
+
+    mutating func arm(id: String, due: Date, kind: TimerKind, stateScoped: Bool, windowEnd: Date?) {
+        result.armTimers.append(TimerRecord(id: id, journey: journey.id, due: due, entry: journey.entry, stateScoped: stateScoped,
+                                            kind: kind, windowEnd: windowEnd, armedAt: now))
+        var fields: [String: Value] = ["due": .string(Timestamp.format(due))]
+        switch kind {
+        case .flow(let path): fields["timer"] = .string(path)
+        case .timeout: fields["timer"] = "timeout"
+        case .deferred(let action, _): fields["timer"] = .string("deferred " + action.path)
+        }
+        record("timer_set", fields)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import XCTest
+@testable import HirewireEngine
+import HirewireLanguage
+
+final class StepTests: XCTestCase {
+    static let offerFlow = """
+        flow: offer
+        start: {on: offer.extended, key: application.id, if: offer.tier != "exec"}
+        require: [candidate.email]
+        exit:
+          - {on: candidate.withdrawn, outcome: withdrawn, do: [{slack: {text: "withdrawn {{application.id}}"}}]}
+        states:
+          extended:
+            do: [{email: {to: "{{candidate.email}}", subject: "Offer", text: "Hi"}}]
+            on:
+              offer.accepted:
+                - {goto: accepted, if: event.data.offer.id == offer.id}
+                - {do: [{log: {message: "accepted another offer"}}]}
+              offer.viewed: {do: [{slack: {text: "viewed"}}]}
+            after: {delay: 48h, goto: nudge}
+          nudge:
+            do: [{email: {to: "{{candidate.email}}", subject: "Nudge", text: "Any questions?"}}]
+            on: {offer.accepted: accepted}
+            after: {delay: 1d, goto: expired}
+          expired: {end: no_response}
+          accepted: {end: hired}
+        """
+
+    let extended: Value = ["candidate": ["id": "c1", "email": "ada@example.com"], "application": ["id": "a1"], "offer": ["id": "o1", "tier": "B"]]
+
+    func testStartRunsEntryActionsAndArmsTimers() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-02T09:00:00Z"])
+        XCTAssertTrue(sim.timers.values.contains { $0.due == t("2026-03-04T09:00:00Z") })
+        sim.advance(to: t("2026-03-10T00:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-02T09:00:00Z", "email@2026-03-04T09:00:00Z"])
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.outcome, "no_response")
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "expired")
+    }
+
+    func testGuardsInOrderAndInternalTransition() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.send("offer.accepted", ["application": ["id": "a1"], "offer": ["id": "o2"]], at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "extended")
+        XCTAssertEqual(sim.kinds("log").first?.fields["message"], "accepted another offer")
+        // The internal transition kept the 48h timer running.
+        sim.send("offer.viewed", ["application": ["id": "a1"]], at: "2026-03-02T11:00:00Z")
+        sim.advance(to: t("2026-03-04T09:00:00Z"))
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "nudge")
+        // Guards see the context before the event: o2 from the failed guard was merged, so offer.id is now o2.
+        sim.send("offer.accepted", ["application": ["id": "a1"], "offer": ["id": "o1"]], at: "2026-03-04T10:00:00Z")
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.outcome, "hired")
+    }
+
+    func testLeavingAStateCancelsItsTimers() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.send("offer.accepted", ["application": ["id": "a1"], "offer": ["id": "o1"]], at: "2026-03-03T09:00:00Z")
+        sim.advance(to: t("2026-04-30T00:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-02T09:00:00Z"])
+        XCTAssertEqual(sim.kinds("timer_fired").count, 0)
+        XCTAssertTrue(sim.timers.isEmpty, "\(sim.timers.keys)")
+    }
+
+    func testExitFromAnyStateRunsItsActions() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.send("candidate.withdrawn", ["application": ["id": "a1"]], at: "2026-03-05T08:00:00Z")
+        let journey = sim.journey(flow: "offer", key: "a1")
+        XCTAssertEqual(journey?.outcome, "withdrawn")
+        XCTAssertEqual(journey?.state, "nudge")
+        XCTAssertEqual(sim.actions.last?.action.arguments["text"], "withdrawn a1")
+        XCTAssertTrue(sim.timers.isEmpty)
+    }
+
+    func testStartIfFalseIsIgnoredAndRequireMissingIsReview() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", ["application": ["id": "a1"], "offer": ["id": "o1", "tier": "exec"], "candidate": ["id": "c"]], at: "2026-03-02T09:00:00Z")
+        XCTAssertTrue(sim.journeys.isEmpty)
+        XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "not_started")
+        sim.send("offer.extended", ["application": ["id": "a2"], "offer": ["id": "o1"], "candidate": ["id": "c"]], at: "2026-03-02T09:01:00Z")
+        XCTAssertTrue(sim.journeys.isEmpty)
+        XCTAssertEqual(sim.kinds("review").last?.fields["reason"], "missing candidate.email")
+    }
+
+    func testEventsForOtherKeysAndUnstartedJourneys() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.accepted", ["application": ["id": "zz"], "offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")
+        XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "not_started")
+        sim.send("offer.accepted", ["offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")
+        XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "no_key")
+    }
+
+    func testOlderEventDoesNotOverwriteNewerData() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.advance(to: t("2026-03-02T10:00:00Z"))
+        sim.send(event("offer.viewed", ["application": ["id": "a1"], "candidate": ["email": "old@example.com"]], at: "2026-03-01T09:00:00Z"))
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.context["candidate"]?["email"], "ada@example.com")
+        sim.send(event("offer.viewed", ["application": ["id": "a1"], "candidate": ["email": "new@example.com", "phone": nil]], at: "2026-03-02T10:00:00Z"))
+        let candidate = sim.journey(flow: "offer", key: "a1")?.context["candidate"]
+        XCTAssertEqual(candidate?["email"], "new@example.com")
+        XCTAssertEqual(candidate?["id"], "c1")
+    }
+
+    func testReentryModes() throws {
+        for (mode, journeys, outcome) in [("ignore", 1, nil), ("restart", 2, "restarted"), ("once", 1, nil)] as [(String, Int, String?)] {
+            let flow = Self.offerFlow.replacingOccurrences(of: "if: offer.tier != \"exec\"}", with: "reentry: \(mode)}")
+            var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T09:00:00Z")
+            sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+            sim.send("offer.extended", extended, at: "2026-03-02T10:00:00Z")
+            XCTAssertEqual(sim.journeys.count, journeys, mode)
+            XCTAssertEqual(sim.journeys.values.first { !$0.isActive }?.outcome, outcome, mode)
+            // After the journey ends, once refuses a new one; ignore and restart start again.
+            sim.send("offer.accepted", ["application": ["id": "a1"], "offer": ["id": "o1"]], at: "2026-03-02T11:00:00Z")
+            sim.send("offer.extended", extended, at: "2026-03-02T12:00:00Z")
+            XCTAssertEqual(sim.journeys.count, journeys + (mode == "once" ? 0 : 1), mode)
+            if mode == "once" { XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "journey_ended") }
+        }
+    }
+
+    func testStepIsDeterministic() throws {
+        let fixture = try EngineFixture(flow: Self.offerFlow)
+        let setup = EngineSetup(fixture.project)
+        let e = event("offer.extended", extended, at: "2026-03-02T09:00:00Z", id: "e1")
+        let a = Step.start(fixture.machine, setup: setup, event: e, key: "a1", journeyId: "jrn_1", now: t("2026-03-02T09:00:00Z"))
+        let b = Step.start(fixture.machine, setup: setup, event: e, key: "a1", journeyId: "jrn_1", now: t("2026-03-02T09:00:00Z"))
+        XCTAssertEqual(a.journey, b.journey)
+        XCTAssertEqual(a.actions, b.actions)
+        XCTAssertEqual(a.armTimers, b.armTimers)
+        XCTAssertEqual(a.timeline, b.timeline)
+        XCTAssertEqual(a.actions.first?.idempotencyKey, "jrn_1:1:states.extended.do[0]")
+    }
+
+    func testStaleTimerOfAnEarlierEntryIsDiscarded() throws {
+        let fixture = try EngineFixture(flow: Self.offerFlow)
+        let setup = EngineSetup(fixture.project)
+        let started = Step.start(fixture.machine, setup: setup, event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
+                                 key: "a1", journeyId: "j", now: t("2026-03-02T09:00:00Z"))
+        guard let journey = started.journey, var timer = started.armTimers.first(where: { $0.stateScoped }) else { return XCTFail() }
+        timer.entry -= 1
+        let fired = Step.apply(fixture.machine, setup: setup, journey: journey, input: .timer(timer), now: t("2026-03-04T09:00:00Z"))
+        XCTAssertEqual(fired.journey?.state, "extended")
+        XCTAssertTrue(fired.actions.isEmpty)
+    }
+}
