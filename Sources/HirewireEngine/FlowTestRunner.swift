@@ -112,7 +112,7 @@ public struct FlowTestRunner {
         if let kind = fields["kind"]?.stringValue {
             let wanted = fields.filter { !["kind", "at"].contains($0.key) }
             let found = simulation.timeline.contains { entry in
-                entry.kind == kind && entry.flow == flow && (at == nil || entry.at == at)
+                entry.kind == kind && (entry.flow == flow || entry.flow.isEmpty) && (at == nil || entry.at == at)
                     && wanted.allSatisfy { k, v in entry.fields[k].map { matches($0, v) } ?? false }
             }
             return found ? nil : "no '\(kind)' entry\(at.map { " at \(Timestamp.format($0))" } ?? "") with \(Value.object(wanted).jsonString())"

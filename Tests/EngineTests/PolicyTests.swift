@@ -1,0 +1,168 @@
+import Foundation
+import XCTest
+@testable import HirewireEngine
+import HirewireLanguage
+
+final class PolicyTests: XCTestCase {
+    static let config = """
+        default_timezone: America/New_York
+        calendars:
+          business-hours:
+            timezone: candidate.timezone
+            hours: {mon-fri: "09:00-17:30"}
+        """
+
+    func flow(policy: String, states: String, after: String = "") -> String {
+        """
+        flow: p
+        start: {on: candidate.applied, key: application.id}
+        require: [candidate.email]
+        policy:
+        \(policy)
+        \(after)
+        states:
+        \(states)
+        """
+    }
+
+    let applied: Value = ["candidate": ["id": "c1", "email": "ada@example.com", "timezone": "Europe/London"], "application": ["id": "a1"]]
+
+    func testQuietHoursDeferCandidateMessagesButNotTeamOnes() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: """
+                       a:
+                         do:
+                           - email: {to: "{{candidate.email}}", subject: s, text: t}
+                           - slack: {text: "team"}
+                           - {sms: {to: "+1", text: t}, exempt: true}
+                         on: {candidate.replied: b}
+                       b: {end: done}
+                     """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:30:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:30:00Z")
+        XCTAssertEqual(sim.actionLog, ["slack@2026-03-02T21:30:00Z", "sms@2026-03-02T21:30:00Z"])
+        XCTAssertEqual(sim.kinds("deferred").first?.fields["until"], "2026-03-03T08:00:00Z")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actionLog.last, "email@2026-03-03T08:00:00Z")
+    }
+
+    func testDeferredMessageIsDroppedWhenTheJourneyMovedOn() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: """
+                       a:
+                         do: [{email: {to: "{{candidate.email}}", subject: s, text: t}}]
+                         on: {candidate.replied: b}
+                       b:
+                         do: [{slack: {text: moved}}]
+                         on: {candidate.hired: c}
+                       c: {end: done}
+                     """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:30:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:30:00Z")
+        sim.send("candidate.replied", ["application": ["id": "a1"]], at: "2026-03-02T23:00:00Z")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["slack@2026-03-02T23:00:00Z"])
+        XCTAssertEqual(sim.kinds("deferred_dropped").count, 1)
+    }
+
+    func testBadTimezoneFallsBackToDefault() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: "  a: {do: [{email: {to: \"{{candidate.email}}\", subject: s, text: t}}], end: done}")
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-03T02:00:00Z")
+        var data = applied
+        data = data.merging(["candidate": ["timezone": "Mars/Base"]])
+        sim.send("candidate.applied", data, at: "2026-03-03T02:00:00Z")   // 21:00 in New York: quiet
+        XCTAssertEqual(sim.kinds("bad_timezone").first?.fields["fallback"], "America/New_York")
+        sim.advance(to: t("2026-03-04T00:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-03T13:00:00Z"])   // 08:00 EST
+    }
+
+    func testFrequencyCapRunsInsteadOncePerWindow() throws {
+        let f = flow(policy: """
+              max_messages: {count: 2, per: 72h, instead: [{task: {title: "Call instead"}}]}
+            """, states: """
+              a:
+                do: [{email: {to: "{{candidate.email}}", subject: s, text: t}}]
+                on: {candidate.replied: a}
+                after: {delay: 3d, goto: done}
+              done: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T10:00:00Z")
+        for hour in 11...14 { sim.send("candidate.replied", ["application": ["id": "a1"]], at: "2026-03-02T\(hour):00:00Z") }
+        XCTAssertEqual(sim.actions.map(\.action.connector), ["email", "email", "task"])
+        XCTAssertEqual(sim.kinds("capped").count, 3)
+    }
+
+    func testTimerAtNullIsSkippedAndPastFiresAtOnce() throws {
+        let f = flow(policy: "  on_invalid: []", states: """
+              a:
+                after:
+                  - {at: interview.starts_at - 24h, do: [{slack: {text: reminder}}]}
+                  - {delay: 30d, goto: done}
+              done: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.kinds("timer_skipped").count, 1)
+        var past = applied
+        past = past.merging(["application": ["id": "a2"], "interview": ["starts_at": "2026-03-02T12:00:00Z"]])
+        sim.send("candidate.applied", past, at: "2026-03-02T10:00:00Z")
+        sim.advance(to: t("2026-03-02T10:00:01Z"))
+        XCTAssertEqual(sim.actionLog, ["slack@2026-03-02T10:00:00Z"])
+    }
+
+    func testLateTimerExpiresAfterAnOutage() throws {
+        let f = flow(policy: "  on_invalid: []", states: """
+              a:
+                after: {delay: 1h, late: 10m, goto: b}
+              b: {do: [{slack: {text: late}}], end: done}
+            """)
+        let fixture = try EngineFixture(flow: f, config: Self.config)
+        let setup = EngineSetup(fixture.project)
+        let started = Step.start(fixture.machine, setup: setup, event: event("candidate.applied", applied, at: "2026-03-02T10:00:00Z"),
+                                 key: "a1", journeyId: "j", now: t("2026-03-02T10:00:00Z"))
+        guard let journey = started.journey, let timer = started.armTimers.first(where: { $0.stateScoped }) else { return XCTFail() }
+        let onTime = Step.apply(fixture.machine, setup: setup, journey: journey, input: .timer(timer), now: t("2026-03-02T11:05:00Z"))
+        XCTAssertEqual(onTime.journey?.outcome, "done")
+        let late = Step.apply(fixture.machine, setup: setup, journey: journey, input: .timer(timer), now: t("2026-03-02T11:30:00Z"))
+        XCTAssertEqual(late.journey?.state, "a")
+        XCTAssertEqual(late.timeline.first?.kind, "timer_expired")
+    }
+
+    func testRenderFailureDeadLettersAndOnErrorGoes() throws {
+        let f = flow(policy: "  on_invalid: []", states: """
+              a:
+                do: [{slack: {text: "{{env.HOOK}}"}, on_error: {goto: b}}]
+                on: {candidate.replied: b}
+              b: {do: [{task: {title: fallback}}], end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config + "\nenv: [HOOK]\n").simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.kinds("action_failed").first?.fields["dead_letter"], true)
+        XCTAssertEqual(sim.actions.map(\.action.connector), ["task"])
+        XCTAssertEqual(sim.journey(flow: "p", key: "a1")?.outcome, "done")
+    }
+
+    func testTimeoutEndsTheJourney() throws {
+        let f = "flow: p\nstart: {on: candidate.applied, key: application.id}\ntimeout: 2d\nstates:\n  a: {on: {candidate.hired: b}}\n  b: {end: hired}\n"
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T10:00:00Z")
+        sim.advance(to: t("2026-03-10T00:00:00Z"))
+        XCTAssertEqual(sim.journey(flow: "p", key: "a1")?.outcome, "timed_out")
+        XCTAssertEqual(sim.kinds("end").first?.at, t("2026-03-04T10:00:00Z"))
+    }
+
+    func testBetweenWindowWithCalendar() throws {
+        let f = flow(policy: "  on_invalid: []", states: """
+              a:
+                after: {between: [36h, 48h], calendar: business-hours, goto: b}
+              b: {do: [{slack: {text: nudge}}], end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T10:00:00Z")   // Monday → Tuesday 22:00 → Wednesday 09:00 London
+        sim.advance(to: t("2026-03-10T00:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["slack@2026-03-04T09:00:00Z"])
+        XCTAssertEqual(sim.kinds("window_missed").count, 0)
+    }
+}
