@@ -36,6 +36,12 @@ final class SchemaTests: XCTestCase {
             XCTAssertEqual(templateSchema.validate(try yaml(template)).map(\.description), [], template)
         }
         XCTAssertEqual(try schema("config.json").validate(try yaml("hirewire.yaml")).map(\.description), [])
+        let testSchema = try schema("test.json")
+        let tests = try files("flows/tests", suffix: ".test.yaml")
+        XCTAssertGreaterThanOrEqual(tests.count, 20)
+        for test in tests {
+            XCTAssertEqual(testSchema.validate(try yaml(test)).map(\.description), [], test)
+        }
     }
 
     func testExampleEventsValidateAgainstTheirTypes() throws {

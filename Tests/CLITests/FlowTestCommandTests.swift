@@ -1,0 +1,47 @@
+import Foundation
+import XCTest
+@testable import HirewireCLI
+
+final class FlowTestCommandTests: XCTestCase {
+    func testBundledFlowTestsPass() async {
+        let r = await hirewire(["test"])
+        XCTAssertEqual(r.code, 0, r.out)
+        XCTAssertTrue(r.out.hasSuffix(" passed, 0 failed\n"), r.out)
+        XCTAssertFalse(r.out.contains("✗"))
+    }
+
+    func testABrokenExpectationFailsWithReason() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try edit(project + "/flows/tests/offer-friday-no-response.test.yaml", replacing: "2026-03-09T09:00:00Z\", email", with: "2026-03-09T10:00:00Z\", email")
+        let r = await hirewire(["test", "flows/tests/offer-friday-no-response.test.yaml"], in: project)
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.out.contains("no email at 2026-03-09T10:00:00Z matching"), r.out)
+        XCTAssertTrue(r.out.contains("email offer-check-in at +2d17h (2026-03-09T09:00:00Z)"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("0 passed, 1 failed\n"), r.out)
+    }
+
+    func testSimulatePrintsTheTimeline() async throws {
+        let events = NSTemporaryDirectory() + "events-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: events) }
+        let lines = [
+            #"{"at": "2026-03-02T14:00:00Z", "type": "offer.extended", "data": {"type": "offer.extended", "data": {"candidate": {"id": "c1", "first_name": "Ada", "email": "ada@example.com", "timezone": "Europe/London"}, "application": {"id": "a1"}, "job": {"title": "SRE"}, "recruiter": {"email": "sam@acme.test"}, "offer": {"id": "o1", "tier": "B"}}}}"#,
+            #"{"at": "+2h", "type": "offer.viewed", "data": {"application": {"id": "a1"}}}"#,
+        ]
+        try lines.joined(separator: "\n").write(toFile: events, atomically: true, encoding: .utf8)
+        let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events, "--until", "+2d"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let entries = r.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(entries.count, r.out.split(separator: "\n").count)
+        let kinds = entries.compactMap { $0["kind"] as? String }
+        XCTAssertEqual(kinds.first, "start")
+        XCTAssertTrue(kinds.contains("timer_fired"))
+        let slack = entries.first { $0["connector"] as? String == "slack" }
+        XCTAssertEqual(slack?["at"] as? String, "2026-03-02T16:00:00Z")
+        XCTAssertEqual((slack?["args"] as? [String: Any])?["text"] as? String, "Ada is reviewing the SRE offer")
+        let task = entries.first { $0["connector"] as? String == "task" }
+        XCTAssertEqual(task?["at"] as? String, "2026-03-03T16:00:00Z")
+        let times = entries.compactMap { $0["at"] as? String }
+        XCTAssertEqual(times, times.sorted())
+    }
+}
