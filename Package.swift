@@ -19,18 +19,32 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
         // The pure language: values, loading, expressions, time, templates, compiler.
         .target(name: "HirewireLanguage", dependencies: ["CYaml"]),
 
         // The pure engine: the step function, routing, policies, the virtual-clock runtime.
         .target(name: "HirewireEngine", dependencies: ["HirewireLanguage"]),
 
+        // Durable storage: the JourneyStore protocol and its SQLite implementation.
+        .target(name: "HirewireStore", dependencies: ["HirewireEngine", "HirewireLanguage", "CSQLite"]),
+
+        // The shell: the engine over a store, with timers and inbox processing.
+        .target(name: "HirewireRuntime", dependencies: ["HirewireEngine", "HirewireStore", "HirewireLanguage"]),
+
         // Commands: argument parsing and output; every command calls into the modules above.
-        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine"]),
+        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
         .executableTarget(name: "hirewire", dependencies: ["HirewireCLI"]),
 
         // Release-build benchmarks: `swift run -c release hirewire-bench`.
-        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage", "HirewireEngine"], path: "Sources/HirewireBench"),
+        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"],
+                          path: "Sources/HirewireBench"),
 
         .testTarget(
             name: "LanguageTests",
@@ -38,6 +52,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
+        .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage"]),
     ]
 )

@@ -33,6 +33,15 @@ public struct TimelineEntry: Sendable, Hashable {
     public var kind: String
     public var fields: [String: Value]
 
+    public init(at: Date, flow: String, journey: String, key: String, kind: String, fields: [String: Value]) {
+        self.at = at
+        self.flow = flow
+        self.journey = journey
+        self.key = key
+        self.kind = kind
+        self.fields = fields
+    }
+
     /// The JSON object `simulate` prints.
     public var json: Value {
         var o = fields

@@ -62,50 +62,33 @@ public struct Simulation: Sendable {
 
     /// Routes one event to every flow; returns events emitted on the way.
     private mutating func route(_ event: CanonicalEvent) -> [CanonicalEvent] {
-        var emitted: [CanonicalEvent] = []
-        var reasons: [String] = []
-        var reached = false
-        for machine in machines.values.sorted(by: { $0.id < $1.id }) {
-            guard let key = Step.key(machine, event: event, now: clock) else {
-                reasons.append("no_key")
-                continue
-            }
-            let isStart = machine.start.on.contains(event.type)
-            if let id = active[pair(machine.id, key)], let journey = journeys[id] {
-                if isStart, machine.start.reentry == .restart, Step.startConditionHolds(machine, event: event, now: clock) {
-                    emitted += apply(Step.end(machine, setup: setup, journey: journey, outcome: "restarted", now: clock), flow: machine.id)
-                    emitted += startJourney(machine, event: event, key: key)
-                } else {
-                    emitted += apply(Step.apply(machine, setup: setup, journey: journey, input: .event(event), now: clock,
-                                                facts: facts(journey.context)), flow: machine.id)
-                }
-                reached = true
-            } else if isStart {
-                if machine.start.reentry == .once, started.contains(pair(machine.id, key)) {
-                    reasons.append("journey_ended")
-                    continue
-                }
-                emitted += startJourney(machine, event: event, key: key)
-                reached = true
-            } else {
-                reasons.append(started.contains(pair(machine.id, key)) ? "journey_ended" : "not_started")
-            }
-        }
-        if !reached {
-            let reason = ["journey_ended", "not_started", "no_key"].first(where: reasons.contains) ?? "no_flow"
-            timeline.append(TimelineEntry(at: clock, flow: "", journey: "", key: "", kind: "ignored",
-                                          fields: ["reason": .string(reason), "event": .string(event.type), "event_id": .string(event.id)]))
-        }
+        let ordered = machines.values.sorted { $0.id < $1.id }
+        var shell = Shell(simulation: self)
+        let (emitted, ignored) = Router.route(event, machines: ordered, setup: setup, now: clock, shell: &shell)
+        self = shell.simulation
+        if let ignored { timeline.append(ignored) }
         return emitted
     }
 
-    private mutating func startJourney(_ machine: Machine, event: CanonicalEvent, key: String) -> [CanonicalEvent] {
-        counter += 1
-        let id = String(format: "jrn_%06d", counter)
-        let result = Step.start(machine, setup: setup, event: event, key: key, journeyId: id, now: clock,
-                                facts: facts(event.data.objectValue ?? [:]))
-        if result.journey != nil { started.insert(pair(machine.id, key)) }
-        return apply(result, flow: machine.id)
+    /// The simulation as the router's shell.
+    private struct Shell: RoutingShell {
+        var simulation: Simulation
+        mutating func activeJourney(flow: String, key: String) -> Journey? {
+            simulation.active[simulation.pair(flow, key)].flatMap { simulation.journeys[$0] }
+        }
+        mutating func hadJourney(flow: String, key: String) -> Bool { simulation.started.contains(simulation.pair(flow, key)) }
+        mutating func newJourneyId() -> String {
+            simulation.counter += 1
+            return String(format: "jrn_%06d", simulation.counter)
+        }
+        mutating func facts(candidate: String?) -> StepFacts {
+            StepFacts(recentCandidateMessages: candidate.flatMap { simulation.candidateMessages[$0] } ?? [], env: simulation.env)
+        }
+        mutating func machine(for journey: Journey) -> Machine? { simulation.machines[journey.flow] }
+        mutating func record(_ result: StepResult, flow: String) {
+            if let journey = result.journey { simulation.started.insert(simulation.pair(flow, journey.key)) }
+            simulation.apply(result, flow: flow)
+        }
     }
 
     @discardableResult

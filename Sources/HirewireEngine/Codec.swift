@@ -1,0 +1,97 @@
+import Foundation
+import HirewireLanguage
+
+/// JSON forms of the engine's records, for stores. Times are RFC 3339 strings; decoding is
+/// strict and returns nil for a record it cannot read.
+extension Journey {
+    public var encoded: Value {
+        var o: [String: Value] = [
+            "id": .string(id), "flow": .string(flow), "version": .string(version), "key": .string(key),
+            "state": .string(state), "entered_at": .timestamp(stateEnteredAt), "entry": .number(Double(entry)),
+            "started_at": .timestamp(startedAt), "context": .object(context), "vars": .object(vars),
+            "merged_at": .object(mergedAt.mapValues(Value.timestamp)), "seq": .number(Double(seq)),
+        ]
+        if let outcome { o["outcome"] = .string(outcome) }
+        if let insteadAt { o["instead_at"] = .timestamp(insteadAt) }
+        return .object(o)
+    }
+
+    public init?(encoded v: Value) {
+        guard let id = v["id"].stringValue, let flow = v["flow"].stringValue, let version = v["version"].stringValue,
+              let key = v["key"].stringValue, let state = v["state"].stringValue, let entered = v["entered_at"].asTimestamp,
+              let entry = v["entry"].numberValue, let started = v["started_at"].asTimestamp, let seq = v["seq"].numberValue
+        else { return nil }
+        self.init(id: id, flow: flow, version: version, key: key,
+                  status: v["outcome"].stringValue.map { .ended(outcome: $0) } ?? .active,
+                  state: state, stateEnteredAt: entered, entry: Int(entry), startedAt: started,
+                  context: v["context"].objectValue ?? [:],
+                  mergedAt: (v["merged_at"].objectValue ?? [:]).compactMapValues(\.asTimestamp),
+                  vars: v["vars"].objectValue ?? [:], seq: Int(seq), insteadAt: v["instead_at"].asTimestamp)
+    }
+}
+
+extension PlannedAction {
+    public var encoded: Value {
+        var o: [String: Value] = [
+            "connector": .string(connector), "args": arguments, "key": .string(idempotencyKey), "path": .string(path),
+            "audience": .string(audience.rawValue), "entry": .number(Double(entry)), "order": .number(Double(order)),
+        ]
+        if let template { o["template"] = .string(template) }
+        if let retryAttempts { o["retry_attempts"] = .number(Double(retryAttempts)) }
+        if let retryBackoff { o["retry_backoff"] = .number(retryBackoff) }
+        if let candidate { o["candidate"] = .string(candidate) }
+        return .object(o)
+    }
+
+    public init?(encoded v: Value) {
+        guard let connector = v["connector"].stringValue, let key = v["key"].stringValue, let path = v["path"].stringValue,
+              let audience = v["audience"].stringValue.flatMap(Audience.init(rawValue:)) else { return nil }
+        self.init(connector: connector, arguments: v["args"], idempotencyKey: key, path: path, audience: audience,
+                  template: v["template"].stringValue, retryAttempts: v["retry_attempts"].numberValue.map { Int($0) },
+                  retryBackoff: v["retry_backoff"].numberValue, entry: Int(v["entry"].numberValue ?? 0),
+                  order: Int(v["order"].numberValue ?? 0), candidate: v["candidate"].stringValue)
+    }
+}
+
+extension TimerRecord {
+    public var encoded: Value {
+        var o: [String: Value] = [
+            "id": .string(id), "journey": .string(journey), "due": .timestamp(due), "entry": .number(Double(entry)),
+            "state_scoped": .bool(stateScoped), "armed_at": .timestamp(armedAt),
+        ]
+        if let windowEnd { o["window_end"] = .timestamp(windowEnd) }
+        switch kind {
+        case .flow(let path): o["kind"] = "flow"; o["path"] = .string(path)
+        case .timeout: o["kind"] = "timeout"
+        case .deferred(let action, let sticky): o["kind"] = "deferred"; o["action"] = action.encoded; o["sticky"] = .bool(sticky)
+        }
+        return .object(o)
+    }
+
+    public init?(encoded v: Value) {
+        guard let id = v["id"].stringValue, let journey = v["journey"].stringValue, let due = v["due"].asTimestamp,
+              let armed = v["armed_at"].asTimestamp else { return nil }
+        let kind: TimerKind
+        switch v["kind"].stringValue {
+        case "flow":
+            guard let path = v["path"].stringValue else { return nil }
+            kind = .flow(path: path)
+        case "timeout": kind = .timeout
+        case "deferred":
+            guard let action = PlannedAction(encoded: v["action"]) else { return nil }
+            kind = .deferred(action: action, sticky: v["sticky"].boolValue ?? false)
+        default: return nil
+        }
+        self.init(id: id, journey: journey, due: due, entry: Int(v["entry"].numberValue ?? 0),
+                  stateScoped: v["state_scoped"].boolValue ?? false, kind: kind, windowEnd: v["window_end"].asTimestamp, armedAt: armed)
+    }
+}
+
+extension CanonicalEvent {
+    public var encoded: Value { value }
+
+    public init?(encoded v: Value) {
+        guard let id = v["id"].stringValue, let type = v["type"].stringValue, let at = v["occurred_at"].asTimestamp else { return nil }
+        self.init(id: id, type: type, occurredAt: at, source: v["source"].stringValue ?? "", data: v["data"])
+    }
+}

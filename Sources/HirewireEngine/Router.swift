@@ -1,0 +1,70 @@
+import Foundation
+import HirewireLanguage
+
+/// What the router needs from the shell around it: journey lookups, ids, facts, and a place
+/// to put each step's result before the next step of the same event looks again.
+public protocol RoutingShell {
+    mutating func activeJourney(flow: String, key: String) -> Journey?
+    mutating func hadJourney(flow: String, key: String) -> Bool
+    mutating func newJourneyId() -> String
+    mutating func facts(candidate: String?) -> StepFacts
+    /// The machine a journey is pinned to (its version), when it is not the current one.
+    mutating func machine(for journey: Journey) -> Machine?
+    /// Takes a step's result; later lookups must see it.
+    mutating func record(_ result: StepResult, flow: String)
+}
+
+/// Routes canonical events to journeys (flow language section 3, "Journeys and routing"): every
+/// flow's `start.key` is evaluated against the event alone; an active journey for the key takes
+/// the event; otherwise a start event may start one, as `reentry` allows.
+public enum Router {
+    /// Routes one event and returns events emitted on the way; `ignored` is set when the event
+    /// reached no journey at all, with the most telling reason.
+    public static func route<Shell: RoutingShell>(_ event: CanonicalEvent, machines: [Machine], setup: EngineSetup, now: Date,
+                                                 shell: inout Shell) -> (emitted: [CanonicalEvent], ignored: TimelineEntry?) {
+        var emitted: [CanonicalEvent] = []
+        var reasons: [String] = []
+        var reached = false
+        let candidate = event.data["candidate"]["id"].stringValue
+        for machine in machines {
+            guard let key = Step.key(machine, event: event, now: now) else {
+                reasons.append("no_key")
+                continue
+            }
+            let isStart = machine.start.on.contains(event.type)
+            if let journey = shell.activeJourney(flow: machine.id, key: key) {
+                let pinned = journey.version == machine.version ? machine : (shell.machine(for: journey) ?? machine)
+                reached = true
+                if isStart, machine.start.reentry == .restart, Step.startConditionHolds(machine, event: event, now: now) {
+                    let ended = Step.end(pinned, setup: setup, journey: journey, outcome: "restarted", now: now)
+                    shell.record(ended, flow: machine.id)
+                    let started = Step.start(machine, setup: setup, event: event, key: key, journeyId: shell.newJourneyId(), now: now,
+                                             facts: shell.facts(candidate: candidate))
+                    shell.record(started, flow: machine.id)
+                    emitted += ended.emitted + started.emitted
+                } else {
+                    let applied = Step.apply(pinned, setup: setup, journey: journey, input: .event(event), now: now,
+                                             facts: shell.facts(candidate: journey.context["candidate"]?["id"].stringValue))
+                    shell.record(applied, flow: machine.id)
+                    emitted += applied.emitted
+                }
+            } else if isStart {
+                if machine.start.reentry == .once, shell.hadJourney(flow: machine.id, key: key) {
+                    reasons.append("journey_ended")
+                    continue
+                }
+                let started = Step.start(machine, setup: setup, event: event, key: key, journeyId: shell.newJourneyId(), now: now,
+                                         facts: shell.facts(candidate: candidate))
+                shell.record(started, flow: machine.id)
+                emitted += started.emitted
+                reached = true
+            } else {
+                reasons.append(shell.hadJourney(flow: machine.id, key: key) ? "journey_ended" : "not_started")
+            }
+        }
+        guard !reached else { return (emitted, nil) }
+        let reason = ["journey_ended", "not_started", "no_key"].first(where: reasons.contains) ?? "no_flow"
+        return (emitted, TimelineEntry(at: now, flow: "", journey: "", key: "", kind: "ignored",
+                                       fields: ["reason": .string(reason), "event": .string(event.type), "event_id": .string(event.id)]))
+    }
+}

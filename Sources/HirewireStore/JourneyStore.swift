@@ -1,0 +1,59 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+
+/// One step's writes, committed together with the others of its batch.
+public struct StepCommit: Sendable {
+    public var result: StepResult
+    /// The timer this step consumed (deleted in the same transaction).
+    public var firedTimer: String?
+
+    public init(result: StepResult, firedTimer: String? = nil) {
+        self.result = result
+        self.firedTimer = firedTimer
+    }
+}
+
+/// An event waiting in the inbox, in arrival order.
+public struct InboxEvent: Sendable {
+    public var sequence: Int64
+    public var event: CanonicalEvent
+    public var receivedAt: Date
+}
+
+/// What the engine's shell needs from durable storage. Every write of a step — journey,
+/// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
+/// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
+/// (later); both must pass the contract tests in Tests/StoreTests.
+public protocol JourneyStore: AnyObject, Sendable {
+    /// Appends events to the inbox; returns, per event, false when its id was seen before.
+    func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool]
+    /// The oldest unprocessed inbox events.
+    func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent]
+    func activeJourney(flow: String, key: String) throws(StoreError) -> Journey?
+    func journey(id: String) throws(StoreError) -> Journey?
+    /// Whether the flow ever had a journey for this key (for `reentry: once`).
+    func hadJourney(flow: String, key: String) throws(StoreError) -> Bool
+    /// Commits a batch of steps and marks inbox events processed, atomically.
+    func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError)
+    /// Timers due at or before `time`, oldest first.
+    func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord]
+    /// When the next timer falls due.
+    func nextDue() throws(StoreError) -> Date?
+    /// Pending timers, optionally only those due before a time.
+    func timers(dueBefore: Date?) throws(StoreError) -> [TimerRecord]
+    /// When candidate-facing messages to `candidate` were queued since `since`.
+    func recentMessages(candidate: String, since: Date) throws(StoreError) -> [Date]
+    /// A journey's audit log in order.
+    func timeline(journey: String) throws(StoreError) -> [TimelineEntry]
+    /// Actions in the outbox (for one journey, or all).
+    func outbox(journey: String?) throws(StoreError) -> [PlannedAction]
+    /// Journeys of a flow and key, newest first (for `inspect FLOW/KEY`).
+    func journeys(flow: String, key: String) throws(StoreError) -> [Journey]
+    /// Records a flow version's normalized source (kept while journeys use it).
+    func saveVersion(flow: String, version: String, source: String, at: Date) throws(StoreError)
+    /// The source of a stored flow version.
+    func versionSource(flow: String, version: String) throws(StoreError) -> String?
+    /// Active journeys of a flow whose version differs from `version` (for `migrate:`).
+    func activeJourneys(flow: String, notVersion version: String) throws(StoreError) -> [Journey]
+}

@@ -1,0 +1,123 @@
+import CSQLite
+import Foundation
+
+/// A store failure: what went wrong and, for SQL errors, the statement.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var sql: String?
+    public init(_ message: String, sql: String? = nil) {
+        self.message = message
+        self.sql = sql
+    }
+    public var description: String { sql.map { "\(message) (in: \($0))" } ?? message }
+}
+
+/// One SQLite connection and its prepared statements.
+///
+/// Thread rule: a connection is used by one thread at a time. `SQLiteStore` guarantees it by
+/// holding its lock around every use, which is why this class may be `@unchecked Sendable`.
+final class SQLiteDatabase: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+
+    init(path: String) throws(StoreError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            handle = nil
+            throw StoreError("cannot open SQLite database \(path): \(message)")
+        }
+        sqlite3_busy_timeout(handle, 10_000)
+    }
+
+    deinit {
+        for (_, statement) in statements { sqlite3_finalize(statement) }
+        sqlite3_close(handle)
+    }
+
+    private func error(_ sql: String?) -> StoreError {
+        StoreError(handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection", sql: sql)
+    }
+
+    /// Runs one or more statements without results.
+    func execute(_ sql: String) throws(StoreError) {
+        var message: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? "error"
+            sqlite3_free(message)
+            throw StoreError(text, sql: sql)
+        }
+    }
+
+    /// Runs a statement with `bindings`, calling `row` for each result row.
+    func query(_ sql: String, _ bindings: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
+        let statement = try prepare(sql)
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        for (i, value) in bindings.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(statement, index)
+            case .integer(let n): rc = sqlite3_bind_int64(statement, index, n)
+            case .real(let d): rc = sqlite3_bind_double(statement, index, d)
+            case .text(let s): rc = hirewire_bind_text(statement, index, s, -1)
+            }
+            guard rc == SQLITE_OK else { throw error(sql) }
+        }
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw error(sql) }
+            try row(Row(statement: statement))
+        }
+    }
+
+    /// Rows changed by the last statement.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    private func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw error(sql) }
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all or nothing.
+    func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// A value bound to or read from SQL.
+enum SQLValue {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+}
+
+/// The current row of a query.
+struct Row {
+    let statement: OpaquePointer
+
+    func text(_ i: Int32) -> String? {
+        guard sqlite3_column_type(statement, i) != SQLITE_NULL, let p = sqlite3_column_text(statement, i) else { return nil }
+        return String(cString: p)
+    }
+
+    func real(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }
+    func integer(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
+    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
+}

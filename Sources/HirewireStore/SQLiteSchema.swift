@@ -1,0 +1,49 @@
+/// Versioned schema migrations for the SQLite store. Each entry runs once, in order, inside a
+/// transaction; `PRAGMA user_version` records how far a database has come.
+enum SQLiteSchema {
+    static let migrations: [String] = [
+        // 1: journeys, timers, outbox, audit, inbox, flow versions, candidate messages.
+        """
+        CREATE TABLE journeys (
+            id TEXT PRIMARY KEY, flow TEXT NOT NULL, version TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
+            active INTEGER NOT NULL, outcome TEXT, started_at REAL NOT NULL, updated_at REAL NOT NULL, data TEXT NOT NULL);
+        CREATE UNIQUE INDEX journeys_one_active ON journeys (flow, key) WHERE active = 1;
+        CREATE INDEX journeys_by_key ON journeys (flow, key);
+        CREATE TABLE timers (id TEXT PRIMARY KEY, journey TEXT NOT NULL, due REAL NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX timers_due ON timers (due, id);
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NOT NULL UNIQUE, journey TEXT NOT NULL,
+            connector TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX outbox_pending ON outbox (status, seq);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, journey TEXT NOT NULL, flow TEXT NOT NULL, key TEXT NOT NULL,
+            at REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX audit_journey ON audit (journey, id);
+        CREATE TABLE inbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, source TEXT NOT NULL,
+            received_at REAL NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX inbox_pending ON inbox (status, seq);
+        CREATE TABLE flow_versions (flow TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL,
+            PRIMARY KEY (flow, version));
+        CREATE TABLE messages (candidate TEXT NOT NULL, at REAL NOT NULL, journey TEXT NOT NULL);
+        CREATE INDEX messages_candidate ON messages (candidate, at);
+        """,
+    ]
+
+    static func migrate(_ db: SQLiteDatabase) throws(StoreError) {
+        var current = 0
+        try db.query("PRAGMA user_version") { row in current = Int(row.integer(0)) }
+        guard current < migrations.count else {
+            if current > migrations.count {
+                throw StoreError("the database schema is version \(current), newer than this Hirewire (\(migrations.count)); upgrade Hirewire")
+            }
+            return
+        }
+        for version in current..<migrations.count {
+            try db.transaction { () throws(StoreError) in
+                try db.execute(migrations[version])
+                try db.execute("PRAGMA user_version = \(version + 1)")
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+
+/// The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so a
+/// committed step survives power loss. Writes are batched by the caller (group commit).
+///
+/// Thread rule: every use of the connection happens under `lock`, so the store may be shared
+/// across tasks (`@unchecked Sendable`).
+public final class SQLiteStore: JourneyStore, @unchecked Sendable {
+    private let db: SQLiteDatabase
+    private let lock = NSLock()
+    public let path: String
+
+    /// Opens (creating when needed) the database and brings its schema up to date.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        db = try SQLiteDatabase(path: path)
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;")
+        try SQLiteSchema.migrate(db)
+    }
+
+    private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    static func json(_ value: Value) -> SQLValue { .text(value.jsonString()) }
+    static func decode(_ text: String?) -> Value { text.flatMap { try? Value.parseJSON($0) } ?? .null }
+    static func time(_ date: Date) -> SQLValue { .real(date.timeIntervalSince1970) }
+
+    public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {
+        try locked { () throws(StoreError) -> [Bool] in
+            try db.transaction { () throws(StoreError) -> [Bool] in
+                var out: [Bool] = []
+                for event in events {
+                    try db.query("INSERT OR IGNORE INTO inbox (event_id, type, source, received_at, status, data) VALUES (?, ?, ?, ?, 'pending', ?)",
+                                 [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
+                    out.append(db.changes == 1)
+                }
+                return out
+            }
+        }
+    }
+
+    public func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent] {
+        try locked { () throws(StoreError) -> [InboxEvent] in
+            var out: [InboxEvent] = []
+            try db.query("SELECT seq, received_at, data FROM inbox WHERE status = 'pending' ORDER BY seq LIMIT ?", [.integer(Int64(limit))]) { row in
+                if let event = CanonicalEvent(encoded: Self.decode(row.text(2))) {
+                    out.append(InboxEvent(sequence: row.integer(0), event: event, receivedAt: Date(timeIntervalSince1970: row.real(1))))
+                }
+            }
+            return out
+        }
+    }
+
+    private func journeys(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [Journey] {
+        var out: [Journey] = []
+        try db.query(sql, bindings) { row in
+            if let j = Journey(encoded: Self.decode(row.text(0))) { out.append(j) }
+        }
+        return out
+    }
+
+    public func activeJourney(flow: String, key: String) throws(StoreError) -> Journey? {
+        try locked { () throws(StoreError) -> Journey? in
+            try journeys("SELECT data FROM journeys WHERE flow = ? AND key = ? AND active = 1", [.text(flow), .text(key)]).first
+        }
+    }
+
+    public func journey(id: String) throws(StoreError) -> Journey? {
+        try locked { () throws(StoreError) -> Journey? in try journeys("SELECT data FROM journeys WHERE id = ?", [.text(id)]).first }
+    }
+
+    public func journeys(flow: String, key: String) throws(StoreError) -> [Journey] {
+        try locked { () throws(StoreError) -> [Journey] in
+            try journeys("SELECT data FROM journeys WHERE flow = ? AND key = ? ORDER BY started_at DESC, id DESC", [.text(flow), .text(key)])
+        }
+    }
+
+    public func activeJourneys(flow: String, notVersion version: String) throws(StoreError) -> [Journey] {
+        try locked { () throws(StoreError) -> [Journey] in
+            try journeys("SELECT data FROM journeys WHERE flow = ? AND active = 1 AND version != ?", [.text(flow), .text(version)])
+        }
+    }
+
+    public func hadJourney(flow: String, key: String) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) -> Bool in
+            var found = false
+            try db.query("SELECT 1 FROM journeys WHERE flow = ? AND key = ? LIMIT 1", [.text(flow), .text(key)]) { _ in found = true }
+            return found
+        }
+    }
+
+    public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.transaction { () throws(StoreError) in
+                for step in steps { try write(step) }
+                for seq in processedInbox {
+                    try db.query("UPDATE inbox SET status = 'processed' WHERE seq = ?", [.integer(seq)])
+                }
+                for entry in ignored { try audit(entry) }
+            }
+        }
+    }
+
+    private func audit(_ entry: TimelineEntry) throws(StoreError) {
+        try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
+                     [.text(entry.journey), .text(entry.flow), .text(entry.key), Self.time(entry.at), .text(entry.kind), Self.json(.object(entry.fields))])
+    }
+
+    private func write(_ step: StepCommit) throws(StoreError) {
+        let result = step.result
+        if let fired = step.firedTimer { try db.query("DELETE FROM timers WHERE id = ?", [.text(fired)]) }
+        if let j = result.journey {
+            try db.query("""
+                INSERT INTO journeys (id, flow, version, key, state, active, outcome, started_at, updated_at, data)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
+                  outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data
+                """, [.text(j.id), .text(j.flow), .text(j.version), .text(j.key), .text(j.state), .integer(j.isActive ? 1 : 0),
+                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), Self.json(j.encoded)])
+            for at in result.candidateMessages {
+                if let candidate = j.context["candidate"]?["id"].stringValue {
+                    try db.query("INSERT INTO messages (candidate, at, journey) VALUES (?, ?, ?)", [.text(candidate), Self.time(at), .text(j.id)])
+                }
+            }
+        }
+        for id in result.cancelTimers { try db.query("DELETE FROM timers WHERE id = ?", [.text(id)]) }
+        for timer in result.armTimers {
+            try db.query("INSERT OR REPLACE INTO timers (id, journey, due, data) VALUES (?, ?, ?, ?)",
+                         [.text(timer.id), .text(timer.journey), Self.time(timer.due), Self.json(timer.encoded)])
+        }
+        for action in result.actions {
+            try db.query("""
+                INSERT OR IGNORE INTO outbox (idempotency_key, journey, connector, status, created_at, data)
+                VALUES (?, ?, ?, 'pending', ?, ?)
+                """, [.text(action.idempotencyKey), .text(result.journey?.id ?? ""), .text(action.connector),
+                      Self.time(result.timeline.last?.at ?? Date()), Self.json(action.encoded)])
+        }
+        for entry in result.timeline { try audit(entry) }
+    }
+
+    private func timerRows(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [TimerRecord] {
+        var out: [TimerRecord] = []
+        try db.query(sql, bindings) { row in
+            if let t = TimerRecord(encoded: Self.decode(row.text(0))) { out.append(t) }
+        }
+        return out
+    }
+
+    public func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord] {
+        try locked { () throws(StoreError) -> [TimerRecord] in
+            try timerRows("SELECT data FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?", [Self.time(time), .integer(Int64(limit))])
+        }
+    }
+
+    public func nextDue() throws(StoreError) -> Date? {
+        try locked { () throws(StoreError) -> Date? in
+            var due: Date?
+            try db.query("SELECT MIN(due) FROM timers") { row in if !row.isNull(0) { due = Date(timeIntervalSince1970: row.real(0)) } }
+            return due
+        }
+    }
+
+    public func timers(dueBefore: Date?) throws(StoreError) -> [TimerRecord] {
+        try locked { () throws(StoreError) -> [TimerRecord] in
+            try timerRows("SELECT data FROM timers WHERE due <= ? ORDER BY due, id",
+                          [Self.time(dueBefore ?? Date.distantFuture)])
+        }
+    }
+
+    public func recentMessages(candidate: String, since: Date) throws(StoreError) -> [Date] {
+        try locked { () throws(StoreError) -> [Date] in
+            var out: [Date] = []
+            try db.query("SELECT at FROM messages WHERE candidate = ? AND at > ? ORDER BY at", [.text(candidate), Self.time(since)]) { row in
+                out.append(Date(timeIntervalSince1970: row.real(0)))
+            }
+            return out
+        }
+    }
+
+    public func timeline(journey: String) throws(StoreError) -> [TimelineEntry] {
+        try locked { () throws(StoreError) -> [TimelineEntry] in
+            var out: [TimelineEntry] = []
+            try db.query("SELECT flow, key, at, kind, data FROM audit WHERE journey = ? ORDER BY id", [.text(journey)]) { row in
+                out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(2)), flow: row.text(0) ?? "", journey: journey,
+                                         key: row.text(1) ?? "", kind: row.text(3) ?? "", fields: Self.decode(row.text(4)).objectValue ?? [:]))
+            }
+            return out
+        }
+    }
+
+    public func outbox(journey: String?) throws(StoreError) -> [PlannedAction] {
+        try locked { () throws(StoreError) -> [PlannedAction] in
+            var out: [PlannedAction] = []
+            let sql = journey == nil ? "SELECT data FROM outbox ORDER BY seq" : "SELECT data FROM outbox WHERE journey = ? ORDER BY seq"
+            try db.query(sql, journey.map { [.text($0)] } ?? []) { row in
+                if let a = PlannedAction(encoded: Self.decode(row.text(0))) { out.append(a) }
+            }
+            return out
+        }
+    }
+
+    public func saveVersion(flow: String, version: String, source: String, at: Date) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.query("INSERT OR IGNORE INTO flow_versions (flow, version, source, created_at) VALUES (?, ?, ?, ?)",
+                         [.text(flow), .text(version), .text(source), Self.time(at)])
+        }
+    }
+
+    public func versionSource(flow: String, version: String) throws(StoreError) -> String? {
+        try locked { () throws(StoreError) -> String? in
+            var source: String?
+            try db.query("SELECT source FROM flow_versions WHERE flow = ? AND version = ?", [.text(flow), .text(version)]) { row in source = row.text(0) }
+            return source
+        }
+    }
+}
