@@ -66,4 +66,8 @@ public struct StepResult: Sendable {
     public var timeline: [TimelineEntry] = []
     /// Candidate-facing messages queued by this step (for `max_messages` bookkeeping).
     public var candidateMessages: [Date] = []
+
+    public init(journey: Journey? = nil) {
+        self.journey = journey
+    }
 }

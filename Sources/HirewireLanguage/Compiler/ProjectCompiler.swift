@@ -45,6 +45,16 @@ public enum ProjectCompiler {
         return compile(files)
     }
 
+    /// Compiles one flow from stored source (an older version) with the project's templates and
+    /// calendars as they are now. Nil when it no longer compiles.
+    public static func compileFlow(source: String, file: String, in files: ProjectFiles) -> Machine? {
+        let reader = NodeReader()
+        guard let node = try? YAMLLoader.load(source, file: file),
+              let flow = FlowReader(reader: reader, file: file).read(node) else { return nil }
+        let machine = FlowCompiler(flow: flow, node: node, project: ProjectContext(files), reader: reader).compile()
+        return reader.diagnostics.hasErrors ? nil : machine
+    }
+
     /// Compiles already-loaded project files.
     public static func compile(_ files: ProjectFiles) -> CompiledProject {
         var diagnostics = files.diagnostics.items

@@ -1,0 +1,201 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+import HirewireStore
+
+/// Hirewire's engine for embedding: a compiled project over a durable store, driven by the
+/// host's clock. Events go into the inbox (durable before they are acknowledged), then
+/// `processInbox` routes them and commits every step's journey, timers, outbox and audit rows
+/// in one transaction per batch; `fireDueTimers` does the same for timers.
+///
+/// ```swift
+/// let project = ProjectCompiler.compile(root: "/srv/recruiting")
+/// let engine = try JourneyEngine(project: project, store: SQLiteStore(path: "/srv/recruiting/.hirewire/hirewire.db"))
+/// _ = try engine.submit([event], now: Date())
+/// try engine.processInbox(now: Date())
+/// try engine.fireDueTimers(now: Date())        // call again at engine.nextDue()
+/// ```
+///
+/// Thread rule: one batch runs at a time (`lock`), so the engine may be shared across tasks.
+public final class JourneyEngine: @unchecked Sendable {
+    public let store: any JourneyStore
+    private let lock = NSLock()
+    private var machines: [Machine]
+    private var versions: [String: Machine] = [:]
+    private let setup: EngineSetup
+    private let project: CompiledProject
+    private let env: [String: String]
+
+    /// Sets up the engine and records the current version of every flow in the store.
+    public init(project: CompiledProject, store: any JourneyStore, env: [String: String] = [:], now: Date = Date()) throws(StoreError) {
+        self.project = project
+        self.store = store
+        self.env = env
+        machines = project.machines.values.sorted { $0.id < $1.id }
+        setup = EngineSetup(project)
+        for machine in machines {
+            versions[machine.version] = machine
+            let source = project.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
+            try store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
+        }
+    }
+
+    /// Appends events to the inbox; `false` for an id seen before (a duplicate delivery).
+    public func submit(_ events: [CanonicalEvent], now: Date) throws(StoreError) -> [Bool] {
+        try store.appendInbox(events, receivedAt: now)
+    }
+
+    /// Routes pending inbox events in batches; returns how many were processed.
+    @discardableResult
+    public func processInbox(now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var total = 0
+        while true {
+            let pending = try store.pendingInbox(limit: batchSize)
+            if pending.isEmpty { return total }
+            var shell = BatchShell(engine: self)
+            var ignored: [TimelineEntry] = []
+            for item in pending {
+                var queue = [item.event]
+                var hops = 0
+                while !queue.isEmpty, hops < 100 {
+                    hops += 1
+                    let next = queue.removeFirst()
+                    let (emitted, skip) = Router.route(next, machines: machines, setup: setup, now: now, shell: &shell)
+                    if let skip { ignored.append(skip) }
+                    queue += emitted
+                }
+            }
+            if let error = shell.error { throw error }
+            try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored)
+            total += pending.count
+        }
+    }
+
+    /// Fires every timer due at `now`, in due order, in batches; returns how many fired.
+    @discardableResult
+    public func fireDueTimers(now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var total = 0
+        while true {
+            let due = try store.dueTimers(at: now, limit: batchSize)
+            if due.isEmpty { return total }
+            var shell = BatchShell(engine: self)
+            for timer in due {
+                guard var journey = shell.journey(id: timer.journey), let machine = shell.machine(for: journey) else {
+                    shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
+                    continue
+                }
+                let result = Step.apply(machine, setup: setup, journey: journey, input: .timer(timer), now: now,
+                                        facts: shell.facts(candidate: journey.context["candidate"]?["id"].stringValue))
+                journey = result.journey ?? journey
+                shell.record(result, flow: machine.id, firedTimer: timer.id)
+            }
+            if let error = shell.error { throw error }
+            try store.commit(shell.commits, processedInbox: [], ignored: [])
+            total += due.count
+        }
+    }
+
+    /// When the next timer falls due (the scheduler sleeps until then).
+    public func nextDue() throws(StoreError) -> Date? { try store.nextDue() }
+
+    /// Ends a journey now with outcome `cancelled`, cancelling its timers.
+    public func cancel(journeyId: String, now: Date) throws(StoreError) -> Journey? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let journey = try store.journey(id: journeyId), journey.isActive else { return nil }
+        var shell = BatchShell(engine: self)
+        guard let machine = shell.machine(for: journey) else { return nil }
+        let result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
+        try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+        return result.journey
+    }
+
+    /// The machine of a stored version, compiled from its recorded source when it is not current.
+    fileprivate func machine(version: String, flow: String) -> Machine? {
+        if let m = versions[version] { return m }
+        guard let source = try? store.versionSource(flow: flow, version: version),
+              let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else { return nil }
+        versions[version] = machine
+        return machine
+    }
+
+    /// The batch's view: journeys changed earlier in the batch win over the store.
+    fileprivate struct BatchShell: RoutingShell {
+        let engine: JourneyEngine
+        var commits: [StepCommit] = []
+        var changed: [String: Journey] = [:]
+        var active: [String: String?] = [:]
+        var started: Set<String> = []
+        var messages: [String: [Date]] = [:]
+        var error: StoreError?
+
+        init(engine: JourneyEngine) { self.engine = engine }
+
+        func pair(_ flow: String, _ key: String) -> String { flow + "\u{0}" + key }
+
+        mutating func journey(id: String) -> Journey? {
+            if let j = changed[id] { return j }
+            do { return try engine.store.journey(id: id) } catch { self.error = error; return nil }
+        }
+
+        mutating func activeJourney(flow: String, key: String) -> Journey? {
+            if let known = active[pair(flow, key)] { return known.flatMap { changed[$0] } }
+            do { return try engine.store.activeJourney(flow: flow, key: key) } catch { self.error = error; return nil }
+        }
+
+        mutating func hadJourney(flow: String, key: String) -> Bool {
+            if started.contains(pair(flow, key)) { return true }
+            do { return try engine.store.hadJourney(flow: flow, key: key) } catch { self.error = error; return false }
+        }
+
+        mutating func newJourneyId() -> String { JourneyId.make() }
+
+        mutating func facts(candidate: String?) -> StepFacts {
+            guard let candidate else { return StepFacts(env: engine.env) }
+            var recent: [Date] = []
+            do { recent = try engine.store.recentMessages(candidate: candidate, since: Date(timeIntervalSince1970: 0)) } catch { self.error = error }
+            return StepFacts(recentCandidateMessages: recent + (messages[candidate] ?? []), env: engine.env)
+        }
+
+        mutating func machine(for journey: Journey) -> Machine? { engine.machine(version: journey.version, flow: journey.flow) }
+
+        mutating func record(_ result: StepResult, flow: String) { record(result, flow: flow, firedTimer: nil) }
+
+        mutating func record(_ result: StepResult, flow: String, firedTimer: String?) {
+            commits.append(StepCommit(result: result, firedTimer: firedTimer))
+            guard let journey = result.journey else { return }
+            changed[journey.id] = journey
+            started.insert(pair(flow, journey.key))
+            if journey.isActive {
+                active[pair(flow, journey.key)] = .some(journey.id)
+            } else if case .some(.some(let id)) = active[pair(flow, journey.key)], id == journey.id {
+                active[pair(flow, journey.key)] = .some(nil)
+            } else if active[pair(flow, journey.key)] == nil {
+                active[pair(flow, journey.key)] = .some(nil)
+            }
+            if let candidate = journey.context["candidate"]?["id"].stringValue { messages[candidate, default: []] += result.candidateMessages }
+        }
+    }
+}
+
+/// Journey ids: `jrn_` + 26 Crockford base32 characters (a ULID: 48-bit milliseconds, 80 random bits).
+public enum JourneyId {
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    public static func make(now: Date = Date()) -> String {
+        var value = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        var time: [Character] = []
+        for _ in 0..<10 {
+            time.append(alphabet[Int(value % 32)])
+            value /= 32
+        }
+        var random = ""
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<16 { random.append(alphabet[Int(generator.next() % 32)]) }
+        return "jrn_" + String(time.reversed()) + random
+    }
+}

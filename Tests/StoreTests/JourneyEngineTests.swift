@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+import HirewireEngine
+import HirewireLanguage
+import HirewireRuntime
+import HirewireStore
+
+/// The engine over a real SQLite file with the bundled project: durable journeys, timers that
+/// survive restarts and fire once, duplicates that never act twice.
+final class JourneyEngineTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let project = ProjectCompiler.compile(root: repo)
+
+    var dbPath = ""
+
+    override func setUp() {
+        dbPath = NSTemporaryDirectory() + "hirewire-engine-\(UUID().uuidString)/hirewire.db"
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: (dbPath as NSString).deletingLastPathComponent)
+    }
+
+    func engine(_ project: CompiledProject = JourneyEngineTests.project) throws -> JourneyEngine {
+        try JourneyEngine(project: project, store: SQLiteStore(path: dbPath))
+    }
+
+    func t(_ s: String) -> Date { Timestamp.parse(s) ?? .distantPast }
+
+    func offer(id: String = "e1", application: String = "a1") -> CanonicalEvent {
+        CanonicalEvent(id: id, type: "offer.extended", occurredAt: t("2026-03-06T16:00:00Z"), source: "test", data: [
+            "candidate": ["id": .string("c-\(application)"), "first_name": "Ada", "email": "ada@example.com", "timezone": "Europe/London"],
+            "application": ["id": .string(application)], "job": ["title": "SRE"], "recruiter": ["email": "sam@acme.test"],
+            "offer": ["id": "o1", "tier": "B", "expires_at": "2026-03-20T17:00:00Z"],
+        ])
+    }
+
+    func testEventToOutboxAndTimersAcrossRestarts() throws {
+        var e = try engine()
+        XCTAssertEqual(try e.submit([offer()], now: t("2026-03-06T16:00:00Z")), [true])
+        XCTAssertEqual(try e.processInbox(now: t("2026-03-06T16:00:00Z")), 1)
+        let journey = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertTrue(journey.id.hasPrefix("jrn_"))
+        XCTAssertEqual(journey.id.count, 30)
+        XCTAssertEqual(try e.store.outbox(journey: journey.id).map(\.template), ["offer-next-steps"])
+        XCTAssertEqual(try e.nextDue(), t("2026-03-09T09:00:00Z"))
+        // Restart ten times before the follow-up is due: nothing fires early, nothing is lost.
+        for hour in 0..<10 {
+            e = try engine()
+            XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-07T00:00:00Z").addingTimeInterval(Double(hour) * 3600)), 0)
+        }
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-09T09:00:05Z")), 1)
+        XCTAssertEqual(try e.store.outbox(journey: journey.id).map(\.template), ["offer-next-steps", "offer-check-in"])
+        // Firing again at the same moment does nothing: the timer was consumed with its step.
+        e = try engine()
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-09T09:00:05Z")), 0)
+        XCTAssertEqual(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.state, "follow_up")
+        let fired = try e.store.timeline(journey: journey.id).filter { $0.kind == "timer_fired" }
+        XCTAssertEqual(fired.count, 1)
+        XCTAssertEqual(fired.first?.fields["lateness_s"], 5)
+    }
+
+    func testDuplicateDeliveryActsOnce() throws {
+        let e = try engine()
+        XCTAssertEqual(try e.submit([offer(), offer()], now: t("2026-03-06T16:00:00Z")), [true, false])
+        XCTAssertEqual(try e.submit([offer()], now: t("2026-03-06T16:05:00Z")), [false])
+        try e.processInbox(now: t("2026-03-06T16:05:00Z"))
+        XCTAssertEqual(try e.store.outbox(journey: nil).count, 1)
+    }
+
+    func testOverdueTimersFireInDueOrderWithLateness() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1"), offer(id: "e2", application: "a2")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        // The engine was down for two weeks: everything overdue fires on recovery, oldest first,
+        // and the states entered now arm their timers from now.
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-21T12:00:00Z")), 4)
+        var templates = try e.store.outbox(journey: nil).map { $0.template ?? $0.connector }
+        XCTAssertEqual(templates, ["offer-next-steps", "offer-next-steps", "offer-check-in", "offer-check-in", "offer-deadline", "offer-deadline"])
+        let journey = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertEqual(journey.state, "follow_up")
+        let fired = try e.store.timeline(journey: journey.id).filter { $0.kind == "timer_fired" }
+        XCTAssertEqual(fired.map { $0.fields["timer"] }, ["states.extended.after[0]", "after[0]"])
+        XCTAssertEqual(fired.first?.fields["lateness_s"]?.numberValue, t("2026-03-21T12:00:00Z").timeIntervalSince(t("2026-03-09T09:00:00Z")))
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-22T12:00:00Z")), 2)
+        templates = try e.store.outbox(journey: nil).map { $0.template ?? $0.connector }
+        XCTAssertEqual(templates.filter { $0 == "task" }.count, 2)
+    }
+
+    func testCancelEndsJourneyAndItsTimers() throws {
+        let e = try engine()
+        _ = try e.submit([offer()], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let id = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.id)
+        XCTAssertEqual(try e.cancel(journeyId: id, now: t("2026-03-07T10:00:00Z"))?.outcome, "cancelled")
+        XCTAssertEqual(try e.store.timers(dueBefore: nil).filter { $0.journey == id && !isDeferred($0) }.count, 0)
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-04-30T00:00:00Z")), 0)
+    }
+
+    func isDeferred(_ timer: TimerRecord) -> Bool { if case .deferred = timer.kind { return true } else { return false } }
+
+    func testRunningJourneysStayOnTheirVersion() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let v1 = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.version)
+        // A new version renames follow_up and shortens the window.
+        let copy = NSTemporaryDirectory() + "hirewire-v2-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        for item in ["flows", "templates", "hirewire.yaml"] {
+            try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item)
+        }
+        let file = copy + "/flows/offer-nurture.yaml"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+            .replacingOccurrences(of: "follow_up", with: "check_in").replacingOccurrences(of: "between: [36h, 48h]", with: "between: [12h, 24h]")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let v2project = ProjectCompiler.compile(root: copy)
+        XCTAssertEqual(v2project.errorCount, 0, "\(v2project.diagnostics)")
+        let e2 = try engine(v2project)
+        _ = try e2.submit([offer(id: "e2", application: "a2")], now: t("2026-03-06T16:00:00Z"))
+        try e2.processInbox(now: t("2026-03-06T16:00:00Z"))
+        try e2.fireDueTimers(now: t("2026-03-09T10:00:00Z"))
+        let old = try XCTUnwrap(try e2.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        let new = try XCTUnwrap(try e2.store.activeJourney(flow: "offer-nurture", key: "a2"))
+        XCTAssertEqual(old.version, v1)
+        XCTAssertEqual(old.state, "follow_up")
+        XCTAssertNotEqual(new.version, v1)
+        XCTAssertEqual(new.state, "check_in")
+    }
+}
