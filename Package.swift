@@ -53,6 +53,6 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
-        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage"]),
+        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
     ]
 )

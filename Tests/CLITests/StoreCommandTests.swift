@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+import HirewireEngine
+import HirewireLanguage
+import HirewireRuntime
+import HirewireStore
+
+final class StoreCommandTests: XCTestCase {
+    func testTimersInspectAndCancelOnARealStore() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let compiled = ProjectCompiler.compile(root: project)
+        let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+        let engine = try JourneyEngine(project: compiled, store: store)
+        // Noon on a weekday, outside quiet hours, so no candidate email is deferred.
+        let now = Timestamp.parse("2030-01-07T12:00:00Z") ?? Date()
+        let event = CanonicalEvent(id: "e1", type: "offer.extended", occurredAt: now, source: "test", data: [
+            "candidate": ["id": "c1", "first_name": "Ada", "email": "ada@example.com", "timezone": "Europe/London"],
+            "application": ["id": "a1"], "job": ["title": "SRE"], "recruiter": ["email": "sam@acme.test"],
+            "offer": ["id": "o1", "tier": "B", "expires_at": .string(Timestamp.format(now.addingTimeInterval(14 * 86400)))],
+        ])
+        _ = try engine.submit([event], now: now)
+        try engine.processInbox(now: now)
+
+        let timers = await hirewire(["timers"], in: project)
+        XCTAssertEqual(timers.code, 0, timers.err)
+        XCTAssertTrue(timers.out.contains("states.extended.after[0]"), timers.out)
+        XCTAssertTrue(timers.out.contains("timeout"))
+        let soon = await hirewire(["timers", "--due-before", "+1h"], in: project)
+        XCTAssertFalse(soon.out.contains("timeout"), soon.out)
+
+        let inspect = await hirewire(["inspect", "offer-nurture/a1"], in: project)
+        XCTAssertEqual(inspect.code, 0, inspect.err)
+        XCTAssertTrue(inspect.out.contains("state extended  active"), inspect.out)
+        XCTAssertTrue(inspect.out.contains(" start "), inspect.out)
+        XCTAssertTrue(inspect.out.contains("pending timers:"), inspect.out)
+
+        let cancel = await hirewire(["cancel", "offer-nurture/a1"], in: project)
+        XCTAssertEqual(cancel.code, 0, cancel.err)
+        XCTAssertTrue(cancel.out.contains("cancelled in state extended"), cancel.out)
+        let again = await hirewire(["cancel", "offer-nurture/a1"], in: project)
+        XCTAssertEqual(again.code, 1)
+        let json = await hirewire(["inspect", "offer-nurture/a1", "--format", "json"], in: project)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        XCTAssertEqual((object["journey"] as? [String: Any])?["outcome"] as? String, "cancelled")
+        XCTAssertEqual((object["timers"] as? [Any])?.count, 0)
+    }
+
+    func testMissingStoreIsAnEnvironmentError() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let r = await hirewire(["timers"], in: project)
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("no store at"), r.err)
+        let bad = await hirewire(["timers", "--due-before", "yesterday"], in: project)
+        XCTAssertEqual(bad.code, 2)
+    }
+}
