@@ -7,11 +7,14 @@ struct BenchResult {
     var unit: String
     var target: Double
     var detail: String
-    var met: Bool { median <= target }
+    var higherIsBetter = false
+    var met: Bool { higherIsBetter ? median >= target : median <= target }
 
     var line: String {
-        let value = String(format: "%.1f", median)
-        return "\(name): \(value) \(unit) (target ≤ \(Int(target)) \(unit))\(met ? "" : "  MISSED") \(detail)"
+        let value = String(format: median >= 1000 ? "%.0f" : "%.1f", median)
+        let bound = higherIsBetter ? "≥" : "≤"
+        let goal = target > 0 ? " (target \(bound) \(Int(target)) \(unit))" : ""
+        return "\(name): \(value) \(unit)\(goal)\(met || target == 0 ? "" : "  MISSED") \(detail)"
     }
 }
 

@@ -11,8 +11,14 @@ guard ProjectLoader.isProject(repo) else {
     exit(2)
 }
 
+// `hirewire-bench step` runs only the benchmarks whose name starts with "step"; no argument runs all.
+let only = CommandLine.arguments.dropFirst().first
+func wanted(_ name: String) -> Bool { only.map { name.hasPrefix($0) } ?? true }
+
 var results: [BenchResult] = []
-results.append(ValidateBenchmark(repo: repo).run())
-results.append(GuardBenchmark(repo: repo).run())
+if wanted("validate") { results.append(ValidateBenchmark(repo: repo).run()) }
+if wanted("guards") { results.append(GuardBenchmark(repo: repo).run()) }
+let project = ProjectCompiler.compile(root: repo)
+if wanted("step") { results.append(StepBenchmark(project: project).run()) }
 for result in results { print(result.line) }
 exit(results.allSatisfy(\.met) ? 0 : 1)

@@ -10,7 +10,9 @@ struct Stepper {
     var journey: Journey
     var result = StepResult()
     /// The event being applied, visible to guards and templates as `event`.
-    var event: CanonicalEvent?
+    var event: CanonicalEvent? { didSet { cachedRoots = nil } }
+    /// `roots()` computed once until the context, vars, state or event change.
+    var cachedRoots: [String: Value]?
     /// Immediate transitions taken in this step (guards against `choose` loops).
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
@@ -41,7 +43,8 @@ struct Stepper {
     // MARK: Context
 
     /// The roots expressions and templates see now.
-    func roots() -> [String: Value] {
+    mutating func roots() -> [String: Value] {
+        if let cachedRoots { return cachedRoots }
         var roots = journey.context
         roots["vars"] = .object(journey.vars)
         roots["env"] = .object(facts.env.mapValues(Value.string))
@@ -52,6 +55,7 @@ struct Stepper {
         for binding in machine.lets {
             roots[binding.name] = binding.expression.evaluate(ExprContext(roots: roots, now: now))
         }
+        cachedRoots = roots
         return roots
     }
 
@@ -62,6 +66,7 @@ struct Stepper {
     /// Merges an event's data into the context, entity by entity; an entity merged from a newer
     /// event is not overwritten by an older one.
     mutating func merge(_ event: CanonicalEvent) {
+        cachedRoots = nil
         for (entity, value) in event.data.objectValue ?? [:] {
             if let last = journey.mergedAt[entity], last > event.occurredAt { continue }
             let current = journey.context[entity] ?? .object([:])
@@ -87,6 +92,7 @@ struct Stepper {
             record("review", ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
                               "event_id": .string(event.id)])
             journey.context = data
+            cachedRoots = nil
             _ = run(machine.policy.onInvalid, sticky: true)
             discard = true
             return
@@ -212,6 +218,7 @@ struct Stepper {
             return
         }
         let state = machine.states[index]
+        cachedRoots = nil
         journey.state = state.name
         journey.entry += 1
         journey.stateEnteredAt = now

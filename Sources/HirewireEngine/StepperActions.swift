@@ -16,6 +16,7 @@ extension Stepper {
                 if case .object(let entries) = action.arguments, case .object(let vars)? = entries.first(where: { $0.0 == "vars" })?.1 {
                     for (name, tree) in vars { journey.vars[name] = evaluate(tree, here) }
                 }
+                cachedRoots = nil
                 record("set", ["vars": .object(journey.vars)])
                 continue
             case "log":
@@ -112,7 +113,8 @@ extension Stepper {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "left the state"])
             return
         }
-        if let spec = machine.allActions.first(where: { $0.path == action.path }), !holds(spec.condition, roots()) {
+        let here = roots()
+        if let spec = machine.allActions.first(where: { $0.path == action.path }), !holds(spec.condition, here) {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "if no longer holds"])
             return
         }

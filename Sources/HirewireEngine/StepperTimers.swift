@@ -19,7 +19,8 @@ extension Stepper {
     /// records `bad_timezone`.
     mutating func resolveZone(_ expression: CompiledExpression?, what: String) -> TimeZone {
         guard let expression else { return setup.defaultZone }
-        let value = expression.evaluate(ExprContext(roots: roots(), now: now))
+        let here = roots()
+        let value = expression.evaluate(ExprContext(roots: here, now: now))
         if let name = value.stringValue, let zone = ZoneNames.zone(name) { return zone }
         record("bad_timezone", ["for": .string(what), "value": value, "fallback": .string(setup.defaultZone.identifier)])
         return setup.defaultZone
@@ -51,7 +52,8 @@ extension Stepper {
             }
             due = allowed
         case .at(let expression):
-            guard let at = expression.evaluate(ExprContext(roots: roots(), now: now)).asTimestamp else {
+            let here = roots()
+            guard let at = expression.evaluate(ExprContext(roots: here, now: now)).asTimestamp else {
                 record("timer_skipped", ["timer": .string(path), "reason": .string("\(expression.source.text) is null")])
                 return
             }

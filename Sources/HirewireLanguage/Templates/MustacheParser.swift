@@ -172,10 +172,10 @@ struct MustacheParser {
             case .tag(let tag):
                 switch tag.kind {
                 case .variable(let escaped):
-                    nodes.append(.variable(name: tag.name, escaped: escaped, line: tag.line, column: tag.column))
+                    nodes.append(.variable(name: MustacheName(tag.name), escaped: escaped, line: tag.line, column: tag.column))
                 case .section, .inverted:
                     let children = try build(tokens, &index, closing: tag)
-                    nodes.append(.section(name: tag.name, inverted: tag.kind == .inverted, children: children, line: tag.line, column: tag.column))
+                    nodes.append(.section(name: MustacheName(tag.name), inverted: tag.kind == .inverted, children: children, line: tag.line, column: tag.column))
                 case .close:
                     guard let open = closing else {
                         throw error("'{{/\(tag.name)}}' closes a section that was never opened", at: tag.start)

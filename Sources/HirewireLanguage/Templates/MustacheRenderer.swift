@@ -13,10 +13,8 @@ struct MustacheRenderer {
 
     /// Resolves a (dotted) name against the stack: the first part is looked up from the top of
     /// the stack down; the rest descends into that value only. `.` is the top of the stack.
-    static func lookup(_ name: String, in stack: [Value]) -> Value {
-        if name == "." { return stack.last ?? .null }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard let first = parts.first else { return .null }
+    static func lookup(_ name: MustacheName, in stack: [Value]) -> Value {
+        guard let first = name.parts.first else { return stack.last ?? .null }
         var found: Value?
         for frame in stack.reversed() {
             if case .object(let o) = frame, let v = o[first] {
@@ -25,7 +23,7 @@ struct MustacheRenderer {
             }
         }
         guard var value = found else { return .null }
-        for part in parts.dropFirst() {
+        for part in name.parts.dropFirst() {
             guard case .object(let o) = value, let next = o[part] else { return .null }
             value = next
         }
@@ -65,7 +63,7 @@ struct MustacheRenderer {
                 let value = Self.lookup(name, in: stack)
                 if value.isNull {
                     if strict {
-                        throw MustacheError(message: "missing value for '{{\(name)}}'", line: line, column: column)
+                        throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column)
                     }
                     continue
                 }

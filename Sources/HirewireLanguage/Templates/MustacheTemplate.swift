@@ -20,10 +20,10 @@ public struct MustacheTemplate: Sendable, Hashable {
                 switch node {
                 case .text, .partial: break
                 case .variable(let name, _, let line, let column):
-                    out.append(MustacheVariable(name: name, sections: sections, line: line, column: column))
+                    out.append(MustacheVariable(name: name.text, sections: sections, line: line, column: column))
                 case .section(let name, let inverted, let children, _, _):
                     // An inverted section renders when its name is missing: it guards nothing.
-                    walk(children, inverted ? sections : sections + [name])
+                    walk(children, inverted ? sections : sections + [name.text])
                 }
             }
         }
@@ -37,8 +37,8 @@ public struct MustacheTemplate: Sendable, Hashable {
         func walk(_ nodes: [MustacheNode], _ enclosing: [String]) {
             for node in nodes {
                 if case .section(let name, _, let children, let line, let column) = node {
-                    out.append(MustacheVariable(name: name, sections: enclosing, line: line, column: column))
-                    walk(children, enclosing + [name])
+                    out.append(MustacheVariable(name: name.text, sections: enclosing, line: line, column: column))
+                    walk(children, enclosing + [name.text])
                 }
             }
         }
@@ -92,7 +92,19 @@ public struct MustacheError: Error, Sendable, Hashable, CustomStringConvertible 
 /// Parsed template nodes.
 indirect enum MustacheNode: Sendable, Hashable {
     case text(String)
-    case variable(name: String, escaped: Bool, line: Int, column: Int)
-    case section(name: String, inverted: Bool, children: [MustacheNode], line: Int, column: Int)
+    case variable(name: MustacheName, escaped: Bool, line: Int, column: Int)
+    case section(name: MustacheName, inverted: Bool, children: [MustacheNode], line: Int, column: Int)
     case partial(name: String, indent: String, line: Int, column: Int)
+}
+
+/// A tag name, split into its dotted parts once at parse time.
+struct MustacheName: Sendable, Hashable {
+    let text: String
+    /// Empty for the implicit iterator `.`.
+    let parts: [String]
+
+    init(_ text: String) {
+        self.text = text
+        parts = text == "." ? [] : text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    }
 }

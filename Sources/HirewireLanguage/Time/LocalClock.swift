@@ -91,6 +91,24 @@ public enum ZoneNames {
     /// abbreviations such as `EST` or `BST` are refused: they are ambiguous and ignore daylight saving.
     public static func zone(_ name: String) -> TimeZone? {
         guard name == "UTC" || name == "Etc/UTC" || name == "GMT" || name.contains("/") else { return nil }
-        return TimeZone(identifier: name)
+        return cache.zone(name)
+    }
+
+    private static let cache = ZoneCache()
+}
+
+/// Time zones by name, created once: a step may resolve the same zone many times.
+private final class ZoneCache: @unchecked Sendable {
+    // @unchecked: `zones` is only touched under `lock`; TimeZone values are immutable.
+    private let lock = NSLock()
+    private var zones: [String: TimeZone?] = [:]
+
+    func zone(_ name: String) -> TimeZone? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = zones[name] { return known }
+        let zone = TimeZone(identifier: name)
+        if zones.count < 1000 { zones[name] = zone }
+        return zone
     }
 }

@@ -58,6 +58,7 @@ public enum Timestamp {
     }
 
     /// Formats as RFC 3339 UTC: `2026-03-02T14:00:00Z` (milliseconds only when present).
+    /// Hand-rolled: `String(format:)` costs microseconds, and timelines format many times.
     public static func format(_ date: Date) -> String {
         let t = date.timeIntervalSince1970
         var whole = t.rounded(.down)
@@ -68,8 +69,22 @@ public enum Timestamp {
         var rem = secs % 86400
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(days)
-        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
-        return millis == 0 ? base + "Z" : base + String(format: ".%03dZ", millis)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func put(_ n: Int, _ width: Int) {
+            var digits = [UInt8](repeating: 48, count: width)
+            var v = n
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                digits[i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+            out += digits
+        }
+        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
+        put(rem / 3600, 2); out.append(58); put((rem % 3600) / 60, 2); out.append(58); put(rem % 60, 2)
+        if millis != 0 { out.append(46); put(millis, 3) }
+        out.append(90)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {
