@@ -20,5 +20,8 @@ if wanted("validate") { results.append(ValidateBenchmark(repo: repo).run()) }
 if wanted("guards") { results.append(GuardBenchmark(repo: repo).run()) }
 let project = ProjectCompiler.compile(root: repo)
 if wanted("step") { results.append(StepBenchmark(project: project).run()) }
+if wanted("end") { results.append(EndToEndBenchmark(project: project).run()) }
+if wanted("timers") { results += TimerScaleBenchmark(project: project).run() }
+if wanted("lag") { results.append(FireLagBenchmark(project: project).run()) }
 for result in results { print(result.line) }
 exit(results.allSatisfy(\.met) ? 0 : 1)

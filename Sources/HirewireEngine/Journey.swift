@@ -83,6 +83,17 @@ public struct TimerRecord: Sendable, Hashable {
     /// For `between` timers: the latest moment of the window (past it: `window_missed`).
     public var windowEnd: Date?
     public var armedAt: Date
+
+    public init(id: String, journey: String, due: Date, entry: Int, stateScoped: Bool, kind: TimerKind, windowEnd: Date?, armedAt: Date) {
+        self.id = id
+        self.journey = journey
+        self.due = due
+        self.entry = entry
+        self.stateScoped = stateScoped
+        self.kind = kind
+        self.windowEnd = windowEnd
+        self.armedAt = armedAt
+    }
 }
 
 /// An action ready for a connector: arguments rendered, key assigned.

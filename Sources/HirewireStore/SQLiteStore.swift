@@ -27,7 +27,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     }
 
     static func json(_ value: Value) -> SQLValue { .text(value.jsonString()) }
-    static func decode(_ text: String?) -> Value { text.flatMap { try? Value.parseJSON($0) } ?? .null }
+    static func decode(_ text: String?) -> Value { text.flatMap(Value.parseOwnJSON) ?? .null }
     static func time(_ date: Date) -> SQLValue { .real(date.timeIntervalSince1970) }
 
     public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {

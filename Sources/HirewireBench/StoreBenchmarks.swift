@@ -1,0 +1,143 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+import HirewireRuntime
+import HirewireStore
+
+/// Resident memory of this process in MB (Linux /proc).
+func residentMB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb / 1024
+}
+
+func temporaryDatabase() -> String {
+    NSTemporaryDirectory() + "hirewire-bench-\(UUID().uuidString)/hirewire.db"
+}
+
+func removeDatabase(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
+/// Event in → journey, timers, outbox and audit committed in SQLite (WAL, synchronous=FULL),
+/// in group-committed batches of 500. Target: 100,000 events/s.
+struct EndToEndBenchmark {
+    let project: CompiledProject
+
+    func run() -> BenchResult {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        guard let engine = try? JourneyEngine(project: project, store: SQLiteStore(path: path)) else {
+            return BenchResult(name: "end to end", median: 0, unit: "events/s", target: 100_000, detail: "cannot open store", higherIsBetter: true)
+        }
+        let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
+        let total = 20_000
+        var submitTime = 0.0, processTime = 0.0
+        var batch: [CanonicalEvent] = []
+        for i in 0..<total {
+            batch.append(StepBenchmark.offer(i, at: now))
+            if batch.count == 500 || i == total - 1 {
+                let events = batch
+                submitTime += seconds { _ = try? engine.submit(events, now: now) }
+                processTime += seconds { _ = try? engine.processInbox(now: now) }
+                batch = []
+            }
+        }
+        let rate = Double(total) / (submitTime + processTime)
+        let actions = (try? engine.store.outbox(journey: nil).count) ?? 0
+        return BenchResult(name: "end to end into SQLite", median: rate, unit: "events/s", target: 100_000,
+                           detail: String(format: "(%d offer.extended events, %d actions; inbox append %.0f%%, route+step+commit %.0f%%)",
+                                          total, actions, 100 * submitTime / (submitTime + processTime), 100 * processTime / (submitTime + processTime)),
+                           higherIsBetter: true)
+    }
+}
+
+/// Pending timers at 10k, 100k and 1M: memory, the cost of finding and firing the next due
+/// batch (it should stay flat), and the time from opening the store to the first timer fired.
+struct TimerScaleBenchmark {
+    let project: CompiledProject
+
+    func run() -> [BenchResult] {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        guard let store = try? SQLiteStore(path: path) else { return [] }
+        let base = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
+        var results: [BenchResult] = []
+        var inserted = 0
+        for size in [10_000, 100_000, 1_000_000] {
+            while inserted < size {
+                var result = StepResult()
+                let chunk = min(10_000, size - inserted)
+                result.armTimers = (inserted..<(inserted + chunk)).map { i in
+                    TimerRecord(id: "t\(i)", journey: "j\(i % 50_000)", due: base.addingTimeInterval(86400 + Double(i)), entry: 1, stateScoped: true,
+                                kind: .flow(path: "states.extended.after[0]"), windowEnd: nil, armedAt: base)
+                }
+                try? store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+                inserted += chunk
+            }
+            // The scheduler's work per wake-up: find the next due time and read a batch of due timers.
+            var lookups: [Double] = []
+            for k in 0..<50 {
+                lookups.append(seconds {
+                    _ = try? store.nextDue()
+                    _ = try? store.dueTimers(at: base.addingTimeInterval(86400 + Double(k * 10)), limit: 500)
+                })
+            }
+            results.append(BenchResult(name: "timers: next due + due batch at \(size)", median: median(lookups) * 1e6, unit: "µs",
+                                       target: 0, detail: String(format: "(RSS %.0f MB)", residentMB())))
+        }
+        // Restart: open the store and the engine, fire the first due timer.
+        let restart = seconds {
+            guard let reopened = try? SQLiteStore(path: path),
+                  let engine = try? JourneyEngine(project: project, store: reopened) else { return }
+            _ = try? engine.fireDueTimers(now: base.addingTimeInterval(86400), batchSize: 1)
+        }
+        results.append(BenchResult(name: "restart with 1M timers to first timer fired", median: restart * 1000, unit: "ms", target: 2000,
+                                   detail: String(format: "(RSS %.0f MB, target < 300 MB)", residentMB())))
+        return results
+    }
+}
+
+/// Timer fire lag while events arrive at 5,000/s: every 10 ms, 50 events go in and due timers
+/// fire; lag is the time from a timer's due moment to the end of the batch that fired it.
+struct FireLagBenchmark {
+    let project: CompiledProject
+
+    func run() -> BenchResult {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        guard let store = try? SQLiteStore(path: path), let engine = try? JourneyEngine(project: project, store: store) else {
+            return BenchResult(name: "fire lag", median: 0, unit: "ms", target: 1000, detail: "cannot open store")
+        }
+        let start = Date()
+        var seed = StepResult()
+        seed.armTimers = (0..<3000).map { i in
+            TimerRecord(id: "lag\(i)", journey: "none", due: start.addingTimeInterval(0.5 + Double(i) / 1000), entry: 1, stateScoped: true,
+                        kind: .flow(path: "x"), windowEnd: nil, armedAt: start)
+        }
+        try? store.commit([StepCommit(result: seed)], processedInbox: [], ignored: [])
+        var lags: [Double] = []
+        var sent = 0
+        var behind = 0.0
+        while Date().timeIntervalSince(start) < 4 {
+            let tick = Date()
+            let events = (0..<50).map { StepBenchmark.offer(1_000_000 + sent + $0, at: tick) }
+            sent += events.count
+            _ = try? engine.submit(events, now: tick)
+            _ = try? engine.processInbox(now: tick)
+            let now = Date()
+            let due = (try? store.dueTimers(at: now, limit: 10_000)) ?? []
+            _ = try? engine.fireDueTimers(now: now)
+            let done = Date()
+            lags += due.map { done.timeIntervalSince($0.due) }
+            let spent = Date().timeIntervalSince(tick)
+            if spent < 0.01 { Thread.sleep(forTimeInterval: 0.01 - spent) } else { behind += spent - 0.01 }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let sorted = lags.sorted()
+        let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+        return BenchResult(name: "timer fire lag p99 under load", median: p99 * 1000, unit: "ms", target: 1000,
+                           detail: String(format: "(%d timers fired, %.0f events/s offered and processed)", lags.count, Double(sent) / elapsed))
+    }
+}
