@@ -46,6 +46,10 @@ let package = Package(
         .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"],
                           path: "Sources/HirewireBench"),
 
+        // A deterministic load for the crash tests (killed with SIGKILL and restarted).
+        .executableTarget(name: "hirewire-soak", dependencies: ["HirewireRuntime", "HirewireStore", "HirewireEngine", "HirewireLanguage"],
+                          path: "Sources/HirewireSoak"),
+
         .testTarget(
             name: "LanguageTests",
             dependencies: ["HirewireLanguage"],

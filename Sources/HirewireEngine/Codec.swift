@@ -63,7 +63,7 @@ extension TimerRecord {
         switch kind {
         case .flow(let path): o["kind"] = "flow"; o["path"] = .string(path)
         case .timeout: o["kind"] = "timeout"
-        case .deferred(let action, let sticky): o["kind"] = "deferred"; o["action"] = action.encoded; o["sticky"] = .bool(sticky)
+        case .deferred(let action, let scope): o["kind"] = "deferred"; o["action"] = action.encoded; o["scope"] = .string(scope.rawValue)
         }
         return .object(o)
     }
@@ -79,7 +79,7 @@ extension TimerRecord {
         case "timeout": kind = .timeout
         case "deferred":
             guard let action = PlannedAction(encoded: v["action"]) else { return nil }
-            kind = .deferred(action: action, sticky: v["sticky"].boolValue ?? false)
+            kind = .deferred(action: action, scope: v["scope"].stringValue.flatMap(DeferScope.init(rawValue:)) ?? .stateEntry)
         default: return nil
         }
         self.init(id: id, journey: journey, due: due, entry: Int(v["entry"].numberValue ?? 0),

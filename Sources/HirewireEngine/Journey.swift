@@ -65,9 +65,18 @@ public enum TimerKind: Sendable, Hashable {
     case flow(path: String)
     /// The journey's `timeout`.
     case timeout
-    /// A candidate-facing action deferred by quiet hours; `sticky` ones (queued by an end state
-    /// or an exit) go out even after the journey has moved on.
-    case deferred(action: PlannedAction, sticky: Bool)
+    /// A candidate-facing action deferred by quiet hours, released or dropped by its scope.
+    case deferred(action: PlannedAction, scope: DeferScope)
+}
+
+/// When a deferred action still goes out at the end of quiet hours.
+public enum DeferScope: String, Sendable, Hashable {
+    /// Only while the journey is still in the state entry that queued it (state actions).
+    case stateEntry = "state"
+    /// While the journey is active (journey-wide timers).
+    case journey
+    /// Always: actions of end states and exits.
+    case always
 }
 
 /// A timer armed for a journey. Its id is deterministic: journey, entry and path.

@@ -93,7 +93,7 @@ struct Stepper {
                               "event_id": .string(event.id)])
             journey.context = data
             cachedRoots = nil
-            _ = run(machine.policy.onInvalid, sticky: true)
+            _ = run(machine.policy.onInvalid, scope: .always)
             discard = true
             return
         }
@@ -119,7 +119,7 @@ struct Stepper {
             guard holds(exit.condition, before) else { continue }
             merge(event)
             record("exit", ["event": .string(event.type), "outcome": .string(exit.outcome)])
-            _ = run(exit.actions, sticky: true)
+            _ = run(exit.actions, scope: .always)
             end(exit.outcome)
             return
         }
@@ -136,7 +136,7 @@ struct Stepper {
             return
         }
         merge(event)
-        let failedGoto = run(chosen.actions, sticky: false)
+        let failedGoto = run(chosen.actions, scope: .stateEntry)
         if let target = failedGoto ?? chosen.target {
             transition(to: target, cause: event.type)
         } else {
@@ -147,8 +147,8 @@ struct Stepper {
     // MARK: Timers
 
     mutating func fire(_ timer: TimerRecord) {
-        if case .deferred(let action, let sticky) = timer.kind {
-            release(action, sticky: sticky, timer: timer)
+        if case .deferred(let action, let scope) = timer.kind {
+            release(action, scope: scope, timer: timer)
             return
         }
         guard journey.isActive else { return }
@@ -172,7 +172,7 @@ struct Stepper {
             record("timer_skipped", ["timer": .string(path), "reason": "if is false"])
             return
         }
-        let failedGoto = run(spec.actions, sticky: !timer.stateScoped)
+        let failedGoto = run(spec.actions, scope: timer.stateScoped ? .stateEntry : .journey)
         if let target = failedGoto ?? spec.target {
             transition(to: target, cause: "timer \(path)")
         }
@@ -227,7 +227,7 @@ struct Stepper {
         } else {
             record("transition", ["to": .string(state.name), "event": .string(cause)])
         }
-        let failedGoto = run(state.actions, sticky: state.isFinal)
+        let failedGoto = run(state.actions, scope: state.isFinal ? .always : .stateEntry)
         if let outcome = state.outcome {
             end(outcome)
             return

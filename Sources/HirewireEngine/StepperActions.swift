@@ -3,10 +3,10 @@ import HirewireLanguage
 
 extension Stepper {
     /// Runs a `do` list in order. `set`, `emit` and `log` act at their place; other actions are
-    /// rendered here and queued for dispatch (or deferred, or capped). `sticky` marks actions of
-    /// end states and exits, which go out even once the journey has moved on. Returns the
-    /// `on_error: goto` target of an action that failed to render.
-    mutating func run(_ actions: [MachineAction], sticky: Bool) -> Int? {
+    /// rendered here and queued for dispatch (or deferred, or capped). `scope` says whether a
+    /// deferred action still goes out once the journey has moved on. Returns the `on_error: goto`
+    /// target of an action that failed to render.
+    mutating func run(_ actions: [MachineAction], scope: DeferScope) -> Int? {
         var failedGoto: Int?
         for action in actions {
             let here = roots()
@@ -44,10 +44,10 @@ extension Stepper {
             } catch {
                 record("action_failed", ["connector": .string(action.connector), "path": .string(action.path),
                                          "reason": .string(error.description), "dead_letter": true])
-                if failedGoto == nil, let target = action.onErrorTarget, !sticky { failedGoto = target }
+                if failedGoto == nil, let target = action.onErrorTarget, scope == .stateEntry { failedGoto = target }
                 continue
             }
-            queue(planned, action: action, sticky: sticky)
+            queue(planned, action: action, scope: scope)
         }
         return failedGoto
     }
@@ -70,7 +70,7 @@ extension Stepper {
     }
 
     /// Applies policy to a planned action and queues, defers or caps it.
-    mutating func queue(_ planned: PlannedAction, action: MachineAction, sticky: Bool) {
+    mutating func queue(_ planned: PlannedAction, action: MachineAction, scope: DeferScope) {
         let governed = action.audience == .candidate && !action.exempt
         if governed, let cap = machine.policy.maxMessages {
             let windowStart = now.addingTimeInterval(-cap.per)
@@ -79,7 +79,7 @@ extension Stepper {
                 record("capped", ["connector": .string(action.connector), "path": .string(action.path), "count": .number(Double(recent))])
                 if journey.insteadAt.map({ now.timeIntervalSince($0) >= cap.per }) ?? true {
                     journey.insteadAt = now
-                    _ = run(cap.instead, sticky: sticky)
+                    _ = run(cap.instead, scope: scope)
                 }
                 return
             }
@@ -89,7 +89,7 @@ extension Stepper {
             record("deferred", ["connector": .string(action.connector), "path": .string(action.path), "until": .string(Timestamp.format(until))])
             result.candidateMessages.append(now)
             arm(id: "\(journey.id)/\(journey.entry)/deferred:\(planned.idempotencyKey)", due: until,
-                kind: .deferred(action: planned, sticky: sticky), stateScoped: false, windowEnd: nil)
+                kind: .deferred(action: planned, scope: scope), stateScoped: false, windowEnd: nil)
             return
         }
         dispatch(planned)
@@ -105,12 +105,18 @@ extension Stepper {
                           "idempotency_key": .string(action.idempotencyKey), "path": .string(action.path)])
     }
 
-    /// A deferred action's moment has come: it goes out unless the journey left the state entry
-    /// that queued it (sticky ones go out regardless) or its `if` no longer holds.
-    mutating func release(_ action: PlannedAction, sticky: Bool, timer: TimerRecord) {
-        let left = !journey.isActive || journey.entry != timer.entry
-        if left && !sticky {
-            record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "left the state"])
+    /// A deferred action's moment has come: it goes out unless its scope has passed (the state
+    /// entry, or the journey, that queued it) or its `if` no longer holds.
+    mutating func release(_ action: PlannedAction, scope: DeferScope, timer: TimerRecord) {
+        let left: Bool
+        switch scope {
+        case .stateEntry: left = !journey.isActive || journey.entry != timer.entry
+        case .journey: left = !journey.isActive
+        case .always: left = false
+        }
+        if left {
+            record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path),
+                                        "reason": .string(scope == .journey ? "the journey ended" : "left the state")])
             return
         }
         let here = roots()

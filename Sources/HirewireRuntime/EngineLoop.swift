@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+import HirewireStore
+
+/// The scheduler: processes the inbox and fires due timers, then sleeps until the next timer
+/// falls due or `wake()` says new work arrived. It never polls while idle.
+public final class EngineLoop: Sendable {
+    public let engine: JourneyEngine
+    private let clock: @Sendable () -> Date
+    private let wakeup = Wakeup()
+    /// Errors the loop met (it keeps going: a failed batch is retried on the next pass).
+    public let onError: @Sendable (StoreError) -> Void
+
+    public init(engine: JourneyEngine, clock: @escaping @Sendable () -> Date = { Date() },
+                onError: @escaping @Sendable (StoreError) -> Void = { _ in }) {
+        self.engine = engine
+        self.clock = clock
+        self.onError = onError
+    }
+
+    /// New events are in the inbox, or timers changed: run a pass now.
+    public func wake() { wakeup.signal() }
+
+    /// Runs until the surrounding task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            var next: Date?
+            do {
+                try engine.processInbox(now: clock())
+                try engine.fireDueTimers(now: clock())
+                next = try engine.nextDue()
+            } catch {
+                onError(error)
+                next = clock().addingTimeInterval(1)
+            }
+            // Idle with no timers: sleep until woken (re-checking hourly costs nothing).
+            let delay = next.map { max(0, $0.timeIntervalSince(clock())) } ?? 3600
+            if delay > 0 { await wakeup.wait(seconds: min(delay, 3600)) }
+        }
+    }
+}
+
+/// A one-waiter signal with a timeout.
+final class Wakeup: Sendable {
+    private let state = Mutex<(signaled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        state.withLock { s in
+            if let waiter = s.waiter {
+                s.waiter = nil
+                waiter.resume()
+            } else {
+                s.signaled = true
+            }
+        }
+    }
+
+    func wait(seconds: Double) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+            if !Task.isCancelled { self?.signal() }
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                state.withLock { s in
+                    if s.signaled {
+                        s.signaled = false
+                        continuation.resume()
+                    } else {
+                        s.waiter = continuation
+                    }
+                }
+            }
+        } onCancel: {
+            self.signal()
+        }
+        timer.cancel()
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import XCTest
+import HirewireEngine
+import HirewireLanguage
+import HirewireRuntime
+import HirewireStore
+
+final class EngineLoopTests: XCTestCase {
+    func testLoopSleepsUntilTheTimerAndFiresIt() async throws {
+        let root = NSTemporaryDirectory() + "hirewire-loop-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try """
+            flow: quick
+            start: {on: candidate.applied, key: application.id}
+            states:
+              waiting: {after: {delay: 1s, goto: done}}
+              done: {do: [{slack: {text: "fired"}}], end: done}
+            """.write(toFile: root + "/flows/quick.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        XCTAssertEqual(project.errorCount, 0)
+        let engine = try JourneyEngine(project: project, store: SQLiteStore(path: root + "/hirewire.db"))
+        let loop = EngineLoop(engine: engine)
+        let task = Task { await loop.run() }
+        defer { task.cancel() }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let sent = Date()
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: sent, data: ["application": ["id": "a1"], "candidate": ["id": "c1"]])], now: sent)
+        loop.wake()
+        var firedAt: Date?
+        for _ in 0..<60 {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            if try engine.store.outbox(journey: nil).contains(where: { $0.connector == "slack" }) {
+                firedAt = Date()
+                break
+            }
+        }
+        let fired = try XCTUnwrap(firedAt, "the timer never fired")
+        XCTAssertGreaterThanOrEqual(fired.timeIntervalSince(sent), 1.0)
+        XCTAssertLessThan(fired.timeIntervalSince(sent), 2.0)
+        XCTAssertEqual(try engine.store.activeJourney(flow: "quick", key: "a1")?.id, nil)
+    }
+}
