@@ -48,6 +48,26 @@ public enum Step {
         return stepper.finish()
     }
 
+    /// Moves a journey of an older version onto `machine` (a `migrate:` entry): the old state's
+    /// timers are cancelled, no `do` runs, and the new state's timers are armed from the
+    /// journey's original `entered_at`.
+    public static func migrate(_ journey: Journey, from old: Machine, to machine: Machine, target: Int, setup: EngineSetup, now: Date) -> StepResult {
+        var next = journey
+        next.seq += 1
+        var stepper = Stepper(machine: old, setup: setup, now: now, facts: StepFacts(), journey: next)
+        stepper.cancelStateTimers()
+        var moved = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: stepper.journey)
+        moved.result = stepper.result
+        let state = machine.states[target]
+        moved.journey.version = machine.version
+        moved.journey.state = state.name
+        moved.journey.entry += 1
+        moved.record("migrated", ["from_version": .string(journey.version), "to_version": .string(machine.version),
+                                  "from": .string(journey.state), "to": .string(state.name)])
+        for timer in state.timers { moved.arm(timer, path: timer.path, stateScoped: true) }
+        return moved.finish()
+    }
+
     /// The journey key of `event` for `machine`: `start.key` evaluated against the event alone;
     /// nil when it is null (the event reaches no journey of this flow).
     public static func key(_ machine: Machine, event: CanonicalEvent, now: Date) -> String? {

@@ -40,6 +40,23 @@ public final class JourneyEngine: @unchecked Sendable {
         }
     }
 
+    /// Applies the `migrate:` maps of the current flows: live journeys of older versions whose
+    /// state is listed move onto the current version. Returns how many moved.
+    @discardableResult
+    public func migrate(now: Date) throws(StoreError) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var commits: [StepCommit] = []
+        for machine in machines where !machine.migrate.isEmpty {
+            for journey in try store.activeJourneys(flow: machine.id, notVersion: machine.version) {
+                guard let target = machine.migrate[journey.state], let old = self.machine(version: journey.version, flow: journey.flow) else { continue }
+                commits.append(StepCommit(result: Step.migrate(journey, from: old, to: machine, target: target, setup: setup, now: now)))
+            }
+        }
+        if !commits.isEmpty { try store.commit(commits, processedInbox: [], ignored: []) }
+        return commits.count
+    }
+
     /// Appends events to the inbox; `false` for an id seen before (a duplicate delivery).
     public func submit(_ events: [CanonicalEvent], now: Date) throws(StoreError) -> [Bool] {
         try store.appendInbox(events, receivedAt: now)

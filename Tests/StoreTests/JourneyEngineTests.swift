@@ -99,6 +99,42 @@ final class JourneyEngineTests: XCTestCase {
 
     func isDeferred(_ timer: TimerRecord) -> Bool { if case .deferred = timer.kind { return true } else { return false } }
 
+    func testMigrateMovesListedStatesWithoutRerunningActions() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1"), offer(id: "e2", application: "a2")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        _ = try e.submit([CanonicalEvent(id: "v2", type: "offer.viewed", occurredAt: t("2026-03-06T17:00:00Z"), data: ["application": ["id": "a2"]])],
+                         now: t("2026-03-06T17:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T17:00:00Z"))
+        let copy = NSTemporaryDirectory() + "hirewire-migrate-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        for item in ["flows", "templates", "hirewire.yaml"] {
+            try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item)
+        }
+        let file = copy + "/flows/offer-nurture.yaml"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+            .replacingOccurrences(of: "  extended:\n", with: "  offered:\n")
+            .replacingOccurrences(of: "initial: extended", with: "initial: offered")
+            + "migrate: {extended: offered}\n"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let v2 = ProjectCompiler.compile(root: copy)
+        XCTAssertEqual(v2.errorCount, 0, "\(v2.diagnostics)")
+        let e2 = try engine(v2)
+        let outboxBefore = try e2.store.outbox(journey: nil).count
+        XCTAssertEqual(try e2.migrate(now: t("2026-03-07T10:00:00Z")), 1)
+        let moved = try XCTUnwrap(try e2.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertEqual(moved.state, "offered")
+        XCTAssertEqual(moved.version, v2.machines["offer-nurture"]?.version)
+        XCTAssertEqual(moved.stateEnteredAt, t("2026-03-06T16:00:00Z"))
+        XCTAssertEqual(try e2.store.outbox(journey: nil).count, outboxBefore)
+        // The new state's window timer is armed from the original entry: Monday 09:00 London.
+        XCTAssertTrue(try e2.store.timers(dueBefore: nil).contains { $0.journey == moved.id && $0.due == t("2026-03-09T09:00:00Z") && $0.stateScoped })
+        XCTAssertFalse(try e2.store.timers(dueBefore: nil).contains { $0.journey == moved.id && $0.id.contains("states.extended") })
+        // a2 is in 'viewed', which the map does not list: it stays pinned.
+        XCTAssertNotEqual(try e2.store.activeJourney(flow: "offer-nurture", key: "a2")?.version, moved.version)
+        XCTAssertEqual(try e2.migrate(now: t("2026-03-07T10:00:00Z")), 0)
+    }
+
     func testRunningJourneysStayOnTheirVersion() throws {
         let e = try engine()
         _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
