@@ -12,6 +12,12 @@ enum CommandSupport {
         return locator
     }
 
+    /// Whether `file` (a display path) is one of `selected` or lies in one of those folders;
+    /// an empty selection selects everything.
+    static func isSelected(_ file: String, by selected: [String]) -> Bool {
+        selected.isEmpty || selected.contains { file == $0 || file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
+
     /// Values of the environment variables hirewire.yaml lists under `env:` (unset ones are absent).
     static func environment(for config: ProjectConfig) -> [String: String] {
         let process = ProcessInfo.processInfo.environment

@@ -17,9 +17,7 @@ enum TestCommand: HirewireCommand {
         let locator = try CommandSupport.locate(arguments, io)
         let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
         let selected = arguments.positionalList("paths").map { locator.displayPath(ofAbsolute: locator.absolute($0, workingDirectory: io.workingDirectory)) ?? $0 }
-        let tests = compiled.files.tests.filter { test in
-            selected.isEmpty || selected.contains { test.file == $0 || test.file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-        }
+        let tests = compiled.files.tests.filter { CommandSupport.isSelected($0.file, by: selected) }
         let errors = compiled.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty { io.err(DiagnosticOutput.text(errors)) }
         let runner = FlowTestRunner(project: compiled, env: CommandSupport.environment(for: compiled.files.config))

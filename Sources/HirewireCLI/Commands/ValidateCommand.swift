@@ -33,11 +33,7 @@ enum ValidateCommand: HirewireCommand {
         }
         let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix, extraFlowFiles: extra)
         var diagnostics = compiled.diagnostics
-        if !selected.isEmpty {
-            diagnostics = diagnostics.filter { d in
-                selected.contains { d.location.file == $0 || d.location.file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-            }
-        }
+        diagnostics = diagnostics.filter { CommandSupport.isSelected($0.location.file, by: selected) }
         io.out(arguments.option("format") == "json" ? DiagnosticOutput.json(diagnostics) : DiagnosticOutput.text(diagnostics))
         return diagnostics.contains { $0.severity == .error } ? 1 : 0
     }
