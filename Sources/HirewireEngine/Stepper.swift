@@ -114,9 +114,16 @@ struct Stepper {
             record("ignored", ["reason": "journey_ended", "event": .string(event.type)])
             return
         }
-        let before = roots()
+        // Guards see the context before the event; it is built only when a guard needs it.
+        var before: [String: Value]?
+        func holdsBefore(_ condition: CompiledExpression?, _ stepper: inout Stepper) -> Bool {
+            guard let condition else { return true }
+            let context = before ?? stepper.roots()
+            before = context
+            return condition.holds(ExprContext(roots: context, now: stepper.now))
+        }
         for exit in machine.exits where exit.on.contains(event.type) {
-            guard holds(exit.condition, before) else { continue }
+            guard holdsBefore(exit.condition, &self) else { continue }
             merge(event)
             record("exit", ["event": .string(event.type), "outcome": .string(exit.outcome)])
             _ = run(exit.actions, scope: .always)
@@ -130,7 +137,12 @@ struct Stepper {
             record("ignored", ["reason": "unhandled", "event": .string(event.type), "state": .string(state.name)])
             return
         }
-        guard let chosen = transitions.first(where: { holds($0.condition, before) }) else {
+        var chosen: MachineTransition?
+        for transition in transitions where holdsBefore(transition.condition, &self) {
+            chosen = transition
+            break
+        }
+        guard let chosen else {
             record("ignored", ["reason": "unhandled", "event": .string(event.type), "state": .string(state.name),
                                "detail": "no guard held"])
             return
