@@ -71,23 +71,40 @@ public final class JourneyEngine: @unchecked Sendable {
         while true {
             let pending = try store.pendingInbox(limit: batchSize)
             if pending.isEmpty { return total }
-            var shell = BatchShell(engine: self)
-            var ignored: [TimelineEntry] = []
-            for item in pending {
-                var queue = [item.event]
-                var hops = 0
-                while !queue.isEmpty, hops < 100 {
-                    hops += 1
-                    let next = queue.removeFirst()
-                    let (emitted, skip) = Router.route(next, machines: machines, setup: setup, now: now, shell: &shell)
-                    if let skip { ignored.append(skip) }
-                    queue += emitted
+            do {
+                try process(pending, now: now)
+            } catch {
+                // One event may be poison (its steps cannot be stored): retry one at a time and
+                // park the ones that still fail, so they never block the events behind them.
+                for item in pending {
+                    do {
+                        try process([item], now: now)
+                    } catch {
+                        try store.failInbox(item.sequence, reason: error.description)
+                    }
                 }
             }
-            if let error = shell.error { throw error }
-            try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored)
             total += pending.count
         }
+    }
+
+    /// Routes a batch of inbox events and commits all their steps in one transaction.
+    private func process(_ pending: [InboxEvent], now: Date) throws(StoreError) {
+        var shell = BatchShell(engine: self)
+        var ignored: [TimelineEntry] = []
+        for item in pending {
+            var queue = [item.event]
+            var hops = 0
+            while !queue.isEmpty, hops < 100 {
+                hops += 1
+                let next = queue.removeFirst()
+                let (emitted, skip) = Router.route(next, machines: machines, setup: setup, now: now, shell: &shell)
+                if let skip { ignored.append(skip) }
+                queue += emitted
+            }
+        }
+        if let error = shell.error { throw error }
+        try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored)
     }
 
     /// Fires every timer due at `now`, in due order, in batches; returns how many fired.

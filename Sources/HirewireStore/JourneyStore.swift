@@ -36,6 +36,11 @@ public protocol JourneyStore: AnyObject, Sendable {
     func hadJourney(flow: String, key: String) throws(StoreError) -> Bool
     /// Commits a batch of steps and marks inbox events processed, atomically.
     func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError)
+    /// Parks an inbox event that cannot be processed, with the reason, so it no longer blocks
+    /// the events behind it (it stays in the store for review and replay).
+    func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
+    /// Inbox events that could not be processed, with their reasons.
+    func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)]
     /// Timers due at or before `time`, oldest first.
     func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord]
     /// When the next timer falls due.

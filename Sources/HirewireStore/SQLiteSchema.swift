@@ -28,6 +28,8 @@ enum SQLiteSchema {
         CREATE TABLE messages (candidate TEXT NOT NULL, at REAL NOT NULL, journey TEXT NOT NULL);
         CREATE INDEX messages_candidate ON messages (candidate, at);
         """,
+        // 2: why an inbox event could not be processed.
+        "ALTER TABLE inbox ADD COLUMN reason TEXT;",
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

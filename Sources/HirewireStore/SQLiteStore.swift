@@ -56,6 +56,22 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func failInbox(_ sequence: Int64, reason: String) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?", [.text(reason), .integer(sequence)])
+        }
+    }
+
+    public func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)] {
+        try locked { () throws(StoreError) -> [(event: CanonicalEvent, reason: String)] in
+            var out: [(event: CanonicalEvent, reason: String)] = []
+            try db.query("SELECT data, reason FROM inbox WHERE status = 'failed' ORDER BY seq") { row in
+                if let event = CanonicalEvent(encoded: Self.decode(row.text(0))) { out.append((event, row.text(1) ?? "")) }
+            }
+            return out
+        }
+    }
+
     private func journeys(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [Journey] {
         var out: [Journey] = []
         try db.query(sql, bindings) { row in

@@ -3,7 +3,7 @@ import XCTest
 import HirewireEngine
 import HirewireLanguage
 import HirewireRuntime
-import HirewireStore
+@testable import HirewireStore
 
 /// The engine over a real SQLite file with the bundled project: durable journeys, timers that
 /// survive restarts and fire once, duplicates that never act twice.
@@ -58,6 +58,22 @@ final class JourneyEngineTests: XCTestCase {
         let fired = try e.store.timeline(journey: journey.id).filter { $0.kind == "timer_fired" }
         XCTAssertEqual(fired.count, 1)
         XCTAssertEqual(fired.first?.fields["lateness_s"], 5)
+    }
+
+    func testAPoisonEventIsParkedAndDoesNotBlockOthers() throws {
+        let e = try engine()
+        // A real SQLite failure for one key, as a full disk or a broken constraint would give.
+        let raw = try SQLiteDatabase(path: dbPath)
+        try raw.execute("CREATE TRIGGER poison BEFORE INSERT ON journeys WHEN NEW.key = 'poison' BEGIN SELECT RAISE(ABORT, 'disk says no'); END;")
+        _ = try e.submit([offer(id: "e1", application: "a1"), offer(id: "e2", application: "poison"), offer(id: "e3", application: "a2")],
+                         now: t("2026-03-06T16:00:00Z"))
+        XCTAssertEqual(try e.processInbox(now: t("2026-03-06T16:00:00Z")), 3)
+        XCTAssertNotNil(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertNotNil(try e.store.activeJourney(flow: "offer-nurture", key: "a2"))
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).count, 0)
+        let failed = try e.store.failedInbox()
+        XCTAssertEqual(failed.map(\.event.id), ["e2"])
+        XCTAssertTrue(failed.first?.reason.contains("disk says no") ?? false, failed.first?.reason ?? "")
     }
 
     func testDuplicateDeliveryActsOnce() throws {
