@@ -59,6 +59,8 @@ public protocol JourneyStore: AnyObject, Sendable {
     func saveVersion(flow: String, version: String, source: String, at: Date) throws(StoreError)
     /// The source of a stored flow version.
     func versionSource(flow: String, version: String) throws(StoreError) -> String?
+    /// How many active journeys of a flow wait in each version and state.
+    func liveStates(flow: String) throws(StoreError) -> [(version: String, state: String, count: Int)]
     /// Active journeys of a flow whose version differs from `version` (for `migrate:`).
     func activeJourneys(flow: String, notVersion version: String) throws(StoreError) -> [Journey]
 }

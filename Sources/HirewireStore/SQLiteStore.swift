@@ -56,6 +56,17 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func liveStates(flow: String) throws(StoreError) -> [(version: String, state: String, count: Int)] {
+        try locked { () throws(StoreError) -> [(version: String, state: String, count: Int)] in
+            var out: [(version: String, state: String, count: Int)] = []
+            try db.query("SELECT version, state, COUNT(*) FROM journeys WHERE flow = ? AND active = 1 GROUP BY version, state ORDER BY version, state",
+                         [.text(flow)]) { row in
+                out.append((row.text(0) ?? "", row.text(1) ?? "", Int(row.integer(2))))
+            }
+            return out
+        }
+    }
+
     public func failInbox(_ sequence: Int64, reason: String) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?", [.text(reason), .integer(sequence)])

@@ -55,6 +55,21 @@ public enum ProjectCompiler {
         return reader.diagnostics.hasErrors ? nil : machine
     }
 
+    /// Compiles one flow file with the project's templates, calendars and config (for `diff`,
+    /// whose files may come from elsewhere, such as a git revision).
+    public static func compileFlowFile(_ path: String, displayPath: String, in files: ProjectFiles) -> (Machine?, [Diagnostic]) {
+        let reader = NodeReader()
+        let node: Node
+        do {
+            node = try YAMLLoader.loadFile(path, displayPath: displayPath)
+        } catch {
+            return (nil, [error])
+        }
+        guard let flow = FlowReader(reader: reader, file: displayPath).read(node) else { return (nil, reader.diagnostics.items) }
+        let machine = FlowCompiler(flow: flow, node: node, project: ProjectContext(files), reader: reader).compile()
+        return (reader.diagnostics.hasErrors ? nil : machine, reader.diagnostics.sorted)
+    }
+
     /// Compiles already-loaded project files.
     public static func compile(_ files: ProjectFiles) -> CompiledProject {
         var diagnostics = files.diagnostics.items

@@ -119,7 +119,8 @@ public enum DurationFormat {
         if seconds == 0 { return "0s" }
         var rest = Int64(abs(seconds).rounded())
         var out = seconds < 0 ? "-" : ""
-        for (unit, size) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {
+        // Days at most: 30d reads better than 4w2d.
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {
             out += "\(rest / size)\(unit)"
             rest %= size
         }
