@@ -9,13 +9,22 @@ enum GraphCommand: HirewireCommand {
         arguments: [
             .positional("flow", help: "A flow file, or a flow id."),
             .option("format", help: "Diagram format.", allowed: GraphFormat.allCases.map(\.rawValue), defaultValue: "mermaid"),
+            .option("changes", valueName: "REV", help: "Mark what changed since a git revision: added green, removed red, changed amber."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
         guard let flow = arguments.positional("flow") else { throw UsageError("missing argument <flow>") }
         let format = try arguments.option("format", as: GraphFormat.self) ?? .mermaid
         let located = try FlowLookup.find(flow, arguments: arguments, io: io)
-        io.out(GraphRenderer.render(located, format: format))
+        var previous: Machine?
+        if let revision = arguments.option("changes") {
+            let locator = try CommandSupport.locate(arguments, io, requireProject: false)
+            let old = try GitRevision.export(revision, root: locator.root)
+            defer { try? FileManager.default.removeItem(atPath: old) }
+            previous = ProjectCompiler.compile(root: old).machines[located.id]
+            if previous == nil { io.err("note: \(located.id) did not exist (or did not compile) at \(revision); everything is new\n") }
+        }
+        io.out(GraphRenderer.render(located, format: format, previous: previous))
         return 0
     }
 }

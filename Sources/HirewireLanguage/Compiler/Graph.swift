@@ -6,11 +6,13 @@ public enum GraphFormat: String, Sendable, CaseIterable {
 
 /// Renders machines as diagrams.
 public enum GraphRenderer {
-    /// The diagram text for `machine`.
-    public static func render(_ machine: Machine, format: GraphFormat) -> String {
+    /// The diagram text for `machine`; with `previous` (an older version of the same flow),
+    /// added elements are marked green, removed ones red and changed ones amber.
+    public static func render(_ machine: Machine, format: GraphFormat, previous: Machine? = nil) -> String {
+        let marks = previous.map { GraphMarks(old: $0, new: machine) }
         switch format {
-        case .mermaid: return mermaid(machine)
-        case .dot: return dot(machine)
+        case .mermaid: return mermaid(machine, marks: marks)
+        case .dot: return dot(machine, marks: marks)
         }
     }
 
@@ -19,6 +21,7 @@ public enum GraphRenderer {
         var from: String
         var to: String
         var label: String
+        var key: String { "\(from)\u{0}\(to)\u{0}\(label)" }
     }
 
     static func edges(_ machine: Machine) -> [Edge] {
@@ -72,7 +75,7 @@ public enum GraphRenderer {
         text.replacingOccurrences(of: "\"", with: "#34;").replacingOccurrences(of: ":", with: "#58;")
     }
 
-    static func mermaid(_ machine: Machine) -> String {
+    static func mermaid(_ machine: Machine, marks: GraphMarks?) -> String {
         var lines = ["stateDiagram-v2", "    %% \(machine.id) \(machine.version) (\(machine.file))"]
         let start = machine.states[machine.initial].name
         lines.append("    [*] --> \(mermaidId(start)): \(mermaidText(machine.start.on.joined(separator: ", ")))")
@@ -85,7 +88,18 @@ public enum GraphRenderer {
             if !state.choices.isEmpty { lines.append("    note right of \(id): choose") }
         }
         for edge in edges(machine) {
-            lines.append("    \(mermaidId(edge.from)) --> \(mermaidId(edge.to)): \(mermaidText(edge.label))")
+            let mark = marks?.addedEdges.contains(edge.key) == true ? "(+) " : ""
+            lines.append("    \(mermaidId(edge.from)) --> \(mermaidId(edge.to)): \(mark)\(mermaidText(edge.label))")
+        }
+        if let marks {
+            for name in marks.removedStates { lines.append("    \(mermaidId(name)): \(mermaidText(name)) (removed)") }
+            for edge in marks.removedEdges { lines.append("    \(mermaidId(edge.from)) --> \(mermaidId(edge.to)): (−) \(mermaidText(edge.label))") }
+            lines.append("    classDef added fill:#dafbe1,stroke:#1a7f37,color:#0b3d1a")
+            lines.append("    classDef removed fill:#ffebe9,stroke:#cf222e,color:#5c0a0a,stroke-dasharray: 5 5")
+            lines.append("    classDef changed fill:#fff8c5,stroke:#9a6700,color:#3d2a00")
+            for (cls, names) in [("added", marks.addedStates), ("removed", marks.removedStates), ("changed", marks.changedStates)] where !names.isEmpty {
+                lines.append("    class \(names.map(mermaidId).joined(separator: ",")) \(cls)")
+            }
         }
         for state in machine.states where state.isFinal {
             lines.append("    \(mermaidId(state.name)) --> [*]: \(mermaidText(state.outcome ?? ""))")
@@ -106,20 +120,64 @@ public enum GraphRenderer {
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 
-    static func dot(_ machine: Machine) -> String {
+    static func dot(_ machine: Machine, marks: GraphMarks?) -> String {
         var lines = ["digraph \(dotText(machine.id)) {", "  rankdir=LR;", "  node [shape=box, style=rounded];",
                      "  __start [shape=point];"]
         for state in machine.states {
             var label = state.name
             if !state.actions.isEmpty { label += "\n/ " + actionSummary(state.actions) }
             let shape = state.isFinal ? ", peripheries=2" : (state.choices.isEmpty ? "" : ", shape=diamond")
-            lines.append("  \(dotText(state.name)) [label=\(dotText(label))\(shape)];")
+            lines.append("  \(dotText(state.name)) [label=\(dotText(label))\(shape)\(marks?.dotColor(state: state.name) ?? "")];")
+        }
+        for name in marks?.removedStates ?? [] {
+            lines.append("  \(dotText(name)) [label=\(dotText(name + "\n(removed)")), color=red, fontcolor=red, style=\"rounded,dashed\"];")
         }
         lines.append("  __start -> \(dotText(machine.states[machine.initial].name)) [label=\(dotText(machine.start.on.joined(separator: ", ")))];")
         for edge in edges(machine) {
-            lines.append("  \(dotText(edge.from)) -> \(dotText(edge.to)) [label=\(dotText(edge.label))];")
+            let color = marks?.addedEdges.contains(edge.key) == true ? ", color=green, fontcolor=green" : ""
+            lines.append("  \(dotText(edge.from)) -> \(dotText(edge.to)) [label=\(dotText(edge.label))\(color)];")
+        }
+        for edge in marks?.removedEdges ?? [] {
+            lines.append("  \(dotText(edge.from)) -> \(dotText(edge.to)) [label=\(dotText(edge.label)), color=red, fontcolor=red, style=dashed];")
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// What changed between two versions, for marking a graph.
+struct GraphMarks {
+    var addedStates: [String] = []
+    var removedStates: [String] = []
+    var changedStates: [String] = []
+    var addedEdges: Set<String> = []
+    var removedEdges: [GraphRenderer.Edge] = []
+
+    init(old: Machine, new: Machine) {
+        let diff = SemanticDiff.diff(old: old, new: new, oldProject: nil, newProject: nil)
+        let renames = diff.renames
+        let oldOutline = Outline(old), newOutline = Outline(new)
+        let oldNames = Set(old.states.map { renames[$0.name] ?? $0.name })
+        addedStates = new.states.map(\.name).filter { !oldNames.contains($0) }
+        removedStates = old.states.map(\.name).filter { new.stateIndex[renames[$0] ?? $0] == nil }
+        changedStates = old.states.compactMap { state in
+            let name = renames[state.name] ?? state.name
+            guard let after = newOutline.states[name], let before = oldOutline.states[state.name]?.renaming(renames) else { return nil }
+            return before != after || renames[state.name] != nil ? name : nil
+        }
+        let rename = { (e: GraphRenderer.Edge) in
+            GraphRenderer.Edge(from: renames[e.from] ?? e.from, to: renames[e.to] ?? e.to, label: e.label)
+        }
+        let oldEdges = GraphRenderer.edges(old).map(rename)
+        let newEdges = GraphRenderer.edges(new)
+        let oldKeys = Set(oldEdges.map(\.key)), newKeys = Set(newEdges.map(\.key))
+        addedEdges = newKeys.subtracting(oldKeys)
+        removedEdges = oldEdges.filter { !newKeys.contains($0.key) }
+    }
+
+    func dotColor(state: String) -> String {
+        if addedStates.contains(state) { return ", color=green, fontcolor=green" }
+        if changedStates.contains(state) { return ", color=orange, fontcolor=orange" }
+        return ""
     }
 }
