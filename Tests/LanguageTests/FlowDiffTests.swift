@@ -119,6 +119,34 @@ final class FlowDiffTests: XCTestCase {
         XCTAssertEqual(t.count, 3, "\(t)")
     }
 
+    func testStartExitPolicyTransitionsAndRemovedActions() throws {
+        let d = try diff("application-received") { text in
+            text.replacingOccurrences(of: "  key: application.id\n  reentry: once", with: "  key: application.id\n  if: has(job.title)\n  reentry: once")
+                .replacingOccurrences(of: "{on: candidate.rejected, outcome: rejected}", with: "{on: candidate.rejected, outcome: turned_down}")
+                .replacingOccurrences(of: "quiet_hours: {from: \"21:00\"", with: "quiet_hours: {from: \"20:00\"")
+                .replacingOccurrences(of: "    on:\n      candidate.stage_changed: advanced\n    after: {delay: 10d",
+                                      with: "    on:\n      candidate.stage_changed: advanced\n      candidate.hired: advanced\n    after: {delay: 10d")
+                .replacingOccurrences(of: "      - slack:\n          channel: \"#recruiting\"\n          text: \"New application from {{name}} for {{job.title}}{{#recruiter.name}} ({{recruiter.name}}){{/recruiter.name}}\"\n", with: "")
+        }
+        let t = texts(d)
+        XCTAssertEqual(t.filter { $0 == "~ start.if: (none) → has(job.title)" }.count, 1, "\(t)")
+        XCTAssertEqual(t.filter { $0 == "~ exit[1]: on candidate.rejected → rejected → on candidate.rejected → turned_down" }.count, 1, "\(t)")
+        XCTAssertEqual(t.filter { $0 == "~ policy.quiet_hours: 21:00-08:00 in candidate.timezone → 20:00-08:00 in candidate.timezone" }.count, 1, "\(t)")
+        XCTAssertEqual(t.filter { $0 == "+ transition status_update --candidate.hired--> advanced" }.count, 1, "\(t)")
+        XCTAssertEqual(t.filter { $0 == "- state received: action slack" }.count, 1, "\(t)")
+        XCTAssertEqual(t.count, 5, "\(t)")
+    }
+
+    func testStartTriggerAndKeyChanges() throws {
+        let d = try diff("offer-nurture") { text in
+            // A one-item list is the same trigger; the key really changes.
+            text.replacingOccurrences(of: "  on: offer.extended\n  key: application.id", with: "  on: [offer.extended]\n  key: offer.id")
+        }
+        XCTAssertEqual(texts(d), ["~ start.key: application.id → offer.id"])
+        let trigger = try diff("interview-scheduling") { $0.replacingOccurrences(of: "  on: interview.scheduled\n", with: "  on: [interview.scheduled, interview.rescheduled]\n") }
+        XCTAssertEqual(texts(trigger), ["~ start.on: interview.scheduled → interview.scheduled, interview.rescheduled"])
+    }
+
     func testFormats() throws {
         let d = try diff("application-received") { $0.replacingOccurrences(of: "between: [5d, 6d]", with: "between: [3d, 4d]") }
         let text = DiffFormat.text.render([d])
