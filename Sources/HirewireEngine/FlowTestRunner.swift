@@ -73,7 +73,6 @@ public struct FlowTestRunner {
     }
 
     static let connectorNames: Set<String> = Set(ConnectorCatalog.names)
-
     func check(_ node: Node, simulation: Simulation, clock: Date, flow: String) -> String? {
         let value = node.toValue()
         guard case .object(let fields) = value else { return "an expectation is a mapping" }
@@ -117,8 +116,9 @@ public struct FlowTestRunner {
             }
             return found ? nil : "no '\(kind)' entry\(at.map { " at \(Timestamp.format($0))" } ?? "") with \(Value.object(wanted).jsonString())"
         }
-        guard let connector = fields.keys.first(where: { Self.connectorNames.contains($0) || $0.contains(".") || !["at"].contains($0) }) else {
-            return "an expectation names a connector, state/outcome, none_after, count or kind"
+        let keys = fields.keys.filter { $0 != "at" }.sorted()
+        guard keys.count == 1, let connector = keys.first else {
+            return "an expectation names one connector (or state/outcome, none_after, none_before, count, kind); got \(keys.joined(separator: ", "))"
         }
         let wanted = fields[connector]?.objectValue ?? [:]
         let candidates = actions.filter { $0.action.connector == connector }
