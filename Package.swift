@@ -26,6 +26,13 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CCrypto",
+            path: "Sources/CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
         // The pure language: values, loading, expressions, time, templates, compiler.
         .target(name: "HirewireLanguage", dependencies: ["CYaml"]),
 
@@ -37,6 +44,9 @@ let package = Package(
 
         // The shell: the engine over a store, with timers and inbox processing.
         .target(name: "HirewireRuntime", dependencies: ["HirewireEngine", "HirewireStore", "HirewireLanguage"]),
+
+        // Webhook intake: signature schemes (OpenSSL libcrypto); the HTTP server follows.
+        .target(name: "HirewireIntake", dependencies: ["CCrypto", "HirewireLanguage"]),
 
         // Commands: argument parsing and output; every command calls into the modules above.
         .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
@@ -57,6 +67,7 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
+        .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
     ]
 )
