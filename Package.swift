@@ -33,6 +33,13 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            path: "Sources/CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+
         // The pure language: values, loading, expressions, time, templates, compiler.
         .target(name: "HirewireLanguage", dependencies: ["CYaml"]),
 
@@ -46,7 +53,7 @@ let package = Package(
         .target(name: "HirewireRuntime", dependencies: ["HirewireEngine", "HirewireStore", "HirewireLanguage"]),
 
         // Webhook intake: signature schemes (OpenSSL libcrypto); the HTTP server follows.
-        .target(name: "HirewireIntake", dependencies: ["CCrypto", "HirewireLanguage"]),
+        .target(name: "HirewireIntake", dependencies: ["CCrypto", "CMicroHTTPD", "HirewireLanguage"]),
 
         // Commands: argument parsing and output; every command calls into the modules above.
         .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),

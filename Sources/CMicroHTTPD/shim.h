@@ -1,0 +1,29 @@
+#ifndef HIREWIRE_CMICROHTTPD_SHIM_H
+#define HIREWIRE_CMICROHTTPD_SHIM_H
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+/* MHD_start_daemon is variadic, which Swift cannot call: this wrapper passes Hirewire's options. */
+static inline struct MHD_Daemon *hirewire_mhd_start(uint16_t port, unsigned int threads,
+                                                    MHD_AccessHandlerCallback handler, void *context,
+                                                    MHD_RequestCompletedCallback completed,
+                                                    unsigned int connection_limit, unsigned int timeout_seconds,
+                                                    size_t memory_limit) {
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(flags, port, NULL, NULL, handler, context,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, context,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit,
+                            MHD_OPTION_END);
+}
+
+/* The port a daemon bound (for port 0). */
+static inline uint16_t hirewire_mhd_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+#endif

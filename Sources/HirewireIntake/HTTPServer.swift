@@ -1,0 +1,162 @@
+import CMicroHTTPD
+import Foundation
+
+/// An HTTP request as the intake sees it: headers with lower-case names, the raw body.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    public var body: [UInt8]
+}
+
+/// An HTTP response.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response.
+    public static func json(_ status: Int, _ text: String, headers: [(String, String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
+    }
+}
+
+/// Limits that keep a slow or hostile client from holding the server.
+public struct HTTPLimits: Sendable {
+    /// Largest accepted body; larger requests get 413 without the body being read further.
+    public var maxBody: Int = 1 << 20
+    /// Bytes per connection for headers and buffers (bounds header size).
+    public var connectionMemory: Int = 32 * 1024
+    public var maxConnections: Int = 1024
+    /// Seconds a connection may sit idle (slow-loris clients are cut off).
+    public var timeoutSeconds: Int = 10
+    public var threads: Int = 2
+    public init() {}
+}
+
+/// A small HTTP server on libmicrohttpd: libmicrohttpd parses HTTP, owns the sockets and the
+/// threads; this class turns its callbacks into `HTTPRequest → HTTPResponse` calls.
+///
+/// Thread rule: the handler runs on libmicrohttpd's worker threads, several at once, so it must be
+/// `Sendable`; the daemon handle is only started and stopped by the owner, under `lock`.
+public final class HTTPServer: @unchecked Sendable {
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
+    let handler: Handler
+    let limits: HTTPLimits
+    private var daemon: OpaquePointer?
+    private let lock = NSLock()
+    /// The port bound (the one asked for, or the one the system chose for port 0).
+    public private(set) var port: UInt16 = 0
+
+    public init(port: UInt16, limits: HTTPLimits = HTTPLimits(), handler: @escaping Handler) throws {
+        self.handler = handler
+        self.limits = limits
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        guard let started = hirewire_mhd_start(port, UInt32(max(1, limits.threads)), httpAccess, context, httpCompleted,
+                                               UInt32(limits.maxConnections), UInt32(limits.timeoutSeconds), limits.connectionMemory) else {
+            throw StoreLikeError("cannot listen on port \(port) (in use, or not allowed)")
+        }
+        daemon = started
+        self.port = hirewire_mhd_port(started)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and closes the sockets.
+    public func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let daemon else { return }
+        _ = MHD_quiesce_daemon(daemon)
+        MHD_stop_daemon(daemon)
+        self.daemon = nil
+    }
+
+    deinit { stop() }
+}
+
+/// A startup failure of the server.
+public struct StoreLikeError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ message: String) { description = message }
+}
+
+/// One request in progress: headers seen, body collected so far.
+final class RequestState {
+    var headers: [String: String] = [:]
+    var body: [UInt8] = []
+    var tooLarge = false
+}
+
+private func collectHeader(_ context: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?,
+                           _ value: UnsafePointer<CChar>?) -> MHD_Result {
+    guard let context, let key else { return MHD_Result.YES }
+    let state = Unmanaged<RequestState>.fromOpaque(context).takeUnretainedValue()
+    state.headers[String(cString: key).lowercased()] = value.map { String(cString: $0) } ?? ""
+    return MHD_Result.YES
+}
+
+private func send(_ connection: OpaquePointer?, _ response: HTTPResponse) -> MHD_Result {
+    var body = response.body
+    let created = body.withUnsafeMutableBytes { bytes in
+        MHD_create_response_from_buffer(bytes.count, bytes.baseAddress, MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+    }
+    guard let created else { return MHD_Result.NO }
+    for (name, value) in response.headers { MHD_add_response_header(created, name, value) }
+    let result = MHD_queue_response(connection, UInt32(response.status), created)
+    MHD_destroy_response(created)
+    return result
+}
+
+private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?, _ url: UnsafePointer<CChar>?,
+                        _ method: UnsafePointer<CChar>?, _ version: UnsafePointer<CChar>?, _ uploadData: UnsafePointer<CChar>?,
+                        _ uploadSize: UnsafeMutablePointer<Int>?, _ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> MHD_Result {
+    guard let cls, let state, let uploadSize else { return MHD_Result.NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    guard let pointer = state.pointee else {
+        // First call: the headers are in. Refuse an announced oversized body before reading it.
+        let request = RequestState()
+        let opaque = Unmanaged.passRetained(request).toOpaque()
+        state.pointee = opaque
+        _ = MHD_get_connection_values(connection, MHD_ValueKind.HEADER_KIND, collectHeader, opaque)
+        if let length = request.headers["content-length"].flatMap(Int.init), length > server.limits.maxBody {
+            request.tooLarge = true
+            return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
+        }
+        return MHD_Result.YES
+    }
+    let request = Unmanaged<RequestState>.fromOpaque(pointer).takeUnretainedValue()
+    if uploadSize.pointee > 0 {
+        if !request.tooLarge, let uploadData {
+            if request.body.count + uploadSize.pointee > server.limits.maxBody {
+                request.tooLarge = true
+                request.body = []
+            } else {
+                uploadData.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) { bytes in
+                    request.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: uploadSize.pointee))
+                }
+            }
+        }
+        uploadSize.pointee = 0
+        return MHD_Result.YES
+    }
+    if request.tooLarge {
+        return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
+    }
+    let path = url.map { String(cString: $0) } ?? "/"
+    let response = server.handler(HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: path,
+                                              headers: request.headers, body: request.body))
+    return send(connection, response)
+}
+
+private func httpCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
+                           _ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ reason: MHD_RequestTerminationCode) {
+    guard let state, let pointer = state.pointee else { return }
+    Unmanaged<RequestState>.fromOpaque(pointer).release()
+    state.pointee = nil
+}

@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+@testable import HirewireIntake
+
+/// The libmicrohttpd server on 127.0.0.1 with real clients.
+final class HTTPServerTests: XCTestCase {
+    func request(_ port: UInt16, _ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]) async throws -> (Int, String) {
+        var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)\(path)")))
+        request.httpMethod = method
+        if let body { request.httpBody = Data(body) }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    func testRequestsReachTheHandlerWithHeadersAndBody() async throws {
+        let server = try HTTPServer(port: 0) { request in
+            .json(202, #"{"method": "\#(request.method)", "path": "\#(request.path)", "bytes": \#(request.body.count), "sig": "\#(request.headers["x-sig"] ?? "")"}"#)
+        }
+        defer { server.stop() }
+        XCTAssertGreaterThan(server.port, 0)
+        let (status, body) = try await request(server.port, "POST", "/hooks/greenhouse", body: Array(repeating: 65, count: 5000), headers: ["X-Sig": "abc"])
+        XCTAssertEqual(status, 202)
+        XCTAssertEqual(body, #"{"method": "POST", "path": "/hooks/greenhouse", "bytes": 5000, "sig": "abc"}"#)
+        let (getStatus, _) = try await request(server.port, "GET", "/healthz")
+        XCTAssertEqual(getStatus, 202)
+    }
+
+    func testOversizedBodyIs413AndNeverReachesTheHandler() async throws {
+        var limits = HTTPLimits()
+        limits.maxBody = 1000
+        let seen = LockedCounter()
+        let server = try HTTPServer(port: 0, limits: limits) { _ in
+            seen.increment()
+            return .json(202, "{}")
+        }
+        defer { server.stop() }
+        let (status, _) = try await request(server.port, "POST", "/hooks/x", body: Array(repeating: 65, count: 5000))
+        XCTAssertEqual(status, 413)
+        XCTAssertEqual(seen.value, 0)
+        let (ok, _) = try await request(server.port, "POST", "/hooks/x", body: Array(repeating: 65, count: 900))
+        XCTAssertEqual(ok, 202)
+        XCTAssertEqual(seen.value, 1)
+    }
+
+    func testSlowClientIsCutOff() throws {
+        var limits = HTTPLimits()
+        limits.timeoutSeconds = 1
+        let server = try HTTPServer(port: 0, limits: limits) { _ in .json(200, "{}") }
+        defer { server.stop() }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = server.port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        // Half a request line, then silence: the server must close the connection.
+        _ = "POST /hooks/x HTTP/1.1\r\nHost: x\r\n".withCString { send(fd, $0, strlen($0), 0) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = Date()
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let received = recv(fd, &buffer, buffer.count, 0)
+        XCTAssertEqual(received, 0, "the server should close the idle connection")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4)
+    }
+}
+
+final class LockedCounter: @unchecked Sendable {
+    // @unchecked: `count` is only touched under `lock`.
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
