@@ -26,6 +26,8 @@ public struct CompiledProject: Sendable {
     public var calendars: [String: CompiledCalendar]
     /// Message templates by name.
     public var templates: [String: MessageTemplate]
+    /// Webhook sources by name (only those without errors).
+    public var sources: [String: CompiledSource]
     public var diagnostics: [Diagnostic]
 
     public var errorCount: Int { diagnostics.count { $0.severity == .error } }
@@ -94,7 +96,10 @@ public enum ProjectCompiler {
             diagnostics += reader.diagnostics.items
         }
         let other = NodeReader()
-        for source in files.sources { SourceChecks(source: source, reader: other).run() }
+        var sources: [String: CompiledSource] = [:]
+        for source in files.sources {
+            if let compiled = SourceChecks(source: source, reader: other).run() { sources[compiled.name] = compiled }
+        }
         for test in files.tests {
             if files.flows.first(where: { $0.id.value == test.flow.value }) == nil {
                 let ids = files.flows.map(\.id.value)
@@ -106,6 +111,6 @@ public enum ProjectCompiler {
         var bag = DiagnosticBag()
         var seen: Set<Diagnostic> = []
         for d in diagnostics where seen.insert(d).inserted { bag.append(d) }
-        return CompiledProject(files: files, machines: machines, calendars: calendars, templates: templates, diagnostics: bag.sorted)
+        return CompiledProject(files: files, machines: machines, calendars: calendars, templates: templates, sources: sources, diagnostics: bag.sorted)
     }
 }

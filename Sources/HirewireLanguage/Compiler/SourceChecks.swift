@@ -1,3 +1,5 @@
+import Foundation
+
 /// The names a source file's expressions may use: `body` (the parsed payload) and the
 /// functions `header(name)` and `sha256(body)`.
 struct SourceScope: ExprScope {
@@ -14,7 +16,11 @@ struct SourceChecks {
 
     static let schemes = ["standard-webhooks", "hmac-sha256", "greenhouse", "lever", "ashby", "workable", "none"]
 
-    func run() {
+    /// Checks the source and returns its compiled form (nil when it has errors).
+    @discardableResult
+    func run() -> CompiledSource? {
+        let before = reader.diagnostics.errorCount
+        var rules: [CompiledSource.Rule] = []
         if source.name.value.range(of: "^[a-z0-9][a-z0-9_-]*$", options: .regularExpression) == nil {
             reader.error("source name '\(source.name.value)' must use lower-case letters, digits, '-' and '_'", at: source.name.location, code: "invalid-value")
         }
@@ -27,14 +33,15 @@ struct SourceChecks {
                 reader.missing("scheme", in: "signature", at: signature.location)
             }
         }
-        if let id = source.eventId { check(id) }
+        let eventId = source.eventId.flatMap { check($0) }
         for rule in source.rules {
             EventTypes.check(rule.type, reader: reader)
-            if let when = rule.when { check(when, boolean: true) }
-            if let occurred = rule.occurredAt { check(occurred) }
+            let when = rule.when.flatMap { check($0, boolean: true) }
+            let occurred = rule.occurredAt.flatMap { check($0) }
             var filled: Set<String> = []
+            var fields: [(entity: String, field: String, expression: CompiledExpression)] = []
             for (field, expression) in rule.data {
-                check(expression)
+                let compiled = check(expression)
                 let parts = field.value.split(separator: ".").map(String.init)
                 guard parts.count == 2, EventCatalog.v1.fieldType(entity: parts[0], field: parts[1]) != nil else {
                     let all = EventCatalog.v1.entityNames.flatMap { e in EventCatalog.v1.fieldNames(entity: e).map { "\(e).\($0)" } }
@@ -42,23 +49,86 @@ struct SourceChecks {
                     continue
                 }
                 filled.insert(field.value)
+                if let compiled { fields.append((parts[0], parts[1], compiled)) }
             }
             let missing = EventCatalog.v1.requiredFields(for: rule.type.value).subtracting(filled).sorted()
             if !missing.isEmpty {
                 reader.error("\(rule.type.value) requires \(missing.joined(separator: ", ")), which this rule never sets", at: rule.type.location, code: "missing-field")
             }
+            rules.append(CompiledSource.Rule(when: when, type: rule.type.value, occurredAt: occurred, fields: fields))
         }
+        guard reader.diagnostics.errorCount == before else { return nil }
+        return CompiledSource(name: source.name.value, signature: source.signature?.toValue() ?? .null, eventId: eventId, rules: rules)
     }
 
-    private func check(_ source: ExpressionSource, boolean: Bool = false) {
+    private func check(_ source: ExpressionSource, boolean: Bool = false) -> CompiledExpression? {
         do {
             let expr = try ExprParser.parse(source.text)
             let type = try ExprChecker(scope: SourceScope()).check(expr)
             if boolean, type.kind != .bool, type.kind != .any {
                 reader.error("when must be boolean; '\(source.text)' is \(type)", at: source.location, code: "non-boolean-condition")
+                return nil
             }
+            return CompiledExpression(source: source, expr: expr, type: type)
         } catch {
             reader.error(error.message, at: source.location.advanced(by: error.offset), code: error.code)
+            return nil
         }
+    }
+}
+
+/// A source file compiled: it turns a verified delivery into a canonical event.
+public struct CompiledSource: Sendable {
+    public struct Rule: Sendable {
+        public var when: CompiledExpression?
+        public var type: String
+        public var occurredAt: CompiledExpression?
+        public var fields: [(entity: String, field: String, expression: CompiledExpression)]
+    }
+
+    public var name: String
+    /// The signature settings as written (`{scheme, secret, …}`); the intake reads them.
+    public var signature: Value
+    public var eventId: CompiledExpression?
+    public var rules: [Rule]
+
+    /// What a delivery becomes.
+    public enum Outcome: Sendable, Equatable {
+        /// A canonical event: id, type, occurred_at and data.
+        case mapped(id: String, type: String, occurredAt: Date, data: Value)
+        /// No rule matched: stored and shown as ignored.
+        case ignored(id: String, reason: String)
+        /// A rule matched but a required field is missing: review.
+        case review(id: String, type: String, missing: [String])
+    }
+
+    /// The delivery's event id (`event_id`, else the body's hash).
+    public func deliveryId(body: Value, headers: [String: String], sha256: String, now: Date) -> String {
+        let context = ExprContext(roots: ["body": body], now: now, headers: headers, bodySHA256: sha256)
+        let id = eventId?.evaluate(context) ?? .null
+        return id.isNull ? sha256 : id.displayString
+    }
+
+    /// Maps a parsed payload: the first rule whose `when` holds decides.
+    public func map(body: Value, headers: [String: String], sha256: String, receivedAt: Date) -> Outcome {
+        let context = ExprContext(roots: ["body": body], now: receivedAt, headers: headers, bodySHA256: sha256)
+        let id = deliveryId(body: body, headers: headers, sha256: sha256, now: receivedAt)
+        guard let rule = rules.first(where: { $0.when?.holds(context) ?? true }) else {
+            return .ignored(id: id, reason: "no rule of source \(name) matches")
+        }
+        var data: [String: Value] = [:]
+        for (entity, field, expression) in rule.fields {
+            let value = expression.evaluate(context)
+            var members = data[entity]?.objectValue ?? [:]
+            members[field] = value
+            data[entity] = .object(members)
+        }
+        let missing = EventCatalog.v1.requiredFields(for: rule.type).filter { path in
+            let parts = path.split(separator: ".").map(String.init)
+            return Value.object(data).value(at: parts).isNull
+        }.sorted()
+        if !missing.isEmpty { return .review(id: id, type: rule.type, missing: missing) }
+        let occurred = rule.occurredAt?.evaluate(context).asTimestamp ?? receivedAt
+        return .mapped(id: id, type: rule.type, occurredAt: occurred, data: .object(data))
     }
 }
