@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "HirewireRuntime", dependencies: ["HirewireEngine", "HirewireStore", "HirewireLanguage"]),
 
         // Webhook intake: signature schemes (OpenSSL libcrypto); the HTTP server follows.
-        .target(name: "HirewireIntake", dependencies: ["CCrypto", "CMicroHTTPD", "HirewireLanguage"]),
+        .target(name: "HirewireIntake", dependencies: ["CCrypto", "CMicroHTTPD", "HirewireLanguage", "HirewireStore"]),
 
         // Commands: argument parsing and output; every command calls into the modules above.
         .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
-        .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake", "HirewireStore", "HirewireLanguage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
     ]
 )

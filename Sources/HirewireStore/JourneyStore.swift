@@ -21,6 +21,32 @@ public struct InboxEvent: Sendable {
     public var receivedAt: Date
 }
 
+/// A verified webhook delivery as received: kept raw until it is mapped.
+public struct Delivery: Sendable {
+    public var sequence: Int64
+    public var source: String
+    public var eventId: String
+    public var receivedAt: Date
+    /// The headers kept (signature and id headers, content type).
+    public var headers: [String: String]
+    public var body: [UInt8]
+    /// pending, accepted, ignored, review
+    public var status: String
+    public var detail: String
+
+    public init(sequence: Int64 = 0, source: String, eventId: String, receivedAt: Date, headers: [String: String], body: [UInt8],
+                status: String = "pending", detail: String = "") {
+        self.sequence = sequence
+        self.source = source
+        self.eventId = eventId
+        self.receivedAt = receivedAt
+        self.headers = headers
+        self.body = body
+        self.status = status
+        self.detail = detail
+    }
+}
+
 /// What the engine's shell needs from durable storage. Every write of a step — journey,
 /// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
 /// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
@@ -41,6 +67,18 @@ public protocol JourneyStore: AnyObject, Sendable {
     func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
     /// Inbox events that could not be processed, with their reasons.
     func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)]
+    /// Stores a verified delivery; false when its (source, event id) was seen before.
+    func appendDelivery(_ delivery: Delivery) throws(StoreError) -> Bool
+    /// Deliveries not yet mapped, oldest first.
+    func pendingDeliveries(limit: Int) throws(StoreError) -> [Delivery]
+    /// Records what became of a delivery (accepted, ignored, review) and why.
+    func markDelivery(_ sequence: Int64, status: String, detail: String) throws(StoreError)
+    /// Recent deliveries, newest first (for `hirewire events`).
+    func deliveries(limit: Int) throws(StoreError) -> [Delivery]
+    /// Records a refused request: metadata only, never its body.
+    func recordRejection(at: Date, source: String, status: Int, reason: String, peer: String) throws(StoreError)
+    /// Recent refused requests, newest first.
+    func rejections(limit: Int) throws(StoreError) -> [(at: Date, source: String, status: Int, reason: String, peer: String)]
     /// Timers due at or before `time`, oldest first.
     func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord]
     /// When the next timer falls due.

@@ -30,6 +30,15 @@ enum SQLiteSchema {
         """,
         // 2: why an inbox event could not be processed.
         "ALTER TABLE inbox ADD COLUMN reason TEXT;",
+        // 3: raw webhook deliveries (deduplicated per source) and refused requests (metadata only).
+        """
+        CREATE TABLE deliveries (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, event_id TEXT NOT NULL, received_at REAL NOT NULL,
+            headers TEXT NOT NULL, body BLOB NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+            UNIQUE (source, event_id));
+        CREATE INDEX deliveries_pending ON deliveries (status, seq);
+        CREATE TABLE rejections (at REAL NOT NULL, source TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, peer TEXT NOT NULL);
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

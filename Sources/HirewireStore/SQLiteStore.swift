@@ -67,6 +67,64 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func appendDelivery(_ delivery: Delivery) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) -> Bool in
+            try db.query("INSERT OR IGNORE INTO deliveries (source, event_id, received_at, headers, body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [.text(delivery.source), .text(delivery.eventId), Self.time(delivery.receivedAt),
+                          Self.json(.object(delivery.headers.mapValues(Value.string))), .text(String(decoding: delivery.body, as: UTF8.self)),
+                          .text(delivery.status), .text(delivery.detail)])
+            return db.changes == 1
+        }
+    }
+
+    private func deliveryRows(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [Delivery] {
+        var out: [Delivery] = []
+        try db.query(sql, bindings) { row in
+            let headers = (Self.decode(row.text(4)).objectValue ?? [:]).compactMapValues(\.stringValue)
+            out.append(Delivery(sequence: row.integer(0), source: row.text(1) ?? "", eventId: row.text(2) ?? "",
+                                receivedAt: Date(timeIntervalSince1970: row.real(3)), headers: headers, body: Array((row.text(5) ?? "").utf8),
+                                status: row.text(6) ?? "", detail: row.text(7) ?? ""))
+        }
+        return out
+    }
+
+    public func pendingDeliveries(limit: Int) throws(StoreError) -> [Delivery] {
+        try locked { () throws(StoreError) -> [Delivery] in
+            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT ?",
+                             [.integer(Int64(limit))])
+        }
+    }
+
+    public func deliveries(limit: Int) throws(StoreError) -> [Delivery] {
+        try locked { () throws(StoreError) -> [Delivery] in
+            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail FROM deliveries ORDER BY seq DESC LIMIT ?",
+                             [.integer(Int64(limit))])
+        }
+    }
+
+    public func markDelivery(_ sequence: Int64, status: String, detail: String) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.query("UPDATE deliveries SET status = ?, detail = ? WHERE seq = ?", [.text(status), .text(detail), .integer(sequence)])
+        }
+    }
+
+    public func recordRejection(at: Date, source: String, status: Int, reason: String, peer: String) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.query("INSERT INTO rejections (at, source, status, reason, peer) VALUES (?, ?, ?, ?, ?)",
+                         [Self.time(at), .text(source), .integer(Int64(status)), .text(reason), .text(peer)])
+        }
+    }
+
+    public func rejections(limit: Int) throws(StoreError) -> [(at: Date, source: String, status: Int, reason: String, peer: String)] {
+        try locked { () throws(StoreError) -> [(at: Date, source: String, status: Int, reason: String, peer: String)] in
+            var out: [(at: Date, source: String, status: Int, reason: String, peer: String)] = []
+            try db.query("SELECT at, source, status, reason, peer FROM rejections ORDER BY rowid DESC LIMIT ?", [.integer(Int64(limit))]) { row in
+                out.append((Date(timeIntervalSince1970: row.real(0)), row.text(1) ?? "", Int(row.integer(2)), row.text(3) ?? "", row.text(4) ?? ""))
+            }
+            return out
+        }
+    }
+
     public func failInbox(_ sequence: Int64, reason: String) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?", [.text(reason), .integer(sequence)])

@@ -1,0 +1,90 @@
+import Foundation
+import HirewireLanguage
+import HirewireStore
+
+/// The webhook intake: `POST /hooks/{source}` is verified, deduplicated and stored raw before it
+/// is answered; mapping to canonical events and the journeys run after the answer.
+///
+/// Answers: 202 stored; 200 duplicate (an event id seen before); 401 bad or missing signature;
+/// 400 body not JSON; 404 unknown source; 413 too large (the server refuses it); 415 not JSON
+/// content; 405 wrong method. Refusals are recorded without their bodies.
+public final class Intake: Sendable {
+    let sources: [String: (CompiledSource, SignatureScheme)]
+    let store: any JourneyStore
+    let clock: @Sendable () -> Date
+
+    /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
+    /// list of them for rotation). A source whose secret is unset refuses every delivery.
+    public init(project: CompiledProject, store: any JourneyStore, env: [String: String], clock: @escaping @Sendable () -> Date = { Date() }) {
+        var sources: [String: (CompiledSource, SignatureScheme)] = [:]
+        for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
+        self.sources = sources
+        self.store = store
+        self.clock = clock
+    }
+
+    /// The signature scheme a source's settings describe.
+    static func scheme(_ settings: Value, env: [String: String]) -> SignatureScheme {
+        let references: [String] = settings["secret"].arrayValue?.compactMap(\.stringValue) ?? [settings["secret"].stringValue].compactMap { $0 }
+        let secrets = references.compactMap { reference -> String? in
+            reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
+        }.filter { !$0.isEmpty }
+        switch settings["scheme"].stringValue {
+        case "standard-webhooks": return .standardWebhooks(StandardWebhooks(secrets: secrets))
+        case "greenhouse": return .greenhouse(secrets)
+        case "ashby": return .ashby(secrets)
+        case "workable": return .workable(secrets)
+        case "lever": return .lever(secrets: secrets)
+        case "hmac-sha256":
+            return .hmac(HMACSignature(secrets: secrets, header: settings["header"].stringValue ?? "X-Signature",
+                                       prefix: settings["prefix"].stringValue ?? "",
+                                       encoding: settings["encoding"].stringValue == "base64" ? .base64 : .hex,
+                                       timestampHeader: settings["timestamp_header"].stringValue,
+                                       tolerance: settings["tolerance"].numberValue ?? 300))
+        case "none": return .none
+        default: return .standardWebhooks(StandardWebhooks(secrets: []))
+        }
+    }
+
+    static func answer(_ status: Int, _ fields: [String: Value]) -> HTTPResponse {
+        .json(status, Value.object(fields).jsonString())
+    }
+
+    /// Handles one request (called on the HTTP server's threads).
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let now = clock()
+        let peer = request.headers["x-forwarded-for"] ?? "-"
+        if request.path == "/healthz" { return Self.answer(200, ["status": "ok"]) }
+        guard request.path.hasPrefix("/hooks/") else { return Self.answer(404, ["error": "no such route"]) }
+        let name = String(request.path.dropFirst("/hooks/".count))
+        func refuse(_ status: Int, _ reason: String) -> HTTPResponse {
+            try? store.recordRejection(at: now, source: name, status: status, reason: reason, peer: peer)
+            return Self.answer(status, ["error": .string(reason)])
+        }
+        guard request.method == "POST" else { return refuse(405, "use POST") }
+        guard let (source, scheme) = sources[name] else { return refuse(404, "unknown source '\(name)'") }
+        guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {
+            return refuse(415, "content type must be application/json")
+        }
+        do {
+            try scheme.verify(headers: request.headers, body: request.body, now: now)
+        } catch {
+            return refuse(401, error.reason)
+        }
+        let body: Value
+        do {
+            body = try Value.parseJSON(Data(request.body))
+        } catch {
+            return refuse(400, "body is not JSON")
+        }
+        let sha = Crypto.sha256Hex(request.body)
+        let id = source.deliveryId(body: body, headers: request.headers, sha256: sha, now: now)
+        let kept = request.headers.filter { !["authorization", "cookie"].contains($0.key) }
+        do {
+            let fresh = try store.appendDelivery(Delivery(source: name, eventId: id, receivedAt: now, headers: kept, body: request.body))
+            return Self.answer(fresh ? 202 : 200, ["id": .string(id), "duplicate": .bool(!fresh)])
+        } catch {
+            return HTTPResponse.json(503, #"{"error": "store unavailable"}"#, headers: [("Retry-After", "5")])
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+import HirewireLanguage
+import HirewireStore
+@testable import HirewireIntake
+
+/// The intake behind the real HTTP server, on a real SQLite store, with real signatures.
+final class IntakeTests: XCTestCase {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    var root = ""
+    var store: SQLiteStore!
+    var server: HTTPServer!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "hirewire-intake-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/sources", withIntermediateDirectories: true)
+        try """
+            source: acme
+            signature: {scheme: standard-webhooks, secret: env.ACME_SECRET}
+            event_id: header("webhook-id")
+            events:
+              - when: body.kind == "hired"
+                type: candidate.hired
+                data: {application.id: string(body.application)}
+            """.write(toFile: root + "/sources/acme.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        XCTAssertEqual(project.diagnostics.map(\.description), [])
+        store = try SQLiteStore(path: root + "/hirewire.db")
+        var limits = HTTPLimits()
+        limits.maxBody = 4096
+        let intake = Intake(project: project, store: store, env: ["ACME_SECRET": secret])
+        server = try HTTPServer(port: 0, limits: limits, handler: intake.handle)
+    }
+
+    override func tearDown() {
+        server?.stop()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func post(_ path: String, _ body: String, id: String = "msg_1", timestamp: Date = Date(), contentType: String = "application/json",
+              tamper: Bool = false) async throws -> (Int, String) {
+        let ts = String(Int(timestamp.timeIntervalSince1970))
+        var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(server.port)\(path)")))
+        request.httpMethod = "POST"
+        request.httpBody = Data((tamper ? body + " " : body).utf8)
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        request.setValue(id, forHTTPHeaderField: "webhook-id")
+        request.setValue(ts, forHTTPHeaderField: "webhook-timestamp")
+        request.setValue(StandardWebhooks.sign(secret: secret, id: id, timestamp: ts, body: Array(body.utf8)), forHTTPHeaderField: "webhook-signature")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    func testEachDeliveryGetsItsStatusAndOnlyGoodOnesAreStored() async throws {
+        let body = #"{"kind": "hired", "application": 42}"#
+        let (accepted, text) = try await post("/hooks/acme", body)
+        XCTAssertEqual(accepted, 202)
+        XCTAssertEqual(text, #"{"duplicate":false,"id":"msg_1"}"#)
+        let (replayed, again) = try await post("/hooks/acme", body)
+        XCTAssertEqual(replayed, 200)
+        XCTAssertEqual(again, #"{"duplicate":true,"id":"msg_1"}"#)
+        let (tampered, _) = try await post("/hooks/acme", body, id: "msg_2", tamper: true)
+        XCTAssertEqual(tampered, 401)
+        let (stale, staleText) = try await post("/hooks/acme", body, id: "msg_3", timestamp: Date().addingTimeInterval(-600))
+        XCTAssertEqual(stale, 401)
+        XCTAssertTrue(staleText.contains("tolerance"), staleText)
+        let (wrongType, _) = try await post("/hooks/acme", body, id: "msg_4", contentType: "text/plain")
+        XCTAssertEqual(wrongType, 415)
+        let (notJSON, _) = try await post("/hooks/acme", "kind=hired", id: "msg_5")
+        XCTAssertEqual(notJSON, 400)
+        let (unknown, _) = try await post("/hooks/nope", body, id: "msg_6")
+        XCTAssertEqual(unknown, 404)
+        let (huge, _) = try await post("/hooks/acme", "{\"pad\": \"" + String(repeating: "x", count: 5000) + "\"}", id: "msg_7")
+        XCTAssertEqual(huge, 413)
+
+        let stored = try store.deliveries(limit: 10)
+        XCTAssertEqual(stored.map(\.eventId), ["msg_1"])
+        XCTAssertEqual(String(decoding: stored.first?.body ?? [], as: UTF8.self), body)
+        XCTAssertEqual(stored.first?.headers["webhook-id"], "msg_1")
+        let refused = try store.rejections(limit: 10).map(\.status)
+        XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 415])
+    }
+
+    func testUnsetSecretRefusesEverything() async throws {
+        server.stop()
+        let project = ProjectCompiler.compile(root: root)
+        let intake = Intake(project: project, store: store, env: [:])
+        server = try HTTPServer(port: 0, handler: intake.handle)
+        let (status, _) = try await post("/hooks/acme", #"{"kind": "hired", "application": 1}"#)
+        XCTAssertEqual(status, 401)
+        XCTAssertEqual(try store.deliveries(limit: 10).count, 0)
+    }
+}
