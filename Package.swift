@@ -50,13 +50,13 @@ let package = Package(
         .target(name: "HirewireStore", dependencies: ["HirewireEngine", "HirewireLanguage", "CSQLite"]),
 
         // The shell: the engine over a store, with timers and inbox processing.
-        .target(name: "HirewireRuntime", dependencies: ["HirewireEngine", "HirewireStore", "HirewireLanguage"]),
+        .target(name: "HirewireRuntime", dependencies: ["HirewireEngine", "HirewireStore", "HirewireIntake", "HirewireLanguage"]),
 
         // Webhook intake: signature schemes (OpenSSL libcrypto); the HTTP server follows.
         .target(name: "HirewireIntake", dependencies: ["CCrypto", "CMicroHTTPD", "HirewireLanguage", "HirewireStore"]),
 
         // Commands: argument parsing and output; every command calls into the modules above.
-        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
+        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireIntake"]),
         .executableTarget(name: "hirewire", dependencies: ["HirewireCLI"]),
 
         // Release-build benchmarks: `swift run -c release hirewire-bench`.

@@ -11,7 +11,7 @@ static inline struct MHD_Daemon *hirewire_mhd_start(uint16_t port, unsigned int 
                                                     MHD_RequestCompletedCallback completed,
                                                     unsigned int connection_limit, unsigned int timeout_seconds,
                                                     size_t memory_limit) {
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     return MHD_start_daemon(flags, port, NULL, NULL, handler, context,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, context,

@@ -12,6 +12,8 @@ public final class Intake: Sendable {
     let sources: [String: (CompiledSource, SignatureScheme)]
     let store: any JourneyStore
     let clock: @Sendable () -> Date
+    /// The bearer token `POST /events` requires; nil (unset) refuses everyone.
+    let eventsToken: String?
 
     /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
     /// list of them for rotation). A source whose secret is unset refuses every delivery.
@@ -21,6 +23,31 @@ public final class Intake: Sendable {
         self.sources = sources
         self.store = store
         self.clock = clock
+        let reference = project.files.config.server.eventsToken ?? "env.HIREWIRE_EVENTS_TOKEN"
+        let token = reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
+        eventsToken = (token?.isEmpty ?? true) ? nil : token
+    }
+
+    /// `POST /events`: a canonical event, authorized by the bearer token.
+    func canonical(_ request: HTTPRequest, now: Date, refuse: (Int, String) -> HTTPResponse) -> HTTPResponse {
+        guard let token = eventsToken, let offered = request.headers["authorization"], offered.hasPrefix("Bearer "),
+              Crypto.constantTimeEqual(Array(offered.dropFirst(7).utf8), Array(token.utf8)) else {
+            return refuse(401, "missing or wrong bearer token")
+        }
+        guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {
+            return refuse(415, "content type must be application/json")
+        }
+        guard case .object(let event)? = try? Value.parseJSON(Data(request.body)) else { return refuse(400, "body is not a JSON object") }
+        guard let id = event["id"]?.stringValue, !id.isEmpty, let type = event["type"]?.stringValue else {
+            return refuse(400, "a canonical event needs id and type")
+        }
+        guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return refuse(400, "unknown event type '\(type)'") }
+        do {
+            let fresh = try store.appendDelivery(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
+            return Self.answer(fresh ? 202 : 200, ["id": .string(id), "duplicate": .bool(!fresh)])
+        } catch {
+            return HTTPResponse.json(503, #"{"error": "store unavailable"}"#, headers: [("Retry-After", "5")])
+        }
     }
 
     /// The signature scheme a source's settings describe.
@@ -55,12 +82,20 @@ public final class Intake: Sendable {
         let now = clock()
         let peer = request.headers["x-forwarded-for"] ?? "-"
         if request.path == "/healthz" { return Self.answer(200, ["status": "ok"]) }
-        guard request.path.hasPrefix("/hooks/") else { return Self.answer(404, ["error": "no such route"]) }
-        let name = String(request.path.dropFirst("/hooks/".count))
+        if request.path == "/readyz" {
+            let ready = (try? store.nextDue()) != nil || (try? store.pendingInbox(limit: 1)) != nil
+            return Self.answer(ready ? 200 : 503, ["status": ready ? "ready" : "store unreachable"])
+        }
+        let name = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
         func refuse(_ status: Int, _ reason: String) -> HTTPResponse {
             try? store.recordRejection(at: now, source: name, status: status, reason: reason, peer: peer)
             return Self.answer(status, ["error": .string(reason)])
         }
+        if request.path == "/events" {
+            guard request.method == "POST" else { return refuse(405, "use POST") }
+            return canonical(request, now: now, refuse: refuse)
+        }
+        guard request.path.hasPrefix("/hooks/") else { return Self.answer(404, ["error": "no such route"]) }
         guard request.method == "POST" else { return refuse(405, "use POST") }
         guard let (source, scheme) = sources[name] else { return refuse(404, "unknown source '\(name)'") }
         guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import HirewireLanguage
 import HirewireStore
 
 /// The scheduler: processes the inbox and fires due timers, then sleeps until the next timer
@@ -11,9 +12,13 @@ public final class EngineLoop: Sendable {
     /// Errors the loop met (it keeps going: a failed batch is retried on the next pass).
     public let onError: @Sendable (StoreError) -> Void
 
-    public init(engine: JourneyEngine, clock: @escaping @Sendable () -> Date = { Date() },
+    /// Sources whose stored deliveries the loop maps to events first.
+    public let sources: [String: CompiledSource]
+
+    public init(engine: JourneyEngine, sources: [String: CompiledSource] = [:], clock: @escaping @Sendable () -> Date = { Date() },
                 onError: @escaping @Sendable (StoreError) -> Void = { _ in }) {
         self.engine = engine
+        self.sources = sources
         self.clock = clock
         self.onError = onError
     }
@@ -26,6 +31,7 @@ public final class EngineLoop: Sendable {
         while !Task.isCancelled {
             var next: Date?
             do {
+                try engine.mapDeliveries(sources: sources, now: clock())
                 try engine.processInbox(now: clock())
                 try engine.fireDueTimers(now: clock())
                 next = try engine.nextDue()

@@ -1,0 +1,123 @@
+import Foundation
+import HirewireEngine
+import HirewireIntake
+import HirewireLanguage
+import HirewireRuntime
+import HirewireStore
+
+/// `hirewire serve [--port 8080] [--db PATH]`
+enum ServeCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "serve",
+        abstract: "Run webhook intake, journeys and timers on the embedded SQLite store.",
+        discussion: """
+            Routes: POST /hooks/{source} (sources/*.yaml), POST /events (canonical events, Authorization: Bearer \
+            and server.events_token), GET /healthz, GET /readyz. Stops gracefully on SIGTERM or SIGINT. \
+            Connectors are not wired yet: actions wait in the outbox (hirewire inspect shows them).
+            """,
+        arguments: [
+            .option("port", help: "TCP port (default: server.port in hirewire.yaml, else 8080; 0 picks a free one)."),
+            StoreAccess.dbOption,
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        let locator = try CommandSupport.locate(arguments, io)
+        let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+        let errors = project.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            io.err(DiagnosticOutput.text(errors))
+            return 1
+        }
+        var path = arguments.option("db").map { locator.absolute($0, workingDirectory: io.workingDirectory) }
+        if path == nil, case .sqlite(let configured)? = project.files.config.store { path = (locator.root as NSString).appendingPathComponent(configured) }
+        let database = path ?? (locator.root as NSString).appendingPathComponent(".hirewire/hirewire.db")
+        let environment = ProcessInfo.processInfo.environment
+        let store: SQLiteStore
+        let engine: JourneyEngine
+        do {
+            store = try SQLiteStore(path: database)
+            engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
+            try engine.migrate(now: Date())
+        } catch {
+            throw EnvironmentError(error.description)
+        }
+        let loop = EngineLoop(engine: engine, sources: project.sources, onError: { error in
+            Log.line(["level": "error", "msg": "engine pass failed", "error": .string(error.description)])
+        })
+        let intake = Intake(project: project, store: store, env: environment)
+        var limits = HTTPLimits()
+        limits.maxBody = project.files.config.server.maxBody
+        let requested = try arguments.intOption("port") ?? project.files.config.server.port
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits) { request in
+                let response = intake.handle(request)
+                if response.status == 202 { loop.wake() }
+                return response
+            }
+        } catch {
+            throw EnvironmentError("\(error)")
+        }
+        Log.line(["level": "info", "msg": "serving", "url": .string("http://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
+                  "flows": .number(Double(project.machines.count)), "sources": .number(Double(project.sources.count)), "store": .string(database)])
+        let task = Task { await loop.run() }
+        await Signals.waitForTermination()
+        Log.line(["level": "info", "msg": "stopping"])
+        server.stop()
+        task.cancel()
+        _ = await task.value
+        Log.line(["level": "info", "msg": "stopped"])
+        return 0
+    }
+}
+
+/// One JSON object per line on stderr.
+enum Log {
+    static func line(_ fields: [String: Value]) {
+        var all = fields
+        all["at"] = .string(Timestamp.format(Date()))
+        FileHandle.standardError.write(Data((Value.object(all).jsonString() + "\n").utf8))
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+enum Signals {
+    static func waitForTermination() async {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queue = DispatchQueue(label: "hirewire.signals")
+            let once = OnceFlag()
+            var sources: [DispatchSourceSignal] = []
+            for sig in [SIGTERM, SIGINT] {
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+                source.setEventHandler {
+                    if once.claim() { continuation.resume() }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            Retainer.keep(sources.map { $0 as AnyObject })
+        }
+    }
+}
+
+/// Resumes a continuation only once.
+final class OnceFlag: @unchecked Sendable {
+    // @unchecked: `done` is only touched under `lock`.
+    private let lock = NSLock()
+    private var done = false
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+enum Retainer {
+    nonisolated(unsafe) static var objects: [AnyObject] = []
+    static func keep(_ items: [AnyObject]) { objects += items }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import HirewireEngine
+import HirewireIntake
+import HirewireLanguage
+import HirewireStore
+
+extension JourneyEngine {
+    /// Maps stored deliveries to canonical events and puts them in the inbox: a matched rule
+    /// gives an event (`accepted`), no rule gives `ignored`, a missing required field gives
+    /// `review`. A crash between the inbox append and the mark repeats the append, which the
+    /// inbox drops as a duplicate.
+    @discardableResult
+    public func mapDeliveries(sources: [String: CompiledSource], now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
+        var total = 0
+        while true {
+            let pending = try store.pendingDeliveries(limit: batchSize)
+            if pending.isEmpty { return total }
+            for delivery in pending {
+                guard case .object(let body)? = try? Value.parseJSON(Data(delivery.body)) else {
+                    try store.markDelivery(delivery.sequence, status: "review", detail: "body is not a JSON object")
+                    continue
+                }
+                if delivery.source == "events" {
+                    let event = CanonicalEvent(id: delivery.eventId, type: body["type"]?.stringValue ?? "",
+                                               occurredAt: body["occurred_at"]?.asTimestamp ?? delivery.receivedAt,
+                                               source: body["source"]?.stringValue ?? "events", data: body["data"] ?? .object([:]))
+                    _ = try submit([event], now: now)
+                    try store.markDelivery(delivery.sequence, status: "accepted", detail: event.type)
+                    continue
+                }
+                guard let source = sources[delivery.source] else {
+                    try store.markDelivery(delivery.sequence, status: "review", detail: "source \(delivery.source) is no longer configured")
+                    continue
+                }
+                switch source.map(body: .object(body), headers: delivery.headers, sha256: Crypto.sha256Hex(delivery.body), receivedAt: delivery.receivedAt) {
+                case .mapped(let id, let type, let occurredAt, let data):
+                    _ = try submit([CanonicalEvent(id: "\(delivery.source):\(id)", type: type, occurredAt: occurredAt, source: delivery.source, data: data)], now: now)
+                    try store.markDelivery(delivery.sequence, status: "accepted", detail: type)
+                case .ignored(_, let reason):
+                    try store.markDelivery(delivery.sequence, status: "ignored", detail: reason)
+                case .review(_, let type, let missing):
+                    try store.markDelivery(delivery.sequence, status: "review", detail: "\(type) without \(missing.joined(separator: ", "))")
+                }
+            }
+            total += pending.count
+        }
+    }
+}

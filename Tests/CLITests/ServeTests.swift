@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+import HirewireStore
+
+/// `hirewire serve` as a user runs it: the real binary on 127.0.0.1, a canonical event in, a
+/// journey out, a graceful stop on SIGTERM.
+final class ServeTests: XCTestCase {
+    func testServeAcceptsEventsRunsJourneysAndStopsGracefully() async throws {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let binary = FileManager.default.isExecutableFile(atPath: products + "/hirewire") ? products + "/hirewire" : repoRoot + "/.build/debug/hirewire"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("hirewire not built") }
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--port", "0"]
+        process.currentDirectoryURL = URL(fileURLWithPath: project)
+        var environment = ProcessInfo.processInfo.environment
+        environment["HIREWIRE_EVENTS_TOKEN"] = "s3cret"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The first log line says where it listens.
+        var buffer = Data()
+        var port = 0
+        for _ in 0..<100 where port == 0 {
+            buffer += errors.fileHandleForReading.availableData
+            if let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first,
+               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                port = object["port"] as? Int ?? 0
+            }
+        }
+        XCTAssertGreaterThan(port, 0)
+        let event = try String(contentsOfFile: repoRoot + "/examples/events/offer-extended.json", encoding: .utf8)
+        func post(_ token: String?) async throws -> Int {
+            var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)/events")))
+            request.httpMethod = "POST"
+            request.httpBody = Data(event.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        let accepted = try await post("s3cret")
+        XCTAssertEqual(accepted, 202)
+        let duplicate = try await post("s3cret")
+        XCTAssertEqual(duplicate, 200)
+        let refused = try await post("wrong")
+        XCTAssertEqual(refused, 401)
+        let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+        var journeyState: String?
+        for _ in 0..<50 where journeyState == nil {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            journeyState = try store.activeJourney(flow: "offer-nurture", key: "a1")?.state
+        }
+        XCTAssertEqual(journeyState, "extended")
+        XCTAssertEqual(try store.outbox(journey: nil).filter { $0.template == "offer-next-steps" }.count, 1)
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let log = String(decoding: buffer + errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("\"msg\":\"stopped\""), log)
+    }
+}
