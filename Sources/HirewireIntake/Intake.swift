@@ -51,7 +51,7 @@ public final class Intake: Sendable {
     }
 
     /// The signature scheme a source's settings describe.
-    static func scheme(_ settings: Value, env: [String: String]) -> SignatureScheme {
+    public static func scheme(_ settings: Value, env: [String: String]) -> SignatureScheme {
         let references: [String] = settings["secret"].arrayValue?.compactMap(\.stringValue) ?? [settings["secret"].stringValue].compactMap { $0 }
         let secrets = references.compactMap { reference -> String? in
             reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference

@@ -112,3 +112,23 @@ public struct HMACSignature: Sendable {
         throw SignatureFailure("\(header) does not match an active secret")
     }
 }
+
+extension SignatureScheme {
+    /// The headers a sender attaches to `body` under this scheme's first secret (for
+    /// `hirewire sign` and `send`). Lever signs fields inside the body, so it gives none.
+    public func headers(body: [UInt8], id: String, timestamp: Date) -> [(String, String)] {
+        let seconds = String(Int(timestamp.timeIntervalSince1970))
+        switch self {
+        case .standardWebhooks(let scheme):
+            guard let secret = scheme.secrets.first, let signature = StandardWebhooks.sign(secret: secret, id: id, timestamp: seconds, body: body) else { return [] }
+            return [("webhook-id", id), ("webhook-timestamp", seconds), ("webhook-signature", signature)]
+        case .hmac(let scheme):
+            guard let secret = scheme.secrets.first else { return [] }
+            var out = [(scheme.header, scheme.sign(secret: secret, body: body, timestamp: scheme.timestampHeader == nil ? nil : seconds))]
+            if let name = scheme.timestampHeader { out.append((name, seconds)) }
+            return out
+        case .lever, .none:
+            return []
+        }
+    }
+}

@@ -59,6 +59,15 @@ final class ServeTests: XCTestCase {
             journeyState = try store.activeJourney(flow: "offer-nurture", key: "a1")?.state
         }
         XCTAssertEqual(journeyState, "extended")
+        // The same event through `hirewire send` is a duplicate; `events` lists what came in.
+        setenv("HIREWIRE_EVENTS_TOKEN", "s3cret", 1)
+        let sent = await hirewire(["send", "events", repoRoot + "/examples/events/offer-extended.json", "--url", "http://127.0.0.1:\(port)/events"], in: project)
+        XCTAssertEqual(sent.code, 0, sent.err)
+        XCTAssertTrue(sent.out.hasPrefix("200 "), sent.out)
+        let events = await hirewire(["events"], in: project)
+        XCTAssertTrue(events.out.contains("events  accepted  evt_01HOFFEREXT0000000000001  offer.extended"), events.out)
+        let rejected = await hirewire(["events", "--rejected"], in: project)
+        XCTAssertTrue(rejected.out.contains("401  events  missing or wrong bearer token"), rejected.out)
         XCTAssertEqual(try store.outbox(journey: nil).filter { $0.template == "offer-next-steps" }.count, 1)
         process.terminate()
         process.waitUntilExit()

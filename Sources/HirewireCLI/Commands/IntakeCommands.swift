@@ -1,0 +1,133 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HirewireIntake
+import HirewireLanguage
+import HirewireStore
+
+/// `hirewire sign --scheme S --secret K [--id ID] [--timestamp T] FILE`
+enum SignCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "sign", abstract: "Print the signature header(s) a sender would attach to FILE.",
+        arguments: [
+            .positional("file", help: "The body to sign, byte for byte."),
+            .option("scheme", help: "Signature scheme.", allowed: ["standard-webhooks", "hmac-sha256", "greenhouse", "ashby", "workable"]),
+            .option("secret", valueName: "K", help: "The secret (whsec_… for standard-webhooks)."),
+            .option("id", help: "The message id (standard-webhooks; default: a new one)."),
+            .option("timestamp", valueName: "T", help: "Unix seconds or RFC 3339 (default: now)."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        guard let scheme = arguments.option("scheme") else { throw UsageError("missing --scheme") }
+        guard let secret = arguments.option("secret") else { throw UsageError("missing --secret") }
+        guard let file = arguments.positional("file") else { throw UsageError("missing argument <file>") }
+        let path = file.hasPrefix("/") ? file : (io.workingDirectory as NSString).appendingPathComponent(file)
+        guard let body = FileManager.default.contents(atPath: path) else { throw EnvironmentError("cannot read \(file)") }
+        var at = Date()
+        if let t = arguments.option("timestamp") {
+            if let seconds = Double(t) { at = Date(timeIntervalSince1970: seconds) } else { at = try StoreAccess.time(t) }
+        }
+        if scheme == "standard-webhooks", StandardWebhooks.key(secret) == nil {
+            throw UsageError("a standard-webhooks secret is base64, usually whsec_…")
+        }
+        let signature = Intake.scheme(["scheme": .string(scheme), "secret": .string(secret)], env: [:])
+        let id = arguments.option("id") ?? "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        for (name, value) in signature.headers(body: [UInt8](body), id: id, timestamp: at) { io.out("\(name): \(value)\n") }
+        return 0
+    }
+}
+
+/// `hirewire send SOURCE FILE [--url URL]`
+enum SendCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "send", abstract: "Sign FILE with SOURCE's scheme and secret and POST it; print the status and body.",
+        discussion: "SOURCE is a file in sources/ (POST /hooks/SOURCE), or 'events' for a canonical event (POST /events with the bearer token).",
+        arguments: [
+            .positional("source", help: "A source name, or events."),
+            .positional("file", help: "The payload."),
+            .option("url", help: "Where to send (default: http://127.0.0.1:PORT/hooks/SOURCE of the local server)."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        let locator = try CommandSupport.locate(arguments, io)
+        let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+        guard let name = arguments.positional("source"), let file = arguments.positional("file") else { throw UsageError("send takes SOURCE FILE") }
+        guard let body = FileManager.default.contents(atPath: locator.absolute(file, workingDirectory: io.workingDirectory)) else {
+            throw EnvironmentError("cannot read \(file)")
+        }
+        let env = ProcessInfo.processInfo.environment
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        let path: String
+        if name == "events" {
+            let reference = project.files.config.server.eventsToken ?? "env.HIREWIRE_EVENTS_TOKEN"
+            let token = reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
+            guard let token, !token.isEmpty else { throw EnvironmentError("set \(reference.replacingOccurrences(of: "env.", with: "")) to the server's events token") }
+            headers.append(("Authorization", "Bearer \(token)"))
+            path = "/events"
+        } else {
+            guard let source = project.sources[name] else {
+                throw EnvironmentError("no source '\(name)'\(Suggest.hint(for: name, in: project.sources.keys.sorted())) (sources/NAME.yaml)")
+            }
+            let scheme = Intake.scheme(source.signature, env: env)
+            let id = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            headers += scheme.headers(body: [UInt8](body), id: id, timestamp: Date())
+            path = "/hooks/\(name)"
+        }
+        let target = arguments.option("url") ?? "http://127.0.0.1:\(project.files.config.server.port)\(path)"
+        guard let url = URL(string: target) else { throw UsageError("--url is not a URL") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        do {
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            io.out("\(status) \(String(decoding: data, as: UTF8.self))\n")
+            return (200..<300).contains(status) ? 0 : 1
+        } catch {
+            throw EnvironmentError("cannot reach \(target): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// `hirewire events [--source S] [--limit N] [--rejected] [--format json]`
+enum EventsCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "events", abstract: "What came in: each stored delivery with its status; --rejected lists refused requests.",
+        arguments: [
+            .option("source", help: "Only this source."),
+            .option("limit", short: "n", help: "How many (default 50)."),
+            .flag("rejected", help: "Refused requests (metadata only; bodies are never stored)."),
+            StoreAccess.dbOption,
+            .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text"),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        let locator = try CommandSupport.locate(arguments, io)
+        let config = ProjectLoader(root: locator.root).load().config
+        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let limit = try arguments.intOption("limit") ?? 50
+        let json = arguments.option("format") == "json"
+        if arguments.flag("rejected") {
+            let rows = try store.rejections(limit: limit).filter { arguments.option("source") == nil || $0.source == arguments.option("source") }
+            if json {
+                io.out(Value.array(rows.map { r in
+                    .object(["at": .timestamp(r.at), "source": .string(r.source), "status": .number(Double(r.status)), "reason": .string(r.reason), "peer": .string(r.peer)])
+                }).jsonString(pretty: true) + "\n")
+            } else {
+                for r in rows { io.out("\(Timestamp.format(r.at))  \(r.status)  \(r.source)  \(r.reason)  \(r.peer)\n") }
+            }
+            return 0
+        }
+        let rows = try store.deliveries(limit: limit).filter { arguments.option("source") == nil || $0.source == arguments.option("source") }
+        if json {
+            io.out(Value.array(rows.map { d in
+                .object(["at": .timestamp(d.receivedAt), "source": .string(d.source), "event_id": .string(d.eventId), "status": .string(d.status), "detail": .string(d.detail)])
+            }).jsonString(pretty: true) + "\n")
+        } else {
+            for d in rows { io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\n") }
+        }
+        return 0
+    }
+}
