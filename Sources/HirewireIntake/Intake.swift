@@ -14,6 +14,8 @@ public final class Intake: Sendable {
     let clock: @Sendable () -> Date
     /// The bearer token `POST /events` requires; nil (unset) refuses everyone.
     let eventsToken: String?
+    /// Requests by source and status, signature failures, duplicates.
+    public let metrics = IntakeMetrics()
 
     /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
     /// list of them for rotation). A source whose secret is unset refuses every delivery.
@@ -77,8 +79,26 @@ public final class Intake: Sendable {
         .json(status, Value.object(fields).jsonString())
     }
 
-    /// Handles one request (called on the HTTP server's threads).
+    /// Handles one request (called on the HTTP server's threads) and counts its answer.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path == "/metrics" {
+            let depths = (try? store.depths()) ?? (timers: 0, inbox: 0, deliveries: 0)
+            let (timers, inbox, pending) = (depths.timers, depths.inbox, depths.deliveries)
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
+                                body: Array(metrics.render(gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
+                                                                    "hirewire_deliveries_unmapped": Double(pending)]).utf8))
+        }
+        let response = route(request)
+        if request.path.hasPrefix("/hooks/") || request.path == "/events" {
+            let source = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
+            metrics.add("hirewire_requests_total", ["source": source, "status": String(response.status)])
+            if response.status == 401 { metrics.add("hirewire_signature_failures_total", ["source": source]) }
+            if response.status == 200 { metrics.add("hirewire_duplicates_total", ["source": source]) }
+        }
+        return response
+    }
+
+    private func route(_ request: HTTPRequest) -> HTTPResponse {
         let now = clock()
         let peer = request.headers["x-forwarded-for"] ?? "-"
         if request.path == "/healthz" { return Self.answer(200, ["status": "ok"]) }

@@ -125,6 +125,17 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func depths() throws(StoreError) -> (timers: Int, inbox: Int, deliveries: Int) {
+        try locked { () throws(StoreError) -> (timers: Int, inbox: Int, deliveries: Int) in
+            var out = (timers: 0, inbox: 0, deliveries: 0)
+            try db.query("""
+                SELECT (SELECT COUNT(*) FROM timers), (SELECT COUNT(*) FROM inbox WHERE status = 'pending'),
+                       (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')
+                """) { row in out = (Int(row.integer(0)), Int(row.integer(1)), Int(row.integer(2))) }
+            return out
+        }
+    }
+
     public func failInbox(_ sequence: Int64, reason: String) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?", [.text(reason), .integer(sequence)])

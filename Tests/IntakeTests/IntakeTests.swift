@@ -83,6 +83,19 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(stored.first?.headers["webhook-id"], "msg_1")
         let refused = try store.rejections(limit: 10).map(\.status)
         XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 415])
+
+        let (status, metrics) = try await get("/metrics")
+        XCTAssertEqual(status, 200)
+        XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"202\"} 1\n"), metrics)
+        XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"401\"} 2\n"), metrics)
+        XCTAssertTrue(metrics.contains("hirewire_duplicates_total{source=\"acme\"} 1\n"), metrics)
+        XCTAssertTrue(metrics.contains("hirewire_signature_failures_total{source=\"acme\"} 2\n"), metrics)
+        XCTAssertTrue(metrics.contains("# TYPE hirewire_deliveries_unmapped gauge\nhirewire_deliveries_unmapped 1\n"), metrics)
+    }
+
+    func get(_ path: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: try XCTUnwrap(URL(string: "http://127.0.0.1:\(server.port)\(path)")))
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
     func testUnsetSecretRefusesEverything() async throws {
