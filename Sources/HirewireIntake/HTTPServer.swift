@@ -61,7 +61,7 @@ public final class HTTPServer: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         guard let started = hirewire_mhd_start(port, UInt32(max(1, limits.threads)), httpAccess, context, httpCompleted,
                                                UInt32(limits.maxConnections), UInt32(limits.timeoutSeconds), limits.connectionMemory) else {
-            throw StoreLikeError("cannot listen on port \(port) (in use, or not allowed)")
+            throw HTTPServerError("cannot listen on port \(port) (in use, or not allowed)")
         }
         daemon = started
         self.port = hirewire_mhd_port(started)
@@ -81,7 +81,7 @@ public final class HTTPServer: @unchecked Sendable {
 }
 
 /// A startup failure of the server.
-public struct StoreLikeError: Error, Sendable, CustomStringConvertible {
+public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ message: String) { description = message }
 }
