@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HirewireLanguage
 import HirewireStore
 
@@ -16,10 +17,16 @@ public final class Intake: Sendable {
     let eventsToken: String?
     /// Requests by source and status, signature failures, duplicates.
     public let metrics = IntakeMetrics()
+    /// Unmapped deliveries beyond which new ones get 503 with Retry-After (backpressure).
+    let maxPending: Int
+    /// The last count of unmapped deliveries and when it was read (re-read at most every 100 ms).
+    private let pendingCount = Mutex<(at: Date, count: Int)>((.distantPast, 0))
 
     /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
     /// list of them for rotation). A source whose secret is unset refuses every delivery.
-    public init(project: CompiledProject, store: any JourneyStore, env: [String: String], clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(project: CompiledProject, store: any JourneyStore, env: [String: String], maxPending: Int = 100_000,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.maxPending = maxPending
         var sources: [String: (CompiledSource, SignatureScheme)] = [:]
         for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
         self.sources = sources
@@ -29,6 +36,21 @@ public final class Intake: Sendable {
         let token = reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
         eventsToken = (token?.isEmpty ?? true) ? nil : token
     }
+
+    /// Whether the unmapped deliveries are over their bound.
+    func overloaded(now: Date) -> Bool {
+        let count = pendingCount.withLock { state -> Int? in now.timeIntervalSince(state.at) < 0.1 ? state.count : nil }
+            ?? {
+                let fresh = (try? store.depths().deliveries) ?? 0
+                pendingCount.withLock { $0 = (now, fresh) }
+                return fresh
+            }()
+        if count >= maxPending { return true }
+        pendingCount.withLock { $0.count += 1 }
+        return false
+    }
+
+    static let busy = HTTPResponse.json(503, #"{"error": "inbox is full; retry later"}"#, headers: [("Retry-After", "1")])
 
     /// `POST /events`: a canonical event, authorized by the bearer token.
     func canonical(_ request: HTTPRequest, now: Date, refuse: (Int, String) -> HTTPResponse) -> HTTPResponse {
@@ -44,6 +66,7 @@ public final class Intake: Sendable {
             return refuse(400, "a canonical event needs id and type")
         }
         guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return refuse(400, "unknown event type '\(type)'") }
+        if overloaded(now: now) { return Self.busy }
         do {
             let fresh = try store.appendDelivery(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
             return Self.answer(fresh ? 202 : 200, ["id": .string(id), "duplicate": .bool(!fresh)])
@@ -135,6 +158,7 @@ public final class Intake: Sendable {
         let sha = Crypto.sha256Hex(request.body)
         let id = source.deliveryId(body: body, headers: request.headers, sha256: sha, now: now)
         let kept = request.headers.filter { !["authorization", "cookie"].contains($0.key) }
+        if overloaded(now: now) { return Self.busy }
         do {
             let fresh = try store.appendDelivery(Delivery(source: name, eventId: id, receivedAt: now, headers: kept, body: request.body))
             return Self.answer(fresh ? 202 : 200, ["id": .string(id), "duplicate": .bool(!fresh)])

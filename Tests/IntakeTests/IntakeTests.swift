@@ -98,6 +98,17 @@ final class IntakeTests: XCTestCase {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
+    func testBackpressureAnswers503WithRetryAfter() async throws {
+        server.stop()
+        let intake = Intake(project: ProjectCompiler.compile(root: root), store: store, env: ["ACME_SECRET": secret], maxPending: 2)
+        server = try HTTPServer(port: 0, handler: intake.handle)
+        for (i, expected) in [202, 202, 503].enumerated() {
+            let (status, _) = try await post("/hooks/acme", #"{"kind": "hired", "application": 1}"#, id: "m\(i)")
+            XCTAssertEqual(status, expected, "delivery \(i)")
+        }
+        XCTAssertEqual(try store.deliveries(limit: 10).count, 2)
+    }
+
     func testUnsetSecretRefusesEverything() async throws {
         server.stop()
         let project = ProjectCompiler.compile(root: root)
