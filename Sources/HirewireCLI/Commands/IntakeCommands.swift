@@ -95,7 +95,10 @@ enum SendCommand: HirewireCommand {
 enum EventsCommand: HirewireCommand {
     static let configuration = CommandConfiguration(
         name: "events", abstract: "What came in: each stored delivery with its status; --rejected lists refused requests.",
+        discussion: "events show EVENT_ID prints a delivery's payload with names, emails, phones and compensation masked (--unmask shows them).",
         arguments: [
+            .positional("show", help: "'show' followed by an event id.", required: false, variadic: true),
+            .flag("unmask", help: "With show: print personal fields as they are."),
             .option("source", help: "Only this source."),
             .option("limit", short: "n", help: "How many (default 50)."),
             .flag("rejected", help: "Refused requests (metadata only; bodies are never stored)."),
@@ -109,6 +112,18 @@ enum EventsCommand: HirewireCommand {
         let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
         let limit = try arguments.intOption("limit") ?? 50
         let json = arguments.option("format") == "json"
+        let words = arguments.positionalList("show")
+        if !words.isEmpty {
+            guard words.count == 2, words[0] == "show" else { throw UsageError("use: events show EVENT_ID") }
+            guard let delivery = try store.deliveries(limit: 100_000).first(where: { $0.eventId == words[1] }) else {
+                throw EnvironmentError("no delivery with event id \(words[1])")
+            }
+            let body = (try? Value.parseJSON(Data(delivery.body))) ?? .string(String(decoding: delivery.body, as: UTF8.self))
+            let shown = arguments.flag("unmask") ? body : PersonalData.mask(body)
+            io.out("\(delivery.source)  \(delivery.eventId)  \(delivery.status)  \(Timestamp.format(delivery.receivedAt))  \(delivery.detail)\n")
+            io.out(shown.jsonString(pretty: true) + "\n")
+            return 0
+        }
         if arguments.flag("rejected") {
             let rows = try store.rejections(limit: limit).filter { arguments.option("source") == nil || $0.source == arguments.option("source") }
             if json {
