@@ -10,7 +10,8 @@ import HirewireStore
 /// 400 body not JSON; 404 unknown source; 413 too large (the server refuses it); 415 not JSON
 /// content; 405 wrong method. Refusals are recorded without their bodies.
 public final class Intake: Sendable {
-    let sources: [String: (CompiledSource, SignatureScheme)]
+    private let sourceTable: Mutex<[String: (CompiledSource, SignatureScheme)]>
+    var sources: [String: (CompiledSource, SignatureScheme)] { sourceTable.withLock { $0 } }
     let store: any JourneyStore
     let clock: @Sendable () -> Date
     /// The bearer token `POST /events` requires; nil (unset) refuses everyone.
@@ -29,12 +30,19 @@ public final class Intake: Sendable {
         self.maxPending = maxPending
         var sources: [String: (CompiledSource, SignatureScheme)] = [:]
         for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
-        self.sources = sources
+        sourceTable = Mutex(sources)
         self.store = store
         self.clock = clock
         let reference = project.files.config.server.eventsToken ?? "env.HIREWIRE_EVENTS_TOKEN"
         let token = reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
         eventsToken = (token?.isEmpty ?? true) ? nil : token
+    }
+
+    /// Swaps in the sources of a newly compiled (and valid) project.
+    public func reload(project: CompiledProject, env: [String: String]) {
+        var sources: [String: (CompiledSource, SignatureScheme)] = [:]
+        for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
+        sourceTable.withLock { $0 = sources }
     }
 
     /// Whether the unmapped deliveries are over their bound.

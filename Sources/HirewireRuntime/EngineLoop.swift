@@ -12,13 +12,17 @@ public final class EngineLoop: Sendable {
     /// Errors the loop met (it keeps going: a failed batch is retried on the next pass).
     public let onError: @Sendable (StoreError) -> Void
 
-    /// Sources whose stored deliveries the loop maps to events first.
-    public let sources: [String: CompiledSource]
+    /// Sources whose stored deliveries the loop maps to events first (swapped on reload).
+    private let sourceTable: Mutex<[String: CompiledSource]>
+    public var sources: [String: CompiledSource] { sourceTable.withLock { $0 } }
+
+    /// Swaps in the sources of a reloaded project.
+    public func setSources(_ sources: [String: CompiledSource]) { sourceTable.withLock { $0 = sources } }
 
     public init(engine: JourneyEngine, sources: [String: CompiledSource] = [:], clock: @escaping @Sendable () -> Date = { Date() },
                 onError: @escaping @Sendable (StoreError) -> Void = { _ in }) {
         self.engine = engine
-        self.sources = sources
+        sourceTable = Mutex(sources)
         self.clock = clock
         self.onError = onError
     }

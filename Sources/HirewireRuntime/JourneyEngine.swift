@@ -22,8 +22,8 @@ public final class JourneyEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var machines: [Machine]
     private var versions: [String: Machine] = [:]
-    private let setup: EngineSetup
-    private let project: CompiledProject
+    private var setup: EngineSetup
+    private var project: CompiledProject
     private let env: [String: String]
 
     /// Sets up the engine and records the current version of every flow in the store.
@@ -38,6 +38,31 @@ public final class JourneyEngine: @unchecked Sendable {
             let source = project.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
             try store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
         }
+    }
+
+    /// Swaps in a newly compiled project (hot reload): new journeys use the new versions, running
+    /// journeys stay on theirs (their versions are kept and compiled from stored source), and the
+    /// `migrate:` maps of changed flows are applied. The caller validates first: a project with
+    /// errors must never get here.
+    public func reload(_ newProject: CompiledProject, now: Date) throws(StoreError) {
+        lock.lock()
+        project = newProject
+        setup = EngineSetup(newProject)
+        machines = newProject.machines.values.sorted { $0.id < $1.id }
+        for machine in machines {
+            versions[machine.version] = machine
+            let source = newProject.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
+            try? store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
+        }
+        lock.unlock()
+        try migrate(now: now)
+    }
+
+    /// The flow ids and versions new journeys start on.
+    public var currentVersions: [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Dictionary(uniqueKeysWithValues: machines.map { ($0.id, $0.version) })
     }
 
     /// Applies the `migrate:` maps of the current flows: live journeys of older versions whose

@@ -12,7 +12,9 @@ enum ServeCommand: HirewireCommand {
         abstract: "Run webhook intake, journeys and timers on the embedded SQLite store.",
         discussion: """
             Routes: POST /hooks/{source} (sources/*.yaml), POST /events (canonical events, Authorization: Bearer \
-            and server.events_token), GET /healthz, GET /readyz. Stops gracefully on SIGTERM or SIGINT. \
+            and server.events_token), GET /healthz, GET /readyz, GET /metrics. Reloads the project on SIGHUP and \
+            when its files change (a broken edit is refused; the running version keeps serving). Stops \
+            gracefully on SIGTERM or SIGINT. \
             Connectors are not wired yet: actions wait in the outbox (hirewire inspect shows them).
             """,
         arguments: [
@@ -61,7 +63,10 @@ enum ServeCommand: HirewireCommand {
         Log.line(["level": "info", "msg": "serving", "url": .string("http://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
                   "flows": .number(Double(project.machines.count)), "sources": .number(Double(project.sources.count)), "store": .string(database)])
         let task = Task { await loop.run() }
+        let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment)
+        reloader.start()
         await Signals.waitForTermination()
+        reloader.stop()
         Log.line(["level": "info", "msg": "stopping"])
         server.stop()
         task.cancel()
