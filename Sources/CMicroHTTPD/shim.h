@@ -21,6 +21,25 @@ static inline struct MHD_Daemon *hirewire_mhd_start(uint16_t port, unsigned int 
                             MHD_OPTION_END);
 }
 
+/* The same with TLS 1.2+ (libmicrohttpd's GnuTLS support); key and certificate are PEM text. */
+static inline struct MHD_Daemon *hirewire_mhd_start_tls(uint16_t port, unsigned int threads,
+                                                        MHD_AccessHandlerCallback handler, void *context,
+                                                        MHD_RequestCompletedCallback completed,
+                                                        unsigned int connection_limit, unsigned int timeout_seconds,
+                                                        size_t memory_limit, const char *key_pem, const char *cert_pem) {
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_TLS;
+    return MHD_start_daemon(flags, port, NULL, NULL, handler, context,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, context,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit,
+                            MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+                            MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+                            MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+                            MHD_OPTION_END);
+}
+
 /* The port a daemon bound (for port 0). */
 static inline uint16_t hirewire_mhd_port(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -55,13 +55,24 @@ public final class HTTPServer: @unchecked Sendable {
     /// The port bound (the one asked for, or the one the system chose for port 0).
     public private(set) var port: UInt16 = 0
 
-    public init(port: UInt16, limits: HTTPLimits = HTTPLimits(), handler: @escaping Handler) throws {
+    /// Starts listening on `port` (0 picks a free one). With `tls` (PEM key and certificate) the
+    /// server speaks HTTPS, TLS 1.2 or newer only.
+    public init(port: UInt16, limits: HTTPLimits = HTTPLimits(), tls: (key: String, certificate: String)? = nil, handler: @escaping Handler) throws {
         self.handler = handler
         self.limits = limits
         let context = Unmanaged.passUnretained(self).toOpaque()
-        guard let started = hirewire_mhd_start(port, UInt32(max(1, limits.threads)), httpAccess, context, httpCompleted,
-                                               UInt32(limits.maxConnections), UInt32(limits.timeoutSeconds), limits.connectionMemory) else {
-            throw HTTPServerError("cannot listen on port \(port) (in use, or not allowed)")
+        let threads = UInt32(max(1, limits.threads))
+        let started: OpaquePointer?
+        if let tls {
+            started = hirewire_mhd_start_tls(port, threads, httpAccess, context, httpCompleted, UInt32(limits.maxConnections),
+                                             UInt32(limits.timeoutSeconds), limits.connectionMemory, tls.key, tls.certificate)
+        } else {
+            started = hirewire_mhd_start(port, threads, httpAccess, context, httpCompleted, UInt32(limits.maxConnections),
+                                         UInt32(limits.timeoutSeconds), limits.connectionMemory)
+        }
+        guard let started else {
+            throw HTTPServerError(tls == nil ? "cannot listen on port \(port) (in use, or not allowed)"
+                                             : "cannot listen on port \(port) with TLS (port in use, or the key and certificate do not load)")
         }
         daemon = started
         self.port = hirewire_mhd_port(started)

@@ -50,9 +50,18 @@ enum ServeCommand: HirewireCommand {
         var limits = HTTPLimits()
         limits.maxBody = project.files.config.server.maxBody
         let requested = try arguments.intOption("port") ?? project.files.config.server.port
+        var tls: (key: String, certificate: String)?
+        if let cert = project.files.config.server.tlsCert, let key = project.files.config.server.tlsKey {
+            let read = { (file: String) throws -> String in
+                let path = file.hasPrefix("/") ? file : (locator.root as NSString).appendingPathComponent(file)
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw EnvironmentError("cannot read TLS file \(file)") }
+                return text
+            }
+            tls = (try read(key), try read(cert))
+        }
         let server: HTTPServer
         do {
-            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits) { request in
+            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits, tls: tls) { request in
                 let response = intake.handle(request)
                 if response.status == 202 { loop.wake() }
                 return response
@@ -60,7 +69,7 @@ enum ServeCommand: HirewireCommand {
         } catch {
             throw EnvironmentError("\(error)")
         }
-        Log.line(["level": "info", "msg": "serving", "url": .string("http://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
+        Log.line(["level": "info", "msg": "serving", "url": .string("\(tls == nil ? "http" : "https")://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
                   "flows": .number(Double(project.machines.count)), "sources": .number(Double(project.sources.count)), "store": .string(database)])
         let task = Task { await loop.run() }
         let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment)
