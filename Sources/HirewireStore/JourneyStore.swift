@@ -79,6 +79,8 @@ public protocol JourneyStore: AnyObject, Sendable {
     func recordRejection(at: Date, source: String, status: Int, reason: String, peer: String) throws(StoreError)
     /// Recent refused requests, newest first.
     func rejections(limit: Int) throws(StoreError) -> [(at: Date, source: String, status: Int, reason: String, peer: String)]
+    /// Audit entries of one kind across all journeys, newest first (dead letters, reviews).
+    func auditEntries(kind: String, limit: Int) throws(StoreError) -> [TimelineEntry]
     /// Gauges for metrics: pending timers, unprocessed inbox events, unmapped deliveries.
     func depths() throws(StoreError) -> (timers: Int, inbox: Int, deliveries: Int)
     /// Timers due at or before `time`, oldest first.

@@ -125,6 +125,18 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func auditEntries(kind: String, limit: Int) throws(StoreError) -> [TimelineEntry] {
+        try locked { () throws(StoreError) -> [TimelineEntry] in
+            var out: [TimelineEntry] = []
+            try db.query("SELECT journey, flow, key, at, kind, data FROM audit WHERE kind = ? ORDER BY id DESC LIMIT ?",
+                         [.text(kind), .integer(Int64(limit))]) { row in
+                out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(3)), flow: row.text(1) ?? "", journey: row.text(0) ?? "",
+                                         key: row.text(2) ?? "", kind: row.text(4) ?? "", fields: Self.decode(row.text(5)).objectValue ?? [:]))
+            }
+            return out
+        }
+    }
+
     public func depths() throws(StoreError) -> (timers: Int, inbox: Int, deliveries: Int) {
         try locked { () throws(StoreError) -> (timers: Int, inbox: Int, deliveries: Int) in
             var out = (timers: 0, inbox: 0, deliveries: 0)

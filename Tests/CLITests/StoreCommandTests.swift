@@ -35,6 +35,19 @@ final class StoreCommandTests: XCTestCase {
         XCTAssertTrue(inspect.out.contains(" start "), inspect.out)
         XCTAssertTrue(inspect.out.contains("pending timers:"), inspect.out)
 
+        // ONBOARDING_URL is unset here, so accepting the offer dead-letters the onboarding call.
+        let accepted = CanonicalEvent(id: "e2", type: "offer.accepted", occurredAt: now, source: "test", data: ["application": ["id": "a1"], "offer": ["id": "o1"]])
+        let other = CanonicalEvent(id: "e3", type: "offer.extended", occurredAt: now, source: "test", data: ["application": ["id": "a9"], "offer": ["id": "o9"]])
+        _ = try engine.submit([accepted, other], now: now)
+        try engine.processInbox(now: now)
+        let dead = await hirewire(["dead-letters"], in: project)
+        XCTAssertEqual(dead.code, 0, dead.err)
+        XCTAssertTrue(dead.out.contains("action    offer-nurture/a1 states.accepted.do[0]"), dead.out)
+        XCTAssertTrue(dead.out.contains("review    offer.extended e3  missing candidate.email"), dead.out)
+        XCTAssertTrue(dead.out.hasSuffix("2 waiting\n"), dead.out)
+        _ = try engine.submit([CanonicalEvent(id: "e4", type: "offer.extended", occurredAt: now, source: "test", data: event.data)], now: now)
+        try engine.processInbox(now: now)
+
         let cancel = await hirewire(["cancel", "offer-nurture/a1"], in: project)
         XCTAssertEqual(cancel.code, 0, cancel.err)
         XCTAssertTrue(cancel.out.contains("cancelled in state extended"), cancel.out)

@@ -146,3 +146,46 @@ enum EventsCommand: HirewireCommand {
         return 0
     }
 }
+
+/// `hirewire dead-letters [list]`
+enum DeadLettersCommand: HirewireCommand {
+    static let configuration = CommandConfiguration(
+        name: "dead-letters", abstract: "What failed and waits for a person: actions that could not go out, deliveries for review, parked events.",
+        discussion: "Lists, newest first. Replay follows with the connectors.",
+        arguments: [
+            .positional("action", help: "list (the default).", required: false),
+            .option("limit", short: "n", help: "How many of each (default 50)."),
+            StoreAccess.dbOption,
+            .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text"),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
+        guard (arguments.positional("action") ?? "list") == "list" else { throw UsageError("only 'list' is available so far; replay follows with the connectors") }
+        let locator = try CommandSupport.locate(arguments, io)
+        let config = ProjectLoader(root: locator.root).load().config
+        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let limit = try arguments.intOption("limit") ?? 50
+        var items: [(at: Date, kind: String, what: String, reason: String)] = []
+        for entry in try store.auditEntries(kind: "action_failed", limit: limit) {
+            items.append((entry.at, "action", "\(entry.flow)/\(entry.key) \(entry.fields["path"]?.displayString ?? "")", entry.fields["reason"]?.displayString ?? ""))
+        }
+        for entry in try store.auditEntries(kind: "review", limit: limit) {
+            items.append((entry.at, "review", "\(entry.fields["event"]?.displayString ?? "") \(entry.fields["event_id"]?.displayString ?? "")", entry.fields["reason"]?.displayString ?? ""))
+        }
+        for d in try store.deliveries(limit: 100_000) where d.status == "review" {
+            items.append((d.receivedAt, "delivery", "\(d.source) \(d.eventId)", d.detail))
+        }
+        for (event, reason) in try store.failedInbox() {
+            items.append((event.occurredAt, "event", "\(event.type) \(event.id)", reason))
+        }
+        items.sort { $0.at > $1.at }
+        if arguments.option("format") == "json" {
+            io.out(Value.array(items.map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "what": .string($0.what), "reason": .string($0.reason)]) })
+                .jsonString(pretty: true) + "\n")
+        } else {
+            for item in items { io.out("\(Timestamp.format(item.at))  \(item.kind.padding(toLength: 8, withPad: " ", startingAt: 0))  \(item.what)  \(item.reason)\n") }
+            io.out("\(items.count) waiting\n")
+        }
+        return 0
+    }
+}
