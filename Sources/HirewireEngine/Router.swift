@@ -24,6 +24,7 @@ public enum Router {
                                                  shell: inout Shell) -> (emitted: [CanonicalEvent], ignored: TimelineEntry?) {
         var emitted: [CanonicalEvent] = []
         var reasons: [String] = []
+        var unstarted: [(String, String)] = []
         var reached = false
         let candidate = event.data["candidate"]["id"].stringValue
         for machine in machines {
@@ -59,10 +60,14 @@ public enum Router {
                 emitted += started.emitted
                 reached = true
             } else {
-                reasons.append(shell.hadJourney(flow: machine.id, key: key) ? "journey_ended" : "not_started")
+                // Which of journey_ended / not_started applies is only needed when nothing took the event.
+                unstarted.append((machine.id, key))
             }
         }
         guard !reached else { return (emitted, nil) }
+        for (flow, key) in unstarted {
+            reasons.append(shell.hadJourney(flow: flow, key: key) ? "journey_ended" : "not_started")
+        }
         let reason = ["journey_ended", "not_started", "no_key"].first(where: reasons.contains) ?? "no_flow"
         return (emitted, TimelineEntry(at: now, flow: "", journey: "", key: "", kind: "ignored",
                                        fields: ["reason": .string(reason), "event": .string(event.type), "event_id": .string(event.id)]))
