@@ -5,38 +5,30 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 
-/* MHD_start_daemon is variadic, which Swift cannot call: this wrapper passes Hirewire's options. */
+/* MHD_start_daemon is variadic, which Swift cannot call: this wrapper passes Hirewire's options.
+   With key_pem and cert_pem (PEM text) the daemon speaks TLS 1.2 or 1.3 only (GnuTLS). */
 static inline struct MHD_Daemon *hirewire_mhd_start(uint16_t port, unsigned int threads,
                                                     MHD_AccessHandlerCallback handler, void *context,
                                                     MHD_RequestCompletedCallback completed,
                                                     unsigned int connection_limit, unsigned int timeout_seconds,
-                                                    size_t memory_limit) {
+                                                    size_t memory_limit, const char *key_pem, const char *cert_pem) {
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) cert_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_OptionItem plain[] = {{MHD_OPTION_END, 0, NULL}};
+    int secure = key_pem != NULL && cert_pem != NULL;
+    if (secure) flags |= MHD_USE_TLS;
     return MHD_start_daemon(flags, port, NULL, NULL, handler, context,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, context,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit,
-                            MHD_OPTION_END);
-}
-
-/* The same with TLS 1.2+ (libmicrohttpd's GnuTLS support); key and certificate are PEM text. */
-static inline struct MHD_Daemon *hirewire_mhd_start_tls(uint16_t port, unsigned int threads,
-                                                        MHD_AccessHandlerCallback handler, void *context,
-                                                        MHD_RequestCompletedCallback completed,
-                                                        unsigned int connection_limit, unsigned int timeout_seconds,
-                                                        size_t memory_limit, const char *key_pem, const char *cert_pem) {
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_TLS;
-    return MHD_start_daemon(flags, port, NULL, NULL, handler, context,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, context,
-                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit,
-                            MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-                            MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-                            MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+                            MHD_OPTION_ARRAY, secure ? tls : plain,
                             MHD_OPTION_END);
 }
 

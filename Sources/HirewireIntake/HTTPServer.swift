@@ -52,6 +52,8 @@ public final class HTTPServer: @unchecked Sendable {
     let limits: HTTPLimits
     private var daemon: OpaquePointer?
     private let lock = NSLock()
+    /// C copies of the TLS key and certificate, owned by the server.
+    private var tlsStrings: [UnsafeMutablePointer<CChar>] = []
     /// The port bound (the one asked for, or the one the system chose for port 0).
     public private(set) var port: UInt16 = 0
 
@@ -62,15 +64,14 @@ public final class HTTPServer: @unchecked Sendable {
         self.limits = limits
         let context = Unmanaged.passUnretained(self).toOpaque()
         let threads = UInt32(max(1, limits.threads))
-        let started: OpaquePointer?
-        if let tls {
-            started = hirewire_mhd_start_tls(port, threads, httpAccess, context, httpCompleted, UInt32(limits.maxConnections),
-                                             UInt32(limits.timeoutSeconds), limits.connectionMemory, tls.key, tls.certificate)
-        } else {
-            started = hirewire_mhd_start(port, threads, httpAccess, context, httpCompleted, UInt32(limits.maxConnections),
-                                         UInt32(limits.timeoutSeconds), limits.connectionMemory)
-        }
+        // The key and certificate stay allocated as long as the daemon runs (freed after it stops).
+        let key = tls.flatMap { strdup($0.key) }, certificate = tls.flatMap { strdup($0.certificate) }
+        tlsStrings = [key, certificate].compactMap { $0 }
+        let started = hirewire_mhd_start(port, threads, httpAccess, context, httpCompleted, UInt32(limits.maxConnections),
+                                         UInt32(limits.timeoutSeconds), limits.connectionMemory, key, certificate)
         guard let started else {
+            tlsStrings.forEach { free($0) }
+            tlsStrings = []
             throw HTTPServerError(tls == nil ? "cannot listen on port \(port) (in use, or not allowed)"
                                              : "cannot listen on port \(port) with TLS (port in use, or the key and certificate do not load)")
         }
@@ -86,6 +87,8 @@ public final class HTTPServer: @unchecked Sendable {
         _ = MHD_quiesce_daemon(daemon)
         MHD_stop_daemon(daemon)
         self.daemon = nil
+        tlsStrings.forEach { free($0) }
+        tlsStrings = []
     }
 
     deinit { stop() }
