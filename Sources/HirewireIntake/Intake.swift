@@ -13,6 +13,8 @@ public final class Intake: Sendable {
     private let sourceTable: Mutex<[String: (CompiledSource, SignatureScheme)]>
     var sources: [String: (CompiledSource, SignatureScheme)] { sourceTable.withLock { $0 } }
     let store: any JourneyStore
+    /// Writes acknowledged deliveries in batches (group commit).
+    public let committer: GroupCommitter
     let clock: @Sendable () -> Date
     /// The bearer token `POST /events` requires; nil (unset) refuses everyone.
     let eventsToken: String?
@@ -32,10 +34,23 @@ public final class Intake: Sendable {
         for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
         sourceTable = Mutex(sources)
         self.store = store
+        committer = GroupCommitter(store: store)
         self.clock = clock
         let reference = project.files.config.server.eventsToken ?? "env.HIREWIRE_EVENTS_TOKEN"
         let token = reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
         eventsToken = (token?.isEmpty ?? true) ? nil : token
+    }
+
+    /// Writes what is still queued and stops the committer (after the HTTP server stopped).
+    public func stop() { committer.stop() }
+
+    /// Stores a delivery through the group committer and answers 202 (new), 200 (duplicate) or 503.
+    func acknowledge(_ delivery: Delivery) -> HTTPResponse {
+        switch committer.append(delivery) {
+        case .stored: return Self.answer(202, ["id": .string(delivery.eventId), "duplicate": .bool(false)])
+        case .duplicate: return Self.answer(200, ["id": .string(delivery.eventId), "duplicate": .bool(true)])
+        case .failed: return HTTPResponse.json(503, #"{"error": "store unavailable"}"#, headers: [("Retry-After", "5")])
+        }
     }
 
     /// Swaps in the sources of a newly compiled (and valid) project.
@@ -75,12 +90,7 @@ public final class Intake: Sendable {
         }
         guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return refuse(400, "unknown event type '\(type)'") }
         if overloaded(now: now) { return Self.busy }
-        do {
-            let fresh = try store.appendDelivery(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
-            return Self.answer(fresh ? 202 : 200, ["id": .string(id), "duplicate": .bool(!fresh)])
-        } catch {
-            return HTTPResponse.json(503, #"{"error": "store unavailable"}"#, headers: [("Retry-After", "5")])
-        }
+        return acknowledge(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
     }
 
     /// The signature scheme a source's settings describe.
@@ -167,11 +177,6 @@ public final class Intake: Sendable {
         let id = source.deliveryId(body: body, headers: request.headers, sha256: sha, now: now)
         let kept = request.headers.filter { !["authorization", "cookie"].contains($0.key) }
         if overloaded(now: now) { return Self.busy }
-        do {
-            let fresh = try store.appendDelivery(Delivery(source: name, eventId: id, receivedAt: now, headers: kept, body: request.body))
-            return Self.answer(fresh ? 202 : 200, ["id": .string(id), "duplicate": .bool(!fresh)])
-        } catch {
-            return HTTPResponse.json(503, #"{"error": "store unavailable"}"#, headers: [("Retry-After", "5")])
-        }
+        return acknowledge(Delivery(source: name, eventId: id, receivedAt: now, headers: kept, body: request.body))
     }
 }

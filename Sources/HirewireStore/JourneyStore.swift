@@ -67,8 +67,9 @@ public protocol JourneyStore: AnyObject, Sendable {
     func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
     /// Inbox events that could not be processed, with their reasons.
     func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)]
-    /// Stores a verified delivery; false when its (source, event id) was seen before.
-    func appendDelivery(_ delivery: Delivery) throws(StoreError) -> Bool
+    /// Stores verified deliveries in one transaction (group commit); per delivery, false when its
+    /// (source, event id) was seen before — also within the same batch.
+    func appendDeliveries(_ deliveries: [Delivery]) throws(StoreError) -> [Bool]
     /// Deliveries not yet mapped, oldest first.
     func pendingDeliveries(limit: Int) throws(StoreError) -> [Delivery]
     /// Records what became of a delivery (accepted, ignored, review) and why.
@@ -105,4 +106,11 @@ public protocol JourneyStore: AnyObject, Sendable {
     func liveStates(flow: String) throws(StoreError) -> [(version: String, state: String, count: Int)]
     /// Active journeys of a flow whose version differs from `version` (for `migrate:`).
     func activeJourneys(flow: String, notVersion version: String) throws(StoreError) -> [Journey]
+}
+
+extension JourneyStore {
+    /// Stores one verified delivery in its own transaction; false when it was seen before.
+    public func appendDelivery(_ delivery: Delivery) throws(StoreError) -> Bool {
+        try appendDeliveries([delivery]).first ?? false
+    }
 }

@@ -67,13 +67,20 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
-    public func appendDelivery(_ delivery: Delivery) throws(StoreError) -> Bool {
-        try locked { () throws(StoreError) -> Bool in
-            try db.query("INSERT OR IGNORE INTO deliveries (source, event_id, received_at, headers, body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         [.text(delivery.source), .text(delivery.eventId), Self.time(delivery.receivedAt),
-                          Self.json(.object(delivery.headers.mapValues(Value.string))), .text(String(decoding: delivery.body, as: UTF8.self)),
-                          .text(delivery.status), .text(delivery.detail)])
-            return db.changes == 1
+    public func appendDeliveries(_ deliveries: [Delivery]) throws(StoreError) -> [Bool] {
+        try locked { () throws(StoreError) -> [Bool] in
+            try db.transaction { () throws(StoreError) -> [Bool] in
+                var fresh: [Bool] = []
+                fresh.reserveCapacity(deliveries.count)
+                for delivery in deliveries {
+                    try db.query("INSERT OR IGNORE INTO deliveries (source, event_id, received_at, headers, body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [.text(delivery.source), .text(delivery.eventId), Self.time(delivery.receivedAt),
+                                  Self.json(.object(delivery.headers.mapValues(Value.string))), .text(String(decoding: delivery.body, as: UTF8.self)),
+                                  .text(delivery.status), .text(delivery.detail)])
+                    fresh.append(db.changes == 1)
+                }
+                return fresh
+            }
         }
     }
 

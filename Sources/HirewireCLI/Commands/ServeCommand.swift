@@ -49,6 +49,7 @@ enum ServeCommand: HirewireCommand {
         let intake = Intake(project: project, store: store, env: environment)
         var limits = HTTPLimits()
         limits.maxBody = project.files.config.server.maxBody
+        limits.threads = project.files.config.server.threads
         let requested = try arguments.intOption("port") ?? project.files.config.server.port
         var tls: (key: String, certificate: String)?
         if let cert = project.files.config.server.tlsCert, let key = project.files.config.server.tlsKey {
@@ -78,6 +79,7 @@ enum ServeCommand: HirewireCommand {
         reloader.stop()
         Log.line(["level": "info", "msg": "stopping"])
         server.stop()
+        intake.stop()
         task.cancel()
         _ = await task.value
         Log.line(["level": "info", "msg": "stopped"])

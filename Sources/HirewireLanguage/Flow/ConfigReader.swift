@@ -13,8 +13,9 @@ struct ConfigReader {
             if let p = m["sqlite"].flatMap({ reader.string($0.value, "store.sqlite") }) { config.store = .sqlite(path: p.value) }
             if let p = m["postgres"].flatMap({ reader.string($0.value, "store.postgres") }) { config.store = .postgres(url: p.value) }
         }
-        if let s = top["server"], let m = reader.mapping(s.value, "server", allowed: ["port", "max_body", "events_token", "tls"]) {
+        if let s = top["server"], let m = reader.mapping(s.value, "server", allowed: ["port", "max_body", "events_token", "tls", "threads"]) {
             if let port = m["port"].flatMap({ reader.integer($0.value, "server.port", in: 0...65535) }) { config.server.port = port.value }
+            if let threads = m["threads"].flatMap({ reader.integer($0.value, "server.threads", in: 1...256) }) { config.server.threads = threads.value }
             if let body = m["max_body"] {
                 if let text = reader.string(body.value, "server.max_body"), let bytes = ByteSize.parse(text.value) {
                     config.server.maxBody = bytes

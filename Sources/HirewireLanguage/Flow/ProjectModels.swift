@@ -33,6 +33,9 @@ public enum StoreSetting: Sendable, Hashable {
 public struct ServerSetting: Sendable, Hashable {
     public var port: Int = 8080
     public var maxBody: Int = 1 << 20
+    /// HTTP worker threads. A request waits on its thread until its delivery is committed, so the
+    /// thread count bounds how many acknowledgements share one group commit.
+    public var threads: Int = 16
     /// A reference such as `env.HIREWIRE_EVENTS_TOKEN`.
     public var eventsToken: String?
     public var tlsCert: String?
