@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
 
         // The pure language: values, loading, expressions, time, templates, compiler.
         .target(name: "HirewireLanguage", dependencies: ["CYaml"]),
@@ -55,12 +61,16 @@ let package = Package(
         // Webhook intake: signature schemes (OpenSSL libcrypto); the HTTP server follows.
         .target(name: "HirewireIntake", dependencies: ["CCrypto", "CMicroHTTPD", "HirewireLanguage", "HirewireStore"]),
 
+        // Connectors: outbound HTTP and SMTP through libcurl, the dispatcher, plugins.
+        .target(name: "HirewireConnectors", dependencies: ["CCurl", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireIntake"]),
+
         // Commands: argument parsing and output; every command calls into the modules above.
         .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireIntake"]),
         .executableTarget(name: "hirewire", dependencies: ["HirewireCLI"]),
 
         // Release-build benchmarks: `swift run -c release hirewire-bench`.
-        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"],
+        .executableTarget(name: "hirewire-bench", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime",
+                                                                  "HirewireIntake", "HirewireConnectors"],
                           path: "Sources/HirewireBench"),
 
         // A deterministic load for the crash tests (killed with SIGKILL and restarted).

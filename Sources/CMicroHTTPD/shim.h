@@ -12,7 +12,7 @@ static inline struct MHD_Daemon *hirewire_mhd_start(uint16_t port, unsigned int 
                                                     MHD_RequestCompletedCallback completed,
                                                     unsigned int connection_limit, unsigned int timeout_seconds,
                                                     size_t memory_limit, const char *key_pem, const char *cert_pem) {
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) cert_pem},

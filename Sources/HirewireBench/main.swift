@@ -23,5 +23,6 @@ if wanted("step") { results.append(StepBenchmark(project: project).run()) }
 if wanted("end") { results.append(EndToEndBenchmark(project: project).run()) }
 if wanted("timers") { results += TimerScaleBenchmark(project: project).run() }
 if wanted("lag") { results.append(FireLagBenchmark(project: project).run()) }
+if wanted("intake") { results += IntakeBenchmark().run() }
 for result in results { print(result.line) }
 exit(results.allSatisfy(\.met) ? 0 : 1)

@@ -1,17 +1,17 @@
 import Foundation
 import HirewireStore
 
-/// Group commit for acknowledgements: request threads hand their verified delivery over and wait;
-/// one committer thread writes everything that queued up meanwhile in a single transaction and
-/// then wakes every waiter with its own answer. A request is answered only after the transaction
+/// Group commit for acknowledgements: requests hand their verified delivery over (the HTTP
+/// connection is suspended, no thread waits); one committer thread writes everything that queued
+/// up meanwhile in a single transaction and then answers each request. A request is answered only after the transaction
 /// holding its delivery committed (synchronous=FULL), so a 2xx always means "on disk".
 ///
 /// Under light load a batch is one delivery and nothing waits for company; under heavy load the
 /// batch grows to whatever arrived during the previous commit (at most `maxBatch`), which is what
 /// turns ~5,000 fsyncs/s into tens of thousands of acknowledgements per second.
 ///
-/// Thread rule: `queue`, `results` and `stopped` are touched only while holding `condition`; the
-/// store is used only by the committer thread. Hence `@unchecked Sendable`.
+/// Thread rule: `queue`, `stopped`, `running` and the counters are touched only while holding
+/// `condition`; the store is used only by the committer thread. Hence `@unchecked Sendable`.
 public final class GroupCommitter: @unchecked Sendable {
     /// What became of one delivery.
     public enum Outcome: Sendable, Equatable {
@@ -22,15 +22,18 @@ public final class GroupCommitter: @unchecked Sendable {
 
     private let store: any JourneyStore
     private let maxBatch: Int
+    /// Wakes the committer; request threads each wait on their own `Waiter`, so a commit wakes
+    /// exactly the requests it answered (no thundering herd across all waiting threads).
     private let condition = NSCondition()
-    private var queue: [(ticket: UInt64, delivery: Delivery)] = []
-    private var results: [UInt64: Outcome] = [:]
-    private var nextTicket: UInt64 = 0
+    private var queue: [(delivery: Delivery, done: @Sendable (Outcome) -> Void)] = []
     private var stopped = false
-    private var thread: Thread?
+    private var running = true
     /// Batches written and deliveries in them (for metrics and the benchmark).
-    public private(set) var batches = 0
-    public private(set) var written = 0
+    private var batchCount = 0, writtenCount = 0, busy = 0.0
+    /// Seconds the committer spent writing.
+    public var busySeconds: Double { condition.lock(); defer { condition.unlock() }; return busy }
+    public var batches: Int { condition.lock(); defer { condition.unlock() }; return batchCount }
+    public var written: Int { condition.lock(); defer { condition.unlock() }; return writtenCount }
 
     /// Starts the committer thread; call `stop()` when done with it.
     public init(store: any JourneyStore, maxBatch: Int = 500) {
@@ -39,21 +42,31 @@ public final class GroupCommitter: @unchecked Sendable {
         // The thread keeps the committer alive until `stop()`.
         let thread = Thread { self.run() }
         thread.name = "hirewire.group-commit"
-        self.thread = thread
         thread.start()
     }
 
     /// Stores `delivery` durably and returns once its transaction committed.
     public func append(_ delivery: Delivery) -> Outcome {
+        let waiter = Waiter()
+        append(delivery) { outcome in
+            waiter.outcome = outcome
+            waiter.semaphore.signal()
+        }
+        waiter.semaphore.wait()
+        return waiter.outcome
+    }
+
+    /// Queues `delivery`; `done` runs on the committer thread once its transaction committed
+    /// (or at once, when the committer has stopped).
+    public func append(_ delivery: Delivery, done: @escaping @Sendable (Outcome) -> Void) {
         condition.lock()
-        defer { condition.unlock() }
-        if stopped { return .failed("intake is stopping") }
-        nextTicket &+= 1
-        let ticket = nextTicket
-        queue.append((ticket, delivery))
-        condition.broadcast()
-        while results[ticket] == nil { condition.wait() }
-        return results.removeValue(forKey: ticket) ?? .failed("lost")
+        if stopped {
+            condition.unlock()
+            return done(.failed("intake is stopping"))
+        }
+        queue.append((delivery, done))
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
     }
 
     /// Writes what is queued, then stops the thread; later appends fail (the server stopped first).
@@ -64,7 +77,7 @@ public final class GroupCommitter: @unchecked Sendable {
         condition.unlock()
         while true {
             condition.lock()
-            let done = thread == nil
+            let done = !running
             condition.unlock()
             if done { return }
             usleep(1_000)
@@ -76,7 +89,7 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.lock()
             while queue.isEmpty && !stopped { condition.wait() }
             if queue.isEmpty && stopped {
-                thread = nil
+                running = false
                 condition.unlock()
                 return
             }
@@ -84,6 +97,7 @@ public final class GroupCommitter: @unchecked Sendable {
             queue.removeFirst(batch.count)
             condition.unlock()
 
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcomes: [Outcome]
             do {
                 outcomes = try store.appendDeliveries(batch.map(\.delivery)).map { $0 ? .stored : .duplicate }
@@ -92,11 +106,18 @@ public final class GroupCommitter: @unchecked Sendable {
             }
 
             condition.lock()
-            for (item, outcome) in zip(batch, outcomes) { results[item.ticket] = outcome }
-            batches += 1
-            written += batch.count
-            condition.broadcast()
+            busy += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            batchCount += 1
+            writtenCount += batch.count
             condition.unlock()
+            for (item, outcome) in zip(batch, outcomes) { item.done(outcome) }
         }
     }
+}
+
+/// One synchronous caller waiting for its commit: the outcome is written before the semaphore is
+/// signalled and read after the wait returns.
+final class Waiter: @unchecked Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    var outcome: GroupCommitter.Outcome = .failed("not committed")
 }

@@ -1,5 +1,6 @@
 import CMicroHTTPD
 import Foundation
+import Synchronization
 
 /// An HTTP request as the intake sees it: headers with lower-case names, the raw body.
 public struct HTTPRequest: Sendable {
@@ -47,8 +48,14 @@ public struct HTTPLimits: Sendable {
 /// `Sendable`; the daemon handle is only started and stopped by the owner, under `lock`.
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+    /// A handler that answers later, from any thread, through the responder (the connection is
+    /// suspended meanwhile, so no server thread waits).
+    public typealias DeferredHandler = @Sendable (HTTPRequest, HTTPResponder) -> Void
 
-    let handler: Handler
+    let handler: Handler?
+    let deferredHandler: DeferredHandler?
+    /// Requests handed to the deferred handler and not yet answered.
+    let suspended = Mutex<[ObjectIdentifier: HTTPResponder]>([:])
     let limits: HTTPLimits
     private var daemon: OpaquePointer?
     private let lock = NSLock()
@@ -59,8 +66,20 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Starts listening on `port` (0 picks a free one). With `tls` (PEM key and certificate) the
     /// server speaks HTTPS, TLS 1.2 or newer only.
-    public init(port: UInt16, limits: HTTPLimits = HTTPLimits(), tls: (key: String, certificate: String)? = nil, handler: @escaping Handler) throws {
+    public convenience init(port: UInt16, limits: HTTPLimits = HTTPLimits(), tls: (key: String, certificate: String)? = nil,
+                            handler: @escaping Handler) throws {
+        try self.init(port: port, limits: limits, tls: tls, handler: handler, deferred: nil)
+    }
+
+    /// Starts a server whose handler answers later through an `HTTPResponder`.
+    public convenience init(port: UInt16, limits: HTTPLimits = HTTPLimits(), tls: (key: String, certificate: String)? = nil,
+                            deferred: @escaping DeferredHandler) throws {
+        try self.init(port: port, limits: limits, tls: tls, handler: nil, deferred: deferred)
+    }
+
+    private init(port: UInt16, limits: HTTPLimits, tls: (key: String, certificate: String)?, handler: Handler?, deferred: DeferredHandler?) throws {
         self.handler = handler
+        self.deferredHandler = deferred
         self.limits = limits
         let context = Unmanaged.passUnretained(self).toOpaque()
         let threads = UInt32(max(1, limits.threads))
@@ -85,6 +104,14 @@ public final class HTTPServer: @unchecked Sendable {
         defer { lock.unlock() }
         guard let daemon else { return }
         _ = MHD_quiesce_daemon(daemon)
+        // Suspended requests are answered first (libmicrohttpd cannot stop with them pending);
+        // their handlers are still running, so this waits a bounded while for them.
+        let deadline = Date().addingTimeInterval(10)
+        while !suspended.withLock({ $0.isEmpty }) && Date() < deadline { usleep(1_000) }
+        // A handler that never answered: its client gets 503 rather than the process aborting.
+        for responder in suspended.withLock({ Array($0.values) }) {
+            responder.respond(.json(503, #"{"error": "server stopping"}"#, headers: [("Retry-After", "5")]))
+        }
         MHD_stop_daemon(daemon)
         self.daemon = nil
         tlsStrings.forEach { free($0) }
@@ -100,11 +127,43 @@ public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// One request in progress: headers seen, body collected so far.
-final class RequestState {
+/// One request in progress: headers seen, body collected so far, and for a deferred handler the
+/// answer once it is ready.
+final class RequestState: @unchecked Sendable {
+    // @unchecked: headers, body and tooLarge are used by libmicrohttpd's thread for this
+    // connection only; `answer` is guarded by `lock` (written by the responder's thread).
     var headers: [String: String] = [:]
     var body: [UInt8] = []
     var tooLarge = false
+    var dispatched = false
+    let lock = NSLock()
+    var answer: HTTPResponse?
+}
+
+/// Answers one suspended request, once, from any thread.
+public final class HTTPResponder: Sendable {
+    private let server: HTTPServer
+    private let state: RequestState
+    // Sendable: the connection pointer is only passed back to libmicrohttpd's resume call, which
+    // may be made from any thread.
+    private nonisolated(unsafe) let connection: OpaquePointer?
+
+    init(server: HTTPServer, state: RequestState, connection: OpaquePointer?) {
+        self.server = server
+        self.state = state
+        self.connection = connection
+    }
+
+    /// Sends `response` (later calls are ignored).
+    public func respond(_ response: HTTPResponse) {
+        state.lock.lock()
+        let first = state.answer == nil
+        if first { state.answer = response }
+        state.lock.unlock()
+        guard first else { return }
+        MHD_resume_connection(connection)
+        server.suspended.withLock { $0[ObjectIdentifier(self)] = nil }
+    }
 }
 
 private func collectHeader(_ context: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?,
@@ -162,10 +221,23 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
     if request.tooLarge {
         return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
     }
+    if request.dispatched {
+        // Resumed: the deferred handler's answer is ready.
+        request.lock.lock()
+        let answer = request.answer
+        request.lock.unlock()
+        return send(connection, answer ?? .json(500, #"{"error": "no answer"}"#))
+    }
     let path = url.map { String(cString: $0) } ?? "/"
-    let response = server.handler(HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: path,
-                                              headers: request.headers, body: request.body))
-    return send(connection, response)
+    let incoming = HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: path, headers: request.headers, body: request.body)
+    if let handler = server.handler { return send(connection, handler(incoming)) }
+    guard let deferred = server.deferredHandler else { return MHD_Result.NO }
+    request.dispatched = true
+    let responder = HTTPResponder(server: server, state: request, connection: connection)
+    server.suspended.withLock { $0[ObjectIdentifier(responder)] = responder }
+    MHD_suspend_connection(connection)
+    deferred(incoming, responder)
+    return MHD_Result.YES
 }
 
 private func httpCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,

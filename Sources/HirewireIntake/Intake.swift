@@ -22,7 +22,8 @@ public final class Intake: Sendable {
     public let metrics = IntakeMetrics()
     /// Unmapped deliveries beyond which new ones get 503 with Retry-After (backpressure).
     let maxPending: Int
-    /// The last count of unmapped deliveries and when it was read (re-read at most every 100 ms).
+    /// The last count of unmapped deliveries and when it was read (re-read at most once a second;
+    /// in between, each acknowledgement counts one more).
     private let pendingCount = Mutex<(at: Date, count: Int)>((.distantPast, 0))
 
     /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
@@ -44,13 +45,19 @@ public final class Intake: Sendable {
     /// Writes what is still queued and stops the committer (after the HTTP server stopped).
     public func stop() { committer.stop() }
 
-    /// Stores a delivery through the group committer and answers 202 (new), 200 (duplicate) or 503.
-    func acknowledge(_ delivery: Delivery) -> HTTPResponse {
-        switch committer.append(delivery) {
-        case .stored: return Self.answer(202, ["id": .string(delivery.eventId), "duplicate": .bool(false)])
-        case .duplicate: return Self.answer(200, ["id": .string(delivery.eventId), "duplicate": .bool(true)])
+    /// The answer for a stored delivery: 202 new, 200 duplicate, 503 when the store failed.
+    static func answer(for delivery: Delivery, _ outcome: GroupCommitter.Outcome) -> HTTPResponse {
+        switch outcome {
+        case .stored: return answer(202, ["id": .string(delivery.eventId), "duplicate": .bool(false)])
+        case .duplicate: return answer(200, ["id": .string(delivery.eventId), "duplicate": .bool(true)])
         case .failed: return HTTPResponse.json(503, #"{"error": "store unavailable"}"#, headers: [("Retry-After", "5")])
         }
+    }
+
+    /// What a request comes to before storage: an answer now, or a delivery to store first.
+    enum Routed {
+        case answer(HTTPResponse)
+        case store(Delivery)
     }
 
     /// Swaps in the sources of a newly compiled (and valid) project.
@@ -62,7 +69,7 @@ public final class Intake: Sendable {
 
     /// Whether the unmapped deliveries are over their bound.
     func overloaded(now: Date) -> Bool {
-        let count = pendingCount.withLock { state -> Int? in now.timeIntervalSince(state.at) < 0.1 ? state.count : nil }
+        let count = pendingCount.withLock { state -> Int? in now.timeIntervalSince(state.at) < 1 ? state.count : nil }
             ?? {
                 let fresh = (try? store.depths().deliveries) ?? 0
                 pendingCount.withLock { $0 = (now, fresh) }
@@ -76,21 +83,21 @@ public final class Intake: Sendable {
     static let busy = HTTPResponse.json(503, #"{"error": "inbox is full; retry later"}"#, headers: [("Retry-After", "1")])
 
     /// `POST /events`: a canonical event, authorized by the bearer token.
-    func canonical(_ request: HTTPRequest, now: Date, refuse: (Int, String) -> HTTPResponse) -> HTTPResponse {
+    func canonical(_ request: HTTPRequest, now: Date, refuse: (Int, String) -> HTTPResponse) -> Routed {
         guard let token = eventsToken, let offered = request.headers["authorization"], offered.hasPrefix("Bearer "),
               Crypto.constantTimeEqual(Array(offered.dropFirst(7).utf8), Array(token.utf8)) else {
-            return refuse(401, "missing or wrong bearer token")
+            return .answer(refuse(401, "missing or wrong bearer token"))
         }
         guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {
-            return refuse(415, "content type must be application/json")
+            return .answer(refuse(415, "content type must be application/json"))
         }
-        guard case .object(let event)? = try? Value.parseJSON(Data(request.body)) else { return refuse(400, "body is not a JSON object") }
+        guard case .object(let event)? = try? Value.parseJSON(Data(request.body)) else { return .answer(refuse(400, "body is not a JSON object")) }
         guard let id = event["id"]?.stringValue, !id.isEmpty, let type = event["type"]?.stringValue else {
-            return refuse(400, "a canonical event needs id and type")
+            return .answer(refuse(400, "a canonical event needs id and type"))
         }
-        guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return refuse(400, "unknown event type '\(type)'") }
-        if overloaded(now: now) { return Self.busy }
-        return acknowledge(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
+        guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return .answer(refuse(400, "unknown event type '\(type)'")) }
+        if overloaded(now: now) { return .answer(Self.busy) }
+        return .store(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
     }
 
     /// The signature scheme a source's settings describe.
@@ -120,32 +127,62 @@ public final class Intake: Sendable {
         .json(status, Value.object(fields).jsonString())
     }
 
-    /// Handles one request (called on the HTTP server's threads) and counts its answer.
+    /// Handles one request and returns its answer, storing an accepted delivery first (the
+    /// calling thread waits for the group commit). Used by tests and the synchronous server.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        if request.path == "/metrics" {
-            let depths = (try? store.depths()) ?? (timers: 0, inbox: 0, deliveries: 0)
-            let (timers, inbox, pending) = (depths.timers, depths.inbox, depths.deliveries)
-            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
-                                body: Array(metrics.render(gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
-                                                                    "hirewire_deliveries_unmapped": Double(pending)]).utf8))
+        let response: HTTPResponse
+        switch route(request) {
+        case .answer(let answer): response = answer
+        case .store(let delivery): response = Self.answer(for: delivery, committer.append(delivery))
         }
-        let response = route(request)
+        count(request, response)
+        return response
+    }
+
+    /// Handles one request on a suspended connection: an accepted delivery is answered by the
+    /// committer thread once its transaction committed; `stored` runs after each new delivery.
+    public func handle(_ request: HTTPRequest, responder: HTTPResponder, stored: @escaping @Sendable () -> Void = {}) {
+        switch route(request) {
+        case .answer(let response):
+            count(request, response)
+            responder.respond(response)
+        case .store(let delivery):
+            committer.append(delivery) { [self] outcome in
+                let response = Self.answer(for: delivery, outcome)
+                count(request, response)
+                responder.respond(response)
+                if outcome == .stored { stored() }
+            }
+        }
+    }
+
+    /// Counts an answer by source and status.
+    private func count(_ request: HTTPRequest, _ response: HTTPResponse) {
         if request.path.hasPrefix("/hooks/") || request.path == "/events" {
             let source = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
             metrics.add("hirewire_requests_total", ["source": source, "status": String(response.status)])
             if response.status == 401 { metrics.add("hirewire_signature_failures_total", ["source": source]) }
             if response.status == 200 { metrics.add("hirewire_duplicates_total", ["source": source]) }
         }
-        return response
     }
 
-    private func route(_ request: HTTPRequest) -> HTTPResponse {
+    private func metricsPage() -> HTTPResponse {
+        let depths = (try? store.depths()) ?? (timers: 0, inbox: 0, deliveries: 0)
+        let (timers, inbox, pending) = (depths.timers, depths.inbox, depths.deliveries)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
+                            body: Array(metrics.render(gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
+                                                                "hirewire_deliveries_unmapped": Double(pending),
+                                                                "hirewire_group_commits": Double(committer.batches)]).utf8))
+    }
+
+    private func route(_ request: HTTPRequest) -> Routed {
+        if request.path == "/metrics" { return .answer(metricsPage()) }
         let now = clock()
         let peer = request.headers["x-forwarded-for"] ?? "-"
-        if request.path == "/healthz" { return Self.answer(200, ["status": "ok"]) }
+        if request.path == "/healthz" { return .answer(Self.answer(200, ["status": "ok"])) }
         if request.path == "/readyz" {
             let ready = (try? store.nextDue()) != nil || (try? store.pendingInbox(limit: 1)) != nil
-            return Self.answer(ready ? 200 : 503, ["status": ready ? "ready" : "store unreachable"])
+            return .answer(Self.answer(ready ? 200 : 503, ["status": ready ? "ready" : "store unreachable"]))
         }
         let name = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
         func refuse(_ status: Int, _ reason: String) -> HTTPResponse {
@@ -153,30 +190,36 @@ public final class Intake: Sendable {
             return Self.answer(status, ["error": .string(reason)])
         }
         if request.path == "/events" {
-            guard request.method == "POST" else { return refuse(405, "use POST") }
+            guard request.method == "POST" else { return .answer(refuse(405, "use POST")) }
             return canonical(request, now: now, refuse: refuse)
         }
-        guard request.path.hasPrefix("/hooks/") else { return Self.answer(404, ["error": "no such route"]) }
-        guard request.method == "POST" else { return refuse(405, "use POST") }
-        guard let (source, scheme) = sources[name] else { return refuse(404, "unknown source '\(name)'") }
+        guard request.path.hasPrefix("/hooks/") else { return .answer(Self.answer(404, ["error": "no such route"])) }
+        guard request.method == "POST" else { return .answer(refuse(405, "use POST")) }
+        guard let (source, scheme) = sources[name] else { return .answer(refuse(404, "unknown source '\(name)'")) }
         guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {
-            return refuse(415, "content type must be application/json")
+            return .answer(refuse(415, "content type must be application/json"))
         }
         do {
             try scheme.verify(headers: request.headers, body: request.body, now: now)
         } catch {
-            return refuse(401, error.reason)
+            return .answer(refuse(401, error.reason))
         }
+        // The payload is parsed into values only when the event id reads it; otherwise checking
+        // that it is JSON is enough here (mapping parses it after the answer).
         let body: Value
-        do {
-            body = try Value.parseJSON(Data(request.body))
-        } catch {
-            return refuse(400, "body is not JSON")
+        if source.eventIdReadsBody {
+            guard let parsed = try? Value.parseJSON(Data(request.body)) else { return .answer(refuse(400, "body is not JSON")) }
+            body = parsed
+        } else {
+            guard (try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])) != nil else {
+                return .answer(refuse(400, "body is not JSON"))
+            }
+            body = .null
         }
         let sha = Crypto.sha256Hex(request.body)
         let id = source.deliveryId(body: body, headers: request.headers, sha256: sha, now: now)
         let kept = request.headers.filter { !["authorization", "cookie"].contains($0.key) }
-        if overloaded(now: now) { return Self.busy }
-        return acknowledge(Delivery(source: name, eventId: id, receivedAt: now, headers: kept, body: request.body))
+        if overloaded(now: now) { return .answer(Self.busy) }
+        return .store(Delivery(source: name, eventId: id, receivedAt: now, headers: kept, body: request.body))
     }
 }

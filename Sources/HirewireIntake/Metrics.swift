@@ -15,6 +15,7 @@ public final class IntakeMetrics: Sendable {
 
     static func key(_ name: String, _ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return name }
+        if labels.count == 1, let (k, v) = labels.first, !v.contains("\"") { return "\(name){\(k)=\"\(v)\"}" }
         let parts = labels.keys.sorted().map { k in "\(k)=\"\((labels[k] ?? "").replacingOccurrences(of: "\"", with: "\\\""))\"" }
         return "\(name){\(parts.joined(separator: ","))}"
     }

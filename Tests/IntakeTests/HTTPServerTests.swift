@@ -29,6 +29,42 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(getStatus, 202)
     }
 
+    /// A deferred handler answers later from another thread; the connection waits suspended, and
+    /// many such requests are in flight at once on two server threads.
+    func testDeferredAnswersComeFromAnotherThreadWhileManyWait() async throws {
+        let held = HeldResponders()
+        let server = try HTTPServer(port: 0) { request, responder in
+            held.add(request.path, responder)
+        }
+        defer { server.stop() }
+        let port = server.port
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 32
+        let session = URLSession(configuration: configuration)
+        async let answers = withThrowingTaskGroup(of: (Int, String).self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/r\(i)")!)
+                    request.httpMethod = "POST"
+                    request.httpBody = Data([1])
+                    let (data, response) = try await session.data(for: request)
+                    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+                }
+            }
+            var out: [(Int, String)] = []
+            for try await answer in group { out.append(answer) }
+            return out
+        }
+        // All twenty are suspended at once (more than the two server threads could hold).
+        for _ in 0..<500 where held.count < 20 { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertEqual(held.count, 20)
+        Thread.detachNewThread { held.answerAll() }
+        let all = try await answers
+        XCTAssertEqual(all.count, 20)
+        XCTAssertEqual(Set(all.map(\.1)), Set((0..<20).map { #"{"path": "/r\#($0)"}"# }))
+        XCTAssertTrue(all.allSatisfy { $0.0 == 202 })
+    }
+
     func testOversizedBodyIs413AndNeverReachesTheHandler() async throws {
         var limits = HTTPLimits()
         limits.maxBody = 1000
@@ -80,4 +116,19 @@ final class LockedCounter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// Responders held back by a test until it answers them all.
+final class HeldResponders: @unchecked Sendable {
+    // @unchecked: `items` is only touched under `lock`.
+    private let lock = NSLock()
+    private var items: [(String, HTTPResponder)] = []
+    func add(_ path: String, _ responder: HTTPResponder) { lock.lock(); items.append((path, responder)); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return items.count }
+    func answerAll() {
+        lock.lock()
+        let all = items
+        lock.unlock()
+        for (path, responder) in all { responder.respond(.json(202, #"{"path": "\#(path)"}"#)) }
+    }
 }

@@ -62,10 +62,8 @@ enum ServeCommand: HirewireCommand {
         }
         let server: HTTPServer
         do {
-            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits, tls: tls) { request in
-                let response = intake.handle(request)
-                if response.status == 202 { loop.wake() }
-                return response
+            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits, tls: tls) { request, responder in
+                intake.handle(request, responder: responder, stored: { loop.wake() })
             }
         } catch {
             throw EnvironmentError("\(error)")

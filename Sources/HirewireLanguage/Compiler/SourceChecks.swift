@@ -103,6 +103,9 @@ public struct CompiledSource: Sendable {
     }
 
     /// The delivery's event id (`event_id`, else the body's hash).
+    /// Whether the event id needs the parsed body (else intake only checks that the body is JSON).
+    public var eventIdReadsBody: Bool { eventId?.expr.readPaths.contains { $0 == "body" || $0.hasPrefix("body.") } ?? false }
+
     public func deliveryId(body: Value, headers: [String: String], sha256: String, now: Date) -> String {
         let context = ExprContext(roots: ["body": body], now: now, headers: headers, bodySHA256: sha256)
         let id = eventId?.evaluate(context) ?? .null
