@@ -158,7 +158,7 @@ def source_schema():
                 "signature": {"type": "object", "required": ["scheme"], "properties": {
                     "scheme": {"enum": ["standard-webhooks", "hmac-sha256", "greenhouse", "lever", "ashby", "workable", "none"]}}},
                 "event_id": EXPR,
-                "events": {"type": "array", "items": obj({"when": EXPR, "type": EVENT_TYPE, "occurred_at": EXPR,
+                "events": {"type": "array", "items": obj({"when": EXPR, "type": EVENT_TYPE, "occurred_at": EXPR, "enrich": {"enum": ["application"]},
                                                           "data": {"type": "object", "additionalProperties": EXPR}}, ["type"])},
             }}
 

@@ -131,4 +131,14 @@ extension SignatureScheme {
             return []
         }
     }
+
+    /// The body a sender posts: unchanged, except that Lever's in-body `signature` is computed
+    /// from its `token` and `triggeredAt` under the first secret.
+    public func signedBody(_ body: [UInt8]) -> [UInt8] {
+        guard case .lever(let secrets) = self, let secret = secrets.first,
+              case .object(var fields)? = try? Value.parseJSON(Data(body)), let token = fields["token"]?.stringValue else { return body }
+        let content = Array((token + (fields["triggeredAt"]?.displayString ?? "")).utf8)
+        fields["signature"] = .string(Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), data: content)))
+        return Array(Value.object(fields).jsonString(pretty: true).utf8)
+    }
 }

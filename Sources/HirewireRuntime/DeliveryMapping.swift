@@ -24,6 +24,7 @@ extension JourneyEngine {
                     let event = CanonicalEvent(id: delivery.eventId, type: body["type"]?.stringValue ?? "",
                                                occurredAt: body["occurred_at"]?.asTimestamp ?? delivery.receivedAt,
                                                source: body["source"]?.stringValue ?? "events", data: body["data"] ?? .object([:]))
+                    try remember(event.data, now: now)
                     _ = try submit([event], now: now)
                     try store.markDelivery(delivery.sequence, status: "accepted", detail: event.type)
                     continue
@@ -32,8 +33,11 @@ extension JourneyEngine {
                     try store.markDelivery(delivery.sequence, status: "review", detail: "source \(delivery.source) is no longer configured")
                     continue
                 }
-                switch source.map(body: .object(body), headers: delivery.headers, sha256: Crypto.sha256Hex(delivery.body), receivedAt: delivery.receivedAt) {
+                let known = { (application: String) -> Value? in try? self.store.applicationProfile(application) }
+                switch source.map(body: .object(body), headers: delivery.headers, sha256: Crypto.sha256Hex(delivery.body),
+                                  receivedAt: delivery.receivedAt, known: known) {
                 case .mapped(let id, let type, let occurredAt, let data):
+                    try remember(data, now: now)
                     _ = try submit([CanonicalEvent(id: "\(delivery.source):\(id)", type: type, occurredAt: occurredAt, source: delivery.source, data: data)], now: now)
                     try store.markDelivery(delivery.sequence, status: "accepted", detail: type)
                 case .ignored(_, let reason):
@@ -44,5 +48,23 @@ extension JourneyEngine {
             }
             total += pending.count
         }
+    }
+
+    /// Merges what an event says about its application into the remembered profile (non-null
+    /// values replace older ones), so later id-only payloads can be enriched.
+    func remember(_ data: Value, now: Date) throws(StoreError) {
+        guard let application = data["application"]["id"].stringValue else { return }
+        var profile = (try store.applicationProfile(application))?.objectValue ?? [:]
+        var changed = false
+        for entity in CompiledSource.enrichableEntities {
+            guard case .object(let fields) = data[entity] else { continue }
+            var members = profile[entity]?.objectValue ?? [:]
+            for (field, value) in fields where !value.isNull && members[field] != value {
+                members[field] = value
+                changed = true
+            }
+            profile[entity] = .object(members)
+        }
+        if changed { try store.saveApplicationProfile(application, .object(profile), at: now) }
     }
 }

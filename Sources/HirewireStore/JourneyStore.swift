@@ -67,6 +67,10 @@ public protocol JourneyStore: AnyObject, Sendable {
     func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
     /// Inbox events that could not be processed, with their reasons.
     func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)]
+    /// What earlier events said about an application (entities by name), if anything.
+    func applicationProfile(_ id: String) throws(StoreError) -> Value?
+    /// Replaces the remembered profile of an application.
+    func saveApplicationProfile(_ id: String, _ profile: Value, at: Date) throws(StoreError)
     /// Stores verified deliveries in one transaction (group commit); per delivery, false when its
     /// (source, event id) was seen before — also within the same batch.
     func appendDeliveries(_ deliveries: [Delivery]) throws(StoreError) -> [Bool]

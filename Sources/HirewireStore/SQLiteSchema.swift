@@ -39,6 +39,11 @@ enum SQLiteSchema {
         CREATE INDEX deliveries_pending ON deliveries (status, seq);
         CREATE TABLE rejections (at REAL NOT NULL, source TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, peer TEXT NOT NULL);
         """,
+        // 4: what earlier events said about each application (for `enrich: application`), and
+        // replays of review items.
+        """
+        CREATE TABLE applications (id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

@@ -67,6 +67,21 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func applicationProfile(_ id: String) throws(StoreError) -> Value? {
+        try locked { () throws(StoreError) -> Value? in
+            var out: Value?
+            try db.query("SELECT data FROM applications WHERE id = ?", [.text(id)]) { row in out = Self.decode(row.text(0)) }
+            return out
+        }
+    }
+
+    public func saveApplicationProfile(_ id: String, _ profile: Value, at: Date) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.query("INSERT INTO applications (id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                         [.text(id), Self.json(profile), Self.time(at)])
+        }
+    }
+
     public func appendDeliveries(_ deliveries: [Delivery]) throws(StoreError) -> [Bool] {
         try locked { () throws(StoreError) -> [Bool] in
             try db.transaction { () throws(StoreError) -> [Bool] in

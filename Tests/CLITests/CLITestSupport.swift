@@ -17,7 +17,7 @@ func copyOfBundledProject() throws -> String {
     let target = NSTemporaryDirectory() + "hirewire-cli-" + UUID().uuidString
     let fm = FileManager.default
     try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
-    for item in ["flows", "templates", "hirewire.yaml", "examples", "schemas"] {
+    for item in ["flows", "templates", "sources", "hirewire.yaml", "examples", "schemas"] {
         try fm.copyItem(atPath: repoRoot + "/" + item, toPath: target + "/" + item)
     }
     return target
@@ -40,4 +40,56 @@ func position(of needle: String, in path: String) throws -> (line: Int, column: 
         if let r = line.range(of: needle) { return (i + 1, line.distance(from: line.startIndex, to: r.lowerBound) + 1) }
     }
     return nil
+}
+
+/// The real `hirewire serve` binary on 127.0.0.1 (port chosen by the system), for end-to-end tests.
+final class ServerProcess {
+    let process = Process()
+    let errors = Pipe()
+    var log = Data()
+    private(set) var port = 0
+
+    /// The built binary next to the test bundle (nil when it was not built).
+    static var binary: String? {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let candidates = [products + "/hirewire", repoRoot + "/.build/debug/hirewire"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts `serve` in `project` with `environment` added, and waits for its first log line.
+    init(project: String, environment: [String: String] = [:], arguments: [String] = []) throws {
+        guard let binary = Self.binary else { throw XCTSkip("hirewire not built") }
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: project)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardError = errors
+        try process.run()
+        for _ in 0..<200 where port == 0 {
+            log += errors.fileHandleForReading.availableData
+            for line in String(decoding: log, as: UTF8.self).split(separator: "\n") {
+                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let p = object["port"] as? Int { port = p }
+            }
+        }
+        if port == 0 {
+            process.terminate()
+            throw XCTSkip("serve did not start: \(String(decoding: log, as: UTF8.self))")
+        }
+    }
+
+    /// SIGTERM, then waits; returns the exit status and the whole log.
+    func stop() -> (status: Int32, log: String) {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        log += errors.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, String(decoding: log, as: UTF8.self))
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
 }

@@ -30,6 +30,15 @@ final class SchemaTests: XCTestCase {
         }
     }
 
+    func testBundledSourcesValidateAgainstSourceSchema() throws {
+        let sourceSchema = try schema("source.json")
+        let sources = try files("sources", suffix: ".yaml")
+        XCTAssertEqual(sources.count, 4)
+        for source in sources {
+            XCTAssertEqual(sourceSchema.validate(try yaml(source)).map(\.description), [], source)
+        }
+    }
+
     func testTemplatesAndConfigValidate() throws {
         let templateSchema = try schema("template.json")
         for template in try files("templates", suffix: ".yaml") {

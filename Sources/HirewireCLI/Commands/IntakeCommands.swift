@@ -53,7 +53,7 @@ enum SendCommand: HirewireCommand {
         let locator = try CommandSupport.locate(arguments, io)
         let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
         guard let name = arguments.positional("source"), let file = arguments.positional("file") else { throw UsageError("send takes SOURCE FILE") }
-        guard let body = FileManager.default.contents(atPath: locator.absolute(file, workingDirectory: io.workingDirectory)) else {
+        guard var body = FileManager.default.contents(atPath: locator.absolute(file, workingDirectory: io.workingDirectory)) else {
             throw EnvironmentError("cannot read \(file)")
         }
         let env = ProcessInfo.processInfo.environment
@@ -71,6 +71,7 @@ enum SendCommand: HirewireCommand {
             }
             let scheme = Intake.scheme(source.signature, env: env)
             let id = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            body = Data(scheme.signedBody([UInt8](body)))
             headers += scheme.headers(body: [UInt8](body), id: id, timestamp: Date())
             path = "/hooks/\(name)"
         }

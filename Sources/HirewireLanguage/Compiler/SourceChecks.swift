@@ -52,10 +52,12 @@ struct SourceChecks {
                 if let compiled { fields.append((parts[0], parts[1], compiled)) }
             }
             let missing = EventCatalog.v1.requiredFields(for: rule.type.value).subtracting(filled).sorted()
-            if !missing.isEmpty {
+            if !missing.isEmpty && rule.enrichFromApplication && !filled.contains("application.id") {
+                reader.error("enrich: application needs this rule to set application.id", at: rule.type.location, code: "missing-field")
+            } else if !missing.isEmpty && !rule.enrichFromApplication {
                 reader.error("\(rule.type.value) requires \(missing.joined(separator: ", ")), which this rule never sets", at: rule.type.location, code: "missing-field")
             }
-            rules.append(CompiledSource.Rule(when: when, type: rule.type.value, occurredAt: occurred, fields: fields))
+            rules.append(CompiledSource.Rule(when: when, type: rule.type.value, occurredAt: occurred, fields: fields, enrich: rule.enrichFromApplication))
         }
         guard reader.diagnostics.errorCount == before else { return nil }
         return CompiledSource(name: source.name.value, signature: source.signature?.toValue() ?? .null, eventId: eventId, rules: rules)
@@ -84,6 +86,8 @@ public struct CompiledSource: Sendable {
         public var type: String
         public var occurredAt: CompiledExpression?
         public var fields: [(entity: String, field: String, expression: CompiledExpression)]
+        /// Whether missing fields are filled from the application's earlier events.
+        public var enrich: Bool = false
     }
 
     public var name: String
@@ -112,8 +116,14 @@ public struct CompiledSource: Sendable {
         return id.isNull ? sha256 : id.displayString
     }
 
-    /// Maps a parsed payload: the first rule whose `when` holds decides.
-    public func map(body: Value, headers: [String: String], sha256: String, receivedAt: Date) -> Outcome {
+    /// Entities an application's earlier events described, which `enrich: application` may fill in.
+    public static let enrichableEntities = ["candidate", "application", "job", "recruiter", "hiring_manager", "offer"]
+
+    /// Maps a parsed payload: the first rule whose `when` holds decides. `known` gives what earlier
+    /// events said about an application (for rules with `enrich: application`); the payload's
+    /// own non-null values always win.
+    public func map(body: Value, headers: [String: String], sha256: String, receivedAt: Date,
+                    known: (String) -> Value? = { _ in nil }) -> Outcome {
         let context = ExprContext(roots: ["body": body], now: receivedAt, headers: headers, bodySHA256: sha256)
         let id = deliveryId(body: body, headers: headers, sha256: sha256, now: receivedAt)
         guard let rule = rules.first(where: { $0.when?.holds(context) ?? true }) else {
@@ -125,6 +135,14 @@ public struct CompiledSource: Sendable {
             var members = data[entity]?.objectValue ?? [:]
             members[field] = value
             data[entity] = .object(members)
+        }
+        if rule.enrich, let application = data["application"]?["id"].stringValue, case .object(let earlier)? = known(application) {
+            for entity in Self.enrichableEntities {
+                guard case .object(let before)? = earlier[entity] else { continue }
+                var members = data[entity]?.objectValue ?? [:]
+                for (field, value) in before where members[field]?.isNull ?? true { members[field] = value }
+                data[entity] = .object(members)
+            }
         }
         let missing = EventCatalog.v1.requiredFields(for: rule.type).filter { path in
             let parts = path.split(separator: ".").map(String.init)

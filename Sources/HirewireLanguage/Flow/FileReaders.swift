@@ -36,7 +36,7 @@ struct FileReaders {
         var rules: [SourceRule] = []
         if let events = m["events"] {
             for item in reader.listOrOne(events.value) {
-                guard let r = reader.mapping(item, "a source rule", allowed: ["when", "type", "occurred_at", "data"]) else { continue }
+                guard let r = reader.mapping(item, "a source rule", allowed: ["when", "type", "occurred_at", "data", "enrich"]) else { continue }
                 guard let type = r["type"].flatMap({ reader.string($0.value, "type") }) else {
                     if r["type"] == nil { reader.missing("type", in: "a source rule", at: item.location) }
                     continue
@@ -50,9 +50,14 @@ struct FileReaders {
                     }
                     if d.value.pairs == nil { reader.error("data must map canonical fields to expressions", at: d.value.location, code: "invalid-value") }
                 }
+                let enrich = r["enrich"].flatMap { reader.string($0.value, "enrich") }
+                if let enrich, enrich.value != "application" {
+                    reader.error("enrich must be 'application' (fill what the payload lacks from earlier events of the same application)",
+                                 at: enrich.location, code: "invalid-value")
+                }
                 rules.append(SourceRule(when: r["when"].flatMap { reader.expression($0.value, "when") }, type: type,
                                         occurredAt: r["occurred_at"].flatMap { reader.expression($0.value, "occurred_at") },
-                                        data: data, location: item.location))
+                                        data: data, enrichFromApplication: enrich?.value == "application", location: item.location))
             }
         } else {
             reader.missing("events", in: "a source", at: root.location)

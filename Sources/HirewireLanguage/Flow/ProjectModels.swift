@@ -102,10 +102,13 @@ public struct SourceRule: Sendable, Hashable {
     public var occurredAt: ExpressionSource?
     /// Dotted canonical field → expression over the payload.
     public var data: [(field: Located<String>, expression: ExpressionSource)]
+    /// `enrich: application`: fields the payload lacks are filled from earlier events of the same
+    /// application (vendors such as Greenhouse send offers with ids only).
+    public var enrichFromApplication: Bool = false
     public var location: SourceLocation
 
     public static func == (a: SourceRule, b: SourceRule) -> Bool {
-        a.when == b.when && a.type == b.type && a.occurredAt == b.occurredAt && a.location == b.location
+        a.enrichFromApplication == b.enrichFromApplication && a.when == b.when && a.type == b.type && a.occurredAt == b.occurredAt && a.location == b.location
             && a.data.map(\.field) == b.data.map(\.field) && a.data.map(\.expression) == b.data.map(\.expression)
     }
 

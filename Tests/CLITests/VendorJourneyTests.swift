@@ -1,0 +1,118 @@
+import Foundation
+import XCTest
+import HirewireEngine
+import HirewireStore
+
+/// The bundled journeys driven by the vendors' own payload shapes (examples/payloads), signed with
+/// each vendor's scheme by `hirewire send`, through the real `serve` binary on 127.0.0.1.
+final class VendorJourneyTests: XCTestCase {
+    static let secrets = ["GREENHOUSE_SECRET": "gh-secret", "LEVER_SECRET": "lever-secret", "ASHBY_SECRET": "ashby-secret",
+                          "WORKABLE_SECRET": "workable-secret", "HIREWIRE_EVENTS_TOKEN": "token"]
+    var project = ""
+    var server: ServerProcess!
+    var store: SQLiteStore!
+
+    override func setUp() async throws {
+        project = try copyOfBundledProject()
+        server = try ServerProcess(project: project, environment: Self.secrets)
+        for (name, value) in Self.secrets { setenv(name, value, 1) }
+        store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+    }
+
+    override func tearDown() async throws {
+        _ = server?.stop()
+        try? FileManager.default.removeItem(atPath: project)
+    }
+
+    /// `hirewire send SOURCE examples/payloads/SOURCE/NAME.json`, returning the printed answer.
+    func send(_ source: String, _ name: String) async -> String {
+        let result = await hirewire(["send", source, "examples/payloads/\(source)/\(name).json", "--url", "http://127.0.0.1:\(server.port)/hooks/\(source)"],
+                                    in: project)
+        return result.out + result.err
+    }
+
+    /// Waits until `condition` holds (the engine maps and steps after the 202).
+    func eventually(_ what: String, _ condition: () throws -> Bool) async throws {
+        for _ in 0..<100 {
+            if try condition() { return }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        XCTFail("timed out waiting for \(what)")
+    }
+
+    func emails(_ template: String) throws -> [PlannedAction] {
+        try store.outbox(journey: nil).filter { $0.connector == "email" && $0.template == template }
+    }
+
+    func testGreenhouseApplicationThenIdOnlyOfferRunsBothJourneysOnce() async throws {
+        let applied = await send("greenhouse", "new_candidate_application")
+        XCTAssertTrue(applied.hasPrefix("202 "), applied)
+        try await eventually("application-received journey") { try store.activeJourney(flow: "application-received", key: "77120455") != nil }
+        try await eventually("acknowledgement email") { try !emails("application-received").isEmpty }
+        XCTAssertEqual(try emails("application-received").first?.arguments["to"].stringValue, "ada@example.com")
+
+        // The offer webhook carries ids only; the candidate, job and recruiter come from the application.
+        let offered = await send("greenhouse", "offer_created")
+        XCTAssertTrue(offered.hasPrefix("202 "), offered)
+        try await eventually("offer-nurture journey") { try store.activeJourney(flow: "offer-nurture", key: "77120455")?.state == "extended" }
+        try await eventually("offer email") { try !emails("offer-next-steps").isEmpty }
+        let offerEmail = try XCTUnwrap(emails("offer-next-steps").first)
+        XCTAssertEqual(offerEmail.arguments["to"].stringValue, "ada@example.com")
+        XCTAssertEqual(offerEmail.arguments["reply_to"].stringValue, "sam@acme.test")
+        XCTAssertTrue(offerEmail.arguments["text"].stringValue?.contains("Senior Data Engineer") ?? false, "\(offerEmail.arguments)")
+
+        // Greenhouse retries repeat the delivery: answered 200, and no second email.
+        let retried = await send("greenhouse", "offer_created")
+        XCTAssertTrue(retried.hasPrefix("200 "), retried)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(try emails("offer-next-steps").count, 1)
+
+        // The rejection ends the application journey.
+        let rejected = await send("greenhouse", "reject_candidate")
+        XCTAssertTrue(rejected.hasPrefix("202 "), rejected)
+        try await eventually("rejection") { try store.journeys(flow: "application-received", key: "77120455").first?.outcome == "rejected" }
+
+        // A forged delivery (signed with another secret) is refused and never stored.
+        setenv("GREENHOUSE_SECRET", "not-the-secret", 1)
+        let forged = await send("greenhouse", "candidate_stage_change")
+        setenv("GREENHOUSE_SECRET", Self.secrets["GREENHOUSE_SECRET"] ?? "", 1)
+        XCTAssertTrue(forged.hasPrefix("401 "), forged)
+        XCTAssertFalse(try store.deliveries(limit: 100).contains { String(decoding: $0.body, as: UTF8.self).contains("Technical Interview") })
+    }
+
+    func testWorkableCandidateIsAcknowledgedAndDisqualificationEndsTheJourney() async throws {
+        let created = await send("workable", "candidate_created")
+        XCTAssertTrue(created.hasPrefix("202 "), created)
+        try await eventually("acknowledgement email") { try !emails("application-received").isEmpty }
+        XCTAssertEqual(try emails("application-received").first?.arguments["to"].stringValue, "katherine@example.com")
+        let disqualified = await send("workable", "candidate_disqualified")
+        XCTAssertTrue(disqualified.hasPrefix("202 "), disqualified)
+        try await eventually("rejection") { try store.journeys(flow: "application-received", key: "3fa2e1").first?.outcome == "rejected" }
+    }
+
+    func testAshbyApplicationStartsTheJourneyAndPingIsIgnored() async throws {
+        let submitted = await send("ashby", "applicationSubmit")
+        XCTAssertTrue(submitted.hasPrefix("202 "), submitted)
+        try await eventually("acknowledgement email") { try !emails("application-received").isEmpty }
+        XCTAssertEqual(try emails("application-received").first?.arguments["to"].stringValue, "grace@example.com")
+        let ping = await send("ashby", "ping")
+        XCTAssertTrue(ping.hasPrefix("202 "), ping)
+        try await eventually("ping marked ignored") { try store.deliveries(limit: 10).contains { $0.status == "ignored" } }
+        let events = await hirewire(["events"], in: project)
+        XCTAssertTrue(events.out.contains("ignored"), events.out)
+    }
+
+    func testLeverIdOnlyApplicationGoesToReviewWithItsReason() async throws {
+        let created = await send("lever", "applicationCreated")
+        XCTAssertTrue(created.hasPrefix("202 "), created)
+        try await eventually("mapped") { try store.deliveries(limit: 10).contains { $0.status == "accepted" } }
+        // Lever sent ids only: the journey cannot start without an email, and says so.
+        var letters = ""
+        for _ in 0..<60 where !letters.contains("candidate.email") {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            letters = await hirewire(["dead-letters"], in: project).out
+        }
+        XCTAssertTrue(letters.contains("candidate.email"), letters)
+        XCTAssertTrue(try emails("application-received").isEmpty)
+    }
+}
