@@ -50,6 +50,15 @@ extension JourneyEngine {
         }
     }
 
+    /// `event` with the fields it lacks filled from what its application's events said since.
+    public func enriched(_ event: CanonicalEvent) throws(StoreError) -> CanonicalEvent {
+        guard let application = event.data["application"]["id"].stringValue,
+              case .object(let known)? = try store.applicationProfile(application), case .object(let data) = event.data else { return event }
+        var out = event
+        out.data = .object(CompiledSource.fill(data, from: known))
+        return out
+    }
+
     /// Merges what an event says about its application into the remembered profile (non-null
     /// values replace older ones), so later id-only payloads can be enriched.
     func remember(_ data: Value, now: Date) throws(StoreError) {

@@ -113,6 +113,27 @@ public final class JourneyEngine: @unchecked Sendable {
         }
     }
 
+    /// Routes one stored event again, to `flow` only (a review item replayed after its data or
+    /// the flow was fixed); what it emits goes to every flow, as usual.
+    public func replay(_ event: CanonicalEvent, toFlow flow: String, now: Date) throws(StoreError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let machine = machines.first(where: { $0.id == flow }) else { throw StoreError("flow \(flow) is not loaded (deleted or broken)") }
+        var shell = BatchShell(engine: self)
+        var ignored: [TimelineEntry] = []
+        var (queue, skip) = Router.route(event, machines: [machine], setup: setup, now: now, shell: &shell)
+        if let skip { ignored.append(skip) }
+        var hops = 0
+        while !queue.isEmpty, hops < 100 {
+            hops += 1
+            let (emitted, skip) = Router.route(queue.removeFirst(), machines: machines, setup: setup, now: now, shell: &shell)
+            if let skip { ignored.append(skip) }
+            queue += emitted
+        }
+        if let error = shell.error { throw error }
+        try store.commit(shell.commits, processedInbox: [], ignored: ignored)
+    }
+
     /// Routes a batch of inbox events and commits all their steps in one transaction.
     private func process(_ pending: [InboxEvent], now: Date) throws(StoreError) {
         var shell = BatchShell(engine: self)

@@ -67,6 +67,14 @@ public protocol JourneyStore: AnyObject, Sendable {
     func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
     /// Inbox events that could not be processed, with their reasons.
     func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)]
+    /// Items waiting for a person, newest first (resolved ones left out).
+    func deadLetters(limit: Int) throws(StoreError) -> [DeadLetter]
+    /// Puts a dead letter back to work: a delivery is mapped again, an event processed again, a
+    /// failed action queued again; a review item is marked replayed (the caller re-routes its
+    /// event). Returns false when there is no such waiting item.
+    func requeueDeadLetter(_ kind: DeadLetter.Kind, _ number: Int64, at: Date) throws(StoreError) -> Bool
+    /// A stored inbox event by id (for replaying a review item).
+    func inboxEvent(id: String) throws(StoreError) -> CanonicalEvent?
     /// What earlier events said about an application (entities by name), if anything.
     func applicationProfile(_ id: String) throws(StoreError) -> Value?
     /// Replaces the remembered profile of an application.

@@ -43,6 +43,10 @@ enum SQLiteSchema {
         // replays of review items.
         """
         CREATE TABLE applications (id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
+        CREATE TABLE resolved (item TEXT PRIMARY KEY, at REAL NOT NULL, how TEXT NOT NULL);
+        CREATE INDEX audit_kind ON audit (kind, id);
+        CREATE INDEX inbox_event ON inbox (status) WHERE status = 'failed';
+        CREATE INDEX deliveries_review ON deliveries (status) WHERE status = 'review';
         """,
     ]
 

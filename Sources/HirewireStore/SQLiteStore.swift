@@ -8,7 +8,7 @@ import HirewireLanguage
 /// Thread rule: every use of the connection happens under `lock`, so the store may be shared
 /// across tasks (`@unchecked Sendable`).
 public final class SQLiteStore: JourneyStore, @unchecked Sendable {
-    private let db: SQLiteDatabase
+    let db: SQLiteDatabase
     private let lock = NSLock()
     public let path: String
 
@@ -20,7 +20,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         try SQLiteSchema.migrate(db)
     }
 
-    private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()

@@ -115,4 +115,55 @@ final class VendorJourneyTests: XCTestCase {
         XCTAssertTrue(letters.contains("candidate.email"), letters)
         XCTAssertTrue(try emails("application-received").isEmpty)
     }
+
+    /// Webhooks arrive out of order: an offer before its application goes to review; once the
+    /// application is known, replaying the delivery starts the offer journey.
+    func testOfferBeforeApplicationWaitsForReviewAndReplaysIntoTheJourney() async throws {
+        let offered = await send("greenhouse", "offer_created")
+        XCTAssertTrue(offered.hasPrefix("202 "), offered)
+        var list = ""
+        for _ in 0..<60 where !list.contains("delivery:") {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            list = await hirewire(["dead-letters"], in: project).out
+        }
+        XCTAssertTrue(list.contains("offer.extended without candidate.id"), list)
+        let id = try XCTUnwrap(list.split(separator: " ").first.map(String.init))
+        let shown = await hirewire(["dead-letters", "show", id], in: project)
+        XCTAssertTrue(shown.out.contains("\"offer_created\""), shown.out)
+
+        _ = await send("greenhouse", "new_candidate_application")
+        try await eventually("application known") { try store.applicationProfile("77120455") != nil }
+        let replayed = await hirewire(["dead-letters", "replay", id], in: project)
+        XCTAssertEqual(replayed.code, 0, replayed.err)
+        XCTAssertTrue(replayed.out.contains("running server"), replayed.out)
+        try await eventually("offer email after replay") { try !emails("offer-next-steps").isEmpty }
+        XCTAssertEqual(try emails("offer-next-steps").first?.arguments["to"].stringValue, "ada@example.com")
+        let after = await hirewire(["dead-letters"], in: project)
+        XCTAssertFalse(after.out.contains(id + " "), after.out)
+        let again = await hirewire(["dead-letters", "replay", id], in: project)
+        XCTAssertNotEqual(again.code, 0)
+    }
+
+    /// A journey refused for missing data starts when the data arrives later and the item is replayed.
+    func testReviewItemReplaysWithDataThatArrivedLater() async throws {
+        _ = await send("lever", "applicationCreated")
+        var list = ""
+        for _ in 0..<60 where !list.contains("review:") {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            list = await hirewire(["dead-letters"], in: project).out
+        }
+        let line = try XCTUnwrap(list.split(separator: "\n").first { $0.hasPrefix("review:") && $0.contains("application-received") }, list)
+        let id = String(line.split(separator: " ")[0])
+        // The recruiter's system posts the contact details as a canonical event.
+        let event = #"{"id": "evt_contact_1", "type": "candidate.stage_changed", "data": {"application": {"id": "7f4e3c1a-5b2d-4e8f-9a10-2c3d4e5f6a7b", "stage": "New"}, "candidate": {"id": "c9", "first_name": "Mary", "email": "mary@example.com"}, "job": {"title": "Site Reliability Engineer"}}}"#
+        let file = project + "/contact.json"
+        try event.write(toFile: file, atomically: true, encoding: .utf8)
+        let posted = await hirewire(["send", "events", file, "--url", "http://127.0.0.1:\(server.port)/events"], in: project)
+        XCTAssertTrue(posted.out.hasPrefix("202 "), posted.out + posted.err)
+        try await eventually("profile") { try store.applicationProfile("7f4e3c1a-5b2d-4e8f-9a10-2c3d4e5f6a7b")?["candidate"]["email"].stringValue != nil }
+        let replayed = await hirewire(["dead-letters", "replay", id], in: project)
+        XCTAssertEqual(replayed.code, 0, replayed.err)
+        try await eventually("acknowledgement after replay") { try !emails("application-received").isEmpty }
+        XCTAssertEqual(try emails("application-received").first?.arguments["to"].stringValue, "mary@example.com")
+    }
 }

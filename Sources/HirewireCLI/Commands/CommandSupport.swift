@@ -19,6 +19,17 @@ enum CommandSupport {
     }
 
     /// Values of the environment variables hirewire.yaml lists under `env:` (unset ones are absent).
+    /// The compiled project, refused with its diagnostics when it has errors.
+    static func compiledProject(_ locator: ProjectLocator, _ io: CommandIO) throws(EnvironmentError) -> CompiledProject {
+        let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+        let errors = project.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            io.err(DiagnosticOutput.text(errors))
+            throw EnvironmentError("the project has \(errors.count) error(s); fix them first (hirewire validate)")
+        }
+        return project
+    }
+
     static func environment(for config: ProjectConfig) -> [String: String] {
         let process = ProcessInfo.processInfo.environment
         var out: [String: String] = [:]

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import HirewireIntake
 import HirewireLanguage
+import HirewireRuntime
 import HirewireStore
 
 /// `hirewire sign --scheme S --secret K [--id ID] [--timestamp T] FILE`
@@ -148,45 +149,107 @@ enum EventsCommand: HirewireCommand {
     }
 }
 
-/// `hirewire dead-letters [list]`
+/// `hirewire dead-letters [list | show ID | replay ID]`
 enum DeadLettersCommand: HirewireCommand {
     static let configuration = CommandConfiguration(
-        name: "dead-letters", abstract: "What failed and waits for a person: actions that could not go out, deliveries for review, parked events.",
-        discussion: "Lists, newest first. Replay follows with the connectors.",
+        name: "dead-letters", abstract: "What failed and waits for a person: deliveries for review, parked events, journeys refused for missing data, actions out of retries.",
+        discussion: """
+            list (the default) shows each item with its id (delivery:12, event:3, review:40, action:7), newest first. \
+            show ID prints the item (personal fields masked unless --unmask). replay ID puts it back to work: a delivery is \
+            mapped again with the current sources, an event processed again, a review item's event routed again to its flow \
+            with what is now known about the application, an action queued again with fresh attempts. A running \
+            `hirewire serve` is told to pick the item up (SIGHUP); without one, replay processes it at once.
+            """,
         arguments: [
-            .positional("action", help: "list (the default).", required: false),
-            .option("limit", short: "n", help: "How many of each (default 50)."),
+            .positional("action", help: "list, show or replay.", required: false),
+            .positional("id", help: "The item, as list prints it.", required: false),
+            .flag("unmask", help: "With show: print personal fields as they are."),
+            .option("limit", short: "n", help: "How many (default 50)."),
             StoreAccess.dbOption,
             .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text"),
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        guard (arguments.positional("action") ?? "list") == "list" else { throw UsageError("only 'list' is available so far; replay follows with the connectors") }
         let locator = try CommandSupport.locate(arguments, io)
         let config = ProjectLoader(root: locator.root).load().config
         let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
-        let limit = try arguments.intOption("limit") ?? 50
-        var items: [(at: Date, kind: String, what: String, reason: String)] = []
-        for entry in try store.auditEntries(kind: "action_failed", limit: limit) {
-            items.append((entry.at, "action", "\(entry.flow)/\(entry.key) \(entry.fields["path"]?.displayString ?? "")", entry.fields["reason"]?.displayString ?? ""))
+        let action = arguments.positional("action") ?? "list"
+        switch action {
+        case "list":
+            let items = try store.deadLetters(limit: try arguments.intOption("limit") ?? 50)
+            if arguments.option("format") == "json" {
+                io.out(Value.array(items.map {
+                    .object(["id": .string($0.id), "at": .timestamp($0.at), "kind": .string($0.kind.rawValue), "what": .string($0.what), "reason": .string($0.reason)])
+                }).jsonString(pretty: true) + "\n")
+            } else {
+                for item in items {
+                    io.out("\(item.id.padding(toLength: 14, withPad: " ", startingAt: 0))  \(Timestamp.format(item.at))  \(item.what)  \(item.reason)\n")
+                }
+                io.out("\(items.count) waiting\n")
+            }
+            return 0
+        case "show", "replay":
+            guard let id = arguments.positional("id"), let (kind, number) = DeadLetter.parse(id) else {
+                throw UsageError("\(action) takes an item id as list prints it, such as delivery:12")
+            }
+            guard let item = try store.deadLetters(limit: 100_000).first(where: { $0.kind == kind && $0.number == number }) else {
+                throw EnvironmentError("no waiting item \(id) (hirewire dead-letters lists them)")
+            }
+            if action == "show" {
+                io.out("\(item.id)  \(Timestamp.format(item.at))  \(item.what)\nreason: \(item.reason)\n")
+                io.out((arguments.flag("unmask") ? item.detail : PersonalData.mask(item.detail)).jsonString(pretty: true) + "\n")
+                return 0
+            }
+            return try replay(item, store: store, locator: locator, io)
+        default:
+            throw UsageError("dead-letters takes list, show ID or replay ID")
         }
-        for entry in try store.auditEntries(kind: "review", limit: limit) {
-            items.append((entry.at, "review", "\(entry.fields["event"]?.displayString ?? "") \(entry.fields["event_id"]?.displayString ?? "")", entry.fields["reason"]?.displayString ?? ""))
+    }
+
+    static func replay(_ item: DeadLetter, store: any JourneyStore, locator: ProjectLocator, _ io: CommandIO) throws -> Int32 {
+        let now = Date()
+        guard try store.requeueDeadLetter(item.kind, item.number, at: now) else { throw EnvironmentError("\(item.id) is no longer waiting") }
+        if item.kind == .review {
+            // The event goes to the one flow that refused it, filled with what is known by now.
+            let project = try CommandSupport.compiledProject(locator, io)
+            let engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
+            guard let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else {
+                throw EnvironmentError("the event of \(item.id) is no longer stored")
+            }
+            try engine.replay(try engine.enriched(event), toFlow: item.what.split(separator: " ").first.map(String.init) ?? "", now: now)
+            io.out("\(item.id) replayed: \(event.type) \(event.id) routed again to its flow\n")
+            return 0
         }
-        for d in try store.deliveries(limit: 100_000) where d.status == "review" {
-            items.append((d.receivedAt, "delivery", "\(d.source) \(d.eventId)", d.detail))
+        if ServerPidFile.signalRunning(root: locator.root, SIGHUP) {
+            io.out("\(item.id) queued again; the running server picks it up now\n")
+            return 0
         }
-        for (event, reason) in try store.failedInbox() {
-            items.append((event.occurredAt, "event", "\(event.type) \(event.id)", reason))
+        if item.kind != .action {
+            let project = try CommandSupport.compiledProject(locator, io)
+            let engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
+            try engine.mapDeliveries(sources: project.sources, now: now)
+            try engine.processInbox(now: now)
         }
-        items.sort { $0.at > $1.at }
-        if arguments.option("format") == "json" {
-            io.out(Value.array(items.map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "what": .string($0.what), "reason": .string($0.reason)]) })
-                .jsonString(pretty: true) + "\n")
-        } else {
-            for item in items { io.out("\(Timestamp.format(item.at))  \(item.kind.padding(toLength: 8, withPad: " ", startingAt: 0))  \(item.what)  \(item.reason)\n") }
-            io.out("\(items.count) waiting\n")
-        }
+        io.out("\(item.id) queued again\(item.kind == .action ? "; it goes out when hirewire serve runs" : " and processed")\n")
         return 0
+    }
+}
+
+/// `.hirewire/serve.pid`: lets commands tell a running `serve` that work is waiting.
+enum ServerPidFile {
+    static func path(_ root: String) -> String { (root as NSString).appendingPathComponent(".hirewire/serve.pid") }
+
+    static func write(root: String) {
+        try? FileManager.default.createDirectory(atPath: (root as NSString).appendingPathComponent(".hirewire"), withIntermediateDirectories: true)
+        try? "\(getpid())\n".write(toFile: path(root), atomically: true, encoding: .utf8)
+    }
+
+    static func remove(root: String) { try? FileManager.default.removeItem(atPath: path(root)) }
+
+    /// Sends `signal` to the server of `root` if one runs; false when none does.
+    static func signalRunning(root: String, _ signal: Int32) -> Bool {
+        guard let text = try? String(contentsOfFile: path(root), encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return false }
+        return kill(pid, signal) == 0
     }
 }

@@ -70,6 +70,8 @@ enum ServeCommand: HirewireCommand {
         }
         Log.line(["level": "info", "msg": "serving", "url": .string("\(tls == nil ? "http" : "https")://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
                   "flows": .number(Double(project.machines.count)), "sources": .number(Double(project.sources.count)), "store": .string(database)])
+        ServerPidFile.write(root: locator.root)
+        defer { ServerPidFile.remove(root: locator.root) }
         let task = Task { await loop.run() }
         let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment)
         reloader.start()

@@ -119,6 +119,18 @@ public struct CompiledSource: Sendable {
     /// Entities an application's earlier events described, which `enrich: application` may fill in.
     public static let enrichableEntities = ["candidate", "application", "job", "recruiter", "hiring_manager", "offer"]
 
+    /// `data` with the fields it lacks (absent or null) taken from `known`, entity by entity.
+    public static func fill(_ data: [String: Value], from known: [String: Value]) -> [String: Value] {
+        var data = data
+        for entity in enrichableEntities {
+            guard case .object(let before)? = known[entity] else { continue }
+            var members = data[entity]?.objectValue ?? [:]
+            for (field, value) in before where members[field]?.isNull ?? true { members[field] = value }
+            data[entity] = .object(members)
+        }
+        return data
+    }
+
     /// Maps a parsed payload: the first rule whose `when` holds decides. `known` gives what earlier
     /// events said about an application (for rules with `enrich: application`); the payload's
     /// own non-null values always win.
@@ -137,12 +149,7 @@ public struct CompiledSource: Sendable {
             data[entity] = .object(members)
         }
         if rule.enrich, let application = data["application"]?["id"].stringValue, case .object(let earlier)? = known(application) {
-            for entity in Self.enrichableEntities {
-                guard case .object(let before)? = earlier[entity] else { continue }
-                var members = data[entity]?.objectValue ?? [:]
-                for (field, value) in before where members[field]?.isNull ?? true { members[field] = value }
-                data[entity] = .object(members)
-            }
+            data = Self.fill(data, from: earlier)
         }
         let missing = EventCatalog.v1.requiredFields(for: rule.type).filter { path in
             let parts = path.split(separator: ".").map(String.init)

@@ -1,0 +1,40 @@
+import Foundation
+import HirewireLanguage
+
+/// Something that failed and waits for a person (`hirewire dead-letters`): a delivery whose
+/// mapping needs review, an inbox event that could not be processed, an event a flow could not
+/// start a journey from (missing data), or an action that exhausted its retries.
+public struct DeadLetter: Sendable, Equatable {
+    /// What the item is.
+    public enum Kind: String, Sendable, CaseIterable {
+        case delivery, event, review, action
+    }
+
+    public var kind: Kind
+    /// Row number within its kind; `id` ("delivery:12") names the item for show and replay.
+    public var number: Int64
+    public var at: Date
+    /// A one-line description (source and event id, flow and key, connector and path).
+    public var what: String
+    public var reason: String
+    /// The full item for `show` (payload, event, action arguments), unmasked.
+    public var detail: Value
+
+    public var id: String { "\(kind.rawValue):\(number)" }
+
+    public init(kind: Kind, number: Int64, at: Date, what: String, reason: String, detail: Value) {
+        self.kind = kind
+        self.number = number
+        self.at = at
+        self.what = what
+        self.reason = reason
+        self.detail = detail
+    }
+
+    /// Parses "delivery:12" (also "delivery-12").
+    public static func parse(_ id: String) -> (Kind, Int64)? {
+        let parts = id.split(whereSeparator: { $0 == ":" || $0 == "-" })
+        guard parts.count == 2, let kind = Kind(rawValue: String(parts[0])), let number = Int64(parts[1]) else { return nil }
+        return (kind, number)
+    }
+}

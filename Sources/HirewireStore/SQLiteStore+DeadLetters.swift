@@ -1,0 +1,70 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+
+extension SQLiteStore {
+    public func deadLetters(limit: Int) throws(StoreError) -> [DeadLetter] {
+        try locked { () throws(StoreError) -> [DeadLetter] in
+            var out: [DeadLetter] = []
+            try db.query("SELECT seq, source, event_id, received_at, body, detail FROM deliveries WHERE status = 'review' ORDER BY seq DESC LIMIT ?",
+                         [.integer(Int64(limit))]) { row in
+                let body = row.text(4) ?? ""
+                out.append(DeadLetter(kind: .delivery, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
+                                      what: "\(row.text(1) ?? "") \(row.text(2) ?? "")", reason: row.text(5) ?? "",
+                                      detail: (try? Value.parseJSON(Data(body.utf8))) ?? .string(body)))
+            }
+            try db.query("SELECT seq, received_at, data, reason FROM inbox WHERE status = 'failed' ORDER BY seq DESC LIMIT ?", [.integer(Int64(limit))]) { row in
+                let data = Self.decode(row.text(2))
+                let event = CanonicalEvent(encoded: data)
+                out.append(DeadLetter(kind: .event, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
+                                      what: "\(event?.type ?? "?") \(event?.id ?? "?")", reason: row.text(3) ?? "", detail: data))
+            }
+            let sql = """
+                SELECT id, flow, key, at, kind, data FROM audit WHERE kind = 'review'
+                AND ('review:' || id) NOT IN (SELECT item FROM resolved) ORDER BY id DESC LIMIT ?
+                """
+            try db.query(sql, [.integer(Int64(limit))]) { row in
+                let fields = Self.decode(row.text(5))
+                out.append(DeadLetter(kind: .review, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
+                                      what: "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)",
+                                      reason: fields["reason"].displayString, detail: fields))
+            }
+            try db.query("SELECT seq, created_at, connector, data FROM outbox WHERE status = 'dead' ORDER BY seq DESC LIMIT ?", [.integer(Int64(limit))]) { row in
+                let data = Self.decode(row.text(3))
+                out.append(DeadLetter(kind: .action, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
+                                      what: "\(row.text(2) ?? "") \(data["path"].displayString)", reason: data["error"].displayString, detail: data))
+            }
+            return Array(out.sorted { $0.at > $1.at }.prefix(limit))
+        }
+    }
+
+    public func requeueDeadLetter(_ kind: DeadLetter.Kind, _ number: Int64, at: Date) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) -> Bool in
+            try db.transaction { () throws(StoreError) -> Bool in
+                switch kind {
+                case .delivery:
+                    try db.query("UPDATE deliveries SET status = 'pending', detail = 'replayed' WHERE seq = ? AND status = 'review'", [.integer(number)])
+                case .event:
+                    try db.query("UPDATE inbox SET status = 'pending', reason = NULL WHERE seq = ? AND status = 'failed'", [.integer(number)])
+                case .action:
+                    // A dead outbox row goes back to the dispatcher with a fresh set of attempts.
+                    try db.query("UPDATE outbox SET status = 'pending' WHERE seq = ? AND status = 'dead'", [.integer(number)])
+                case .review:
+                    var exists = false
+                    try db.query("SELECT 1 FROM audit WHERE id = ? AND kind = 'review'", [.integer(number)]) { _ in exists = true }
+                    guard exists else { return false }
+                    try db.query("INSERT OR IGNORE INTO resolved (item, at, how) VALUES (?, ?, 'replayed')", [.text("review:\(number)"), Self.time(at)])
+                }
+                return db.changes == 1
+            }
+        }
+    }
+
+    public func inboxEvent(id: String) throws(StoreError) -> CanonicalEvent? {
+        try locked { () throws(StoreError) -> CanonicalEvent? in
+            var out: CanonicalEvent?
+            try db.query("SELECT data FROM inbox WHERE event_id = ?", [.text(id)]) { row in out = CanonicalEvent(encoded: Self.decode(row.text(0))) }
+            return out
+        }
+    }
+}
