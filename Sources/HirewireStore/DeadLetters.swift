@@ -7,7 +7,16 @@ import HirewireLanguage
 public struct DeadLetter: Sendable, Equatable {
     /// What the item is.
     public enum Kind: String, Sendable, CaseIterable {
-        case delivery, event, review, action
+        /// A delivery whose mapping needs review (missing required fields, source gone).
+        case delivery
+        /// An inbox event whose steps could not be stored (parked).
+        case event
+        /// An event a flow could not start a journey from (`require` unmet).
+        case review
+        /// An outbox action that exhausted its retries.
+        case action
+        /// An action that could not even be made (its arguments failed to render).
+        case failed
     }
 
     public var kind: Kind

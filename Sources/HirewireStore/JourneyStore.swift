@@ -73,6 +73,8 @@ public protocol JourneyStore: AnyObject, Sendable {
     /// failed action queued again; a review item is marked replayed (the caller re-routes its
     /// event). Returns false when there is no such waiting item.
     func requeueDeadLetter(_ kind: DeadLetter.Kind, _ number: Int64, at: Date) throws(StoreError) -> Bool
+    /// Takes a dead letter off the list without replaying it (kept, marked dismissed).
+    func dismissDeadLetter(_ kind: DeadLetter.Kind, _ number: Int64, at: Date) throws(StoreError) -> Bool
     /// A stored inbox event by id (for replaying a review item).
     func inboxEvent(id: String) throws(StoreError) -> CanonicalEvent?
     /// What earlier events said about an application (entities by name), if anything.

@@ -20,14 +20,16 @@ extension SQLiteStore {
                                       what: "\(event?.type ?? "?") \(event?.id ?? "?")", reason: row.text(3) ?? "", detail: data))
             }
             let sql = """
-                SELECT id, flow, key, at, kind, data FROM audit WHERE kind = 'review'
-                AND ('review:' || id) NOT IN (SELECT item FROM resolved) ORDER BY id DESC LIMIT ?
+                SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN ('review', 'action_failed')
+                AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved) ORDER BY id DESC LIMIT ?
                 """
             try db.query(sql, [.integer(Int64(limit))]) { row in
                 let fields = Self.decode(row.text(5))
-                out.append(DeadLetter(kind: .review, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
-                                      what: "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)",
-                                      reason: fields["reason"].displayString, detail: fields))
+                let review = row.text(4) == "review"
+                let what = review ? "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)"
+                                  : "\(row.text(1) ?? "")/\(row.text(2) ?? "") \(fields["path"].displayString)"
+                out.append(DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
+                                      what: what, reason: fields["reason"].displayString, detail: fields))
             }
             try db.query("SELECT seq, created_at, connector, data FROM outbox WHERE status = 'dead' ORDER BY seq DESC LIMIT ?", [.integer(Int64(limit))]) { row in
                 let data = Self.decode(row.text(3))
@@ -49,15 +51,37 @@ extension SQLiteStore {
                 case .action:
                     // A dead outbox row goes back to the dispatcher with a fresh set of attempts.
                     try db.query("UPDATE outbox SET status = 'pending' WHERE seq = ? AND status = 'dead'", [.integer(number)])
-                case .review:
-                    var exists = false
-                    try db.query("SELECT 1 FROM audit WHERE id = ? AND kind = 'review'", [.integer(number)]) { _ in exists = true }
-                    guard exists else { return false }
-                    try db.query("INSERT OR IGNORE INTO resolved (item, at, how) VALUES (?, ?, 'replayed')", [.text("review:\(number)"), Self.time(at)])
+                case .review, .failed:
+                    return try resolveLocked(kind, number, at: at, how: "replayed")
                 }
                 return db.changes == 1
             }
         }
+    }
+
+    public func dismissDeadLetter(_ kind: DeadLetter.Kind, _ number: Int64, at: Date) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) -> Bool in
+            switch kind {
+            case .delivery:
+                try db.query("UPDATE deliveries SET status = 'dismissed' WHERE seq = ? AND status = 'review'", [.integer(number)])
+            case .event:
+                try db.query("UPDATE inbox SET status = 'dismissed' WHERE seq = ? AND status = 'failed'", [.integer(number)])
+            case .action:
+                try db.query("UPDATE outbox SET status = 'dismissed' WHERE seq = ? AND status = 'dead'", [.integer(number)])
+            case .review, .failed:
+                return try resolveLocked(kind, number, at: at, how: "dismissed")
+            }
+            return db.changes == 1
+        }
+    }
+
+    /// Marks an audit-backed item (review, failed) resolved; the caller holds the lock.
+    private func resolveLocked(_ kind: DeadLetter.Kind, _ number: Int64, at: Date, how: String) throws(StoreError) -> Bool {
+        var exists = false
+        try db.query("SELECT 1 FROM audit WHERE id = ? AND kind = ?", [.integer(number), .text(kind == .review ? "review" : "action_failed")]) { _ in exists = true }
+        guard exists else { return false }
+        try db.query("INSERT OR IGNORE INTO resolved (item, at, how) VALUES (?, ?, ?)", [.text("\(kind.rawValue):\(number)"), Self.time(at), .text(how)])
+        return db.changes == 1
     }
 
     public func inboxEvent(id: String) throws(StoreError) -> CanonicalEvent? {

@@ -149,7 +149,7 @@ enum EventsCommand: HirewireCommand {
     }
 }
 
-/// `hirewire dead-letters [list | show ID | replay ID]`
+/// `hirewire dead-letters [list | show ID | replay ID | dismiss ID]`
 enum DeadLettersCommand: HirewireCommand {
     static let configuration = CommandConfiguration(
         name: "dead-letters", abstract: "What failed and waits for a person: deliveries for review, parked events, journeys refused for missing data, actions out of retries.",
@@ -158,10 +158,12 @@ enum DeadLettersCommand: HirewireCommand {
             show ID prints the item (personal fields masked unless --unmask). replay ID puts it back to work: a delivery is \
             mapped again with the current sources, an event processed again, a review item's event routed again to its flow \
             with what is now known about the application, an action queued again with fresh attempts. A running \
-            `hirewire serve` is told to pick the item up (SIGHUP); without one, replay processes it at once.
+            `hirewire serve` is told to pick the item up (SIGHUP); without one, replay processes it at once. A failed item \
+            (an action whose arguments could not be rendered) cannot be replayed: fix its cause, then dismiss it. \
+            dismiss ID takes an item off the list; it stays in the store, marked dismissed.
             """,
         arguments: [
-            .positional("action", help: "list, show or replay.", required: false),
+            .positional("action", help: "list, show, replay or dismiss.", required: false),
             .positional("id", help: "The item, as list prints it.", required: false),
             .flag("unmask", help: "With show: print personal fields as they are."),
             .option("limit", short: "n", help: "How many (default 50)."),
@@ -188,7 +190,7 @@ enum DeadLettersCommand: HirewireCommand {
                 io.out("\(items.count) waiting\n")
             }
             return 0
-        case "show", "replay":
+        case "show", "replay", "dismiss":
             guard let id = arguments.positional("id"), let (kind, number) = DeadLetter.parse(id) else {
                 throw UsageError("\(action) takes an item id as list prints it, such as delivery:12")
             }
@@ -200,9 +202,17 @@ enum DeadLettersCommand: HirewireCommand {
                 io.out((arguments.flag("unmask") ? item.detail : PersonalData.mask(item.detail)).jsonString(pretty: true) + "\n")
                 return 0
             }
+            if action == "dismiss" {
+                guard try store.dismissDeadLetter(kind, number, at: Date()) else { throw EnvironmentError("\(id) is no longer waiting") }
+                io.out("\(id) dismissed\n")
+                return 0
+            }
+            guard kind != .failed else {
+                throw EnvironmentError("\(id) was never made (\(item.reason)); fix the cause, then dismiss it")
+            }
             return try replay(item, store: store, locator: locator, io)
         default:
-            throw UsageError("dead-letters takes list, show ID or replay ID")
+            throw UsageError("dead-letters takes list, show ID, replay ID or dismiss ID")
         }
     }
 
