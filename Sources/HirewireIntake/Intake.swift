@@ -20,6 +20,8 @@ public final class Intake: Sendable {
     let eventsToken: String?
     /// Requests by source and status, signature failures, duplicates.
     public let metrics = IntakeMetrics()
+    /// Whether refusals are logged (serve: yes; tests that provoke hundreds of them may turn it off).
+    public let logRefusals: Bool
     /// Unmapped deliveries beyond which new ones get 503 with Retry-After (backpressure).
     let maxPending: Int
     /// The last count of unmapped deliveries and when it was read (re-read at most once a second;
@@ -29,7 +31,8 @@ public final class Intake: Sendable {
     /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
     /// list of them for rotation). A source whose secret is unset refuses every delivery.
     public init(project: CompiledProject, store: any JourneyStore, env: [String: String], maxPending: Int = 100_000,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                logRefusals: Bool = true, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.logRefusals = logRefusals
         self.maxPending = maxPending
         var sources: [String: (CompiledSource, SignatureScheme)] = [:]
         for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
@@ -187,6 +190,10 @@ public final class Intake: Sendable {
         let name = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
         func refuse(_ status: Int, _ reason: String) -> HTTPResponse {
             try? store.recordRejection(at: now, source: name, status: status, reason: reason, peer: peer)
+            if logRefusals {
+                JSONLog.write("warn", "request refused", ["source": .string(name), "status": .number(Double(status)), "reason": .string(reason),
+                                                          "peer": .string(peer)])
+            }
             return Self.answer(status, ["error": .string(reason)])
         }
         if request.path == "/events" {

@@ -37,12 +37,18 @@ extension JourneyEngine {
                 switch source.map(body: .object(body), headers: delivery.headers, sha256: Crypto.sha256Hex(delivery.body),
                                   receivedAt: delivery.receivedAt, known: known) {
                 case .mapped(let id, let type, let occurredAt, let data):
+                    if logDeliveries {
+                        JSONLog.write("info", "delivery mapped", ["source": .string(delivery.source), "event_id": .string(id), "type": .string(type),
+                                                                  "candidate": data["candidate"], "application": data["application"]["id"]])
+                    }
                     try remember(data, now: now)
                     _ = try submit([CanonicalEvent(id: "\(delivery.source):\(id)", type: type, occurredAt: occurredAt, source: delivery.source, data: data)], now: now)
                     try store.markDelivery(delivery.sequence, status: "accepted", detail: type)
                 case .ignored(_, let reason):
                     try store.markDelivery(delivery.sequence, status: "ignored", detail: reason)
-                case .review(_, let type, let missing):
+                case .review(let id, let type, let missing):
+                    JSONLog.write("warn", "delivery needs review", ["source": .string(delivery.source), "event_id": .string(id), "type": .string(type),
+                                                                    "missing": .array(missing.map(Value.string))])
                     try store.markDelivery(delivery.sequence, status: "review", detail: "\(type) without \(missing.joined(separator: ", "))")
                 }
             }

@@ -19,6 +19,8 @@ import HirewireStore
 /// Thread rule: one batch runs at a time (`lock`), so the engine may be shared across tasks.
 public final class JourneyEngine: @unchecked Sendable {
     public let store: any JourneyStore
+    /// Whether each mapped delivery gets an info log line (serve turns it on).
+    public var logDeliveries = false
     private let lock = NSLock()
     private var machines: [Machine]
     private var versions: [String: Machine] = [:]

@@ -78,6 +78,18 @@ final class VendorJourneyTests: XCTestCase {
         setenv("GREENHOUSE_SECRET", Self.secrets["GREENHOUSE_SECRET"] ?? "", 1)
         XCTAssertTrue(forged.hasPrefix("401 "), forged)
         XCTAssertFalse(try store.deliveries(limit: 100).contains { String(decoding: $0.body, as: UTF8.self).contains("Technical Interview") })
+
+        // The JSON log tells what happened without candidates' personal data.
+        let (status, log) = server.stop()
+        XCTAssertEqual(status, 0)
+        let lines = log.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(lines.count, log.split(separator: "\n").count, "every log line is JSON")
+        let mapped = lines.filter { $0["msg"] as? String == "delivery mapped" }
+        XCTAssertEqual(mapped.count, 3, log)
+        XCTAssertEqual((mapped.first?["candidate"] as? [String: Any])?["email"] as? String, "***")
+        XCTAssertEqual((mapped.first?["candidate"] as? [String: Any])?["id"] as? String, "48213907")
+        XCTAssertTrue(lines.contains { $0["msg"] as? String == "request refused" && $0["status"] as? Int == 401 }, log)
+        for secret in ["ada@example.com", "Lovelace", "+44 20 7946 0018"] { XCTAssertFalse(log.contains(secret), secret) }
     }
 
     func testWorkableCandidateIsAcknowledgedAndDisqualificationEndsTheJourney() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import HirewireIntake
+import HirewireLanguage
 import HirewireStore
 import XCTest
 
@@ -49,6 +50,29 @@ final class GroupCommitterTests: XCTestCase {
         XCTAssertEqual(committer.append(Self.delivery("a")), .stored)
         committer.stop()
         guard case .failed = committer.append(Self.delivery("b")) else { return XCTFail("expected a failure after stop") }
+    }
+}
+
+final class JSONLogTests: XCTestCase {
+    func testPersonalFieldsCompensationAndEmbeddedEmailsAreMasked() throws {
+        let line = JSONLog.line("warn", "delivery needs review", [
+            "candidate": ["id": "c1", "first_name": "Ada", "email": "ada@example.com", "phone": "+44 1"],
+            "offer": ["id": "o1", "salary": ["amount": 98000]],
+            "reason": "bounced: <ada@example.com> unknown",
+            "email": "sam@acme.test",
+        ], at: Date(timeIntervalSince1970: 0))
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(object["msg"] as? String, "delivery needs review")
+        XCTAssertEqual(object["level"] as? String, "warn")
+        XCTAssertEqual(object["at"] as? String, "1970-01-01T00:00:00Z")
+        XCTAssertEqual(object["email"] as? String, "***")
+        XCTAssertEqual(object["reason"] as? String, "bounced: <***@example.com> unknown")
+        let candidate = try XCTUnwrap(object["candidate"] as? [String: Any])
+        XCTAssertEqual(candidate["id"] as? String, "c1")
+        XCTAssertEqual(candidate["first_name"] as? String, "***")
+        XCTAssertEqual(candidate["phone"] as? String, "***")
+        XCTAssertEqual((object["offer"] as? [String: Any])?["salary"] as? String, "***")
+        for text in ["Ada", "ada@", "98000", "sam@"] { XCTAssertFalse(line.contains(text), text) }
     }
 }
 

@@ -40,6 +40,7 @@ enum ServeCommand: HirewireCommand {
             store = try SQLiteStore(path: database)
             engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
             try engine.migrate(now: Date())
+            engine.logDeliveries = true
         } catch {
             throw EnvironmentError(error.description)
         }
@@ -87,12 +88,13 @@ enum ServeCommand: HirewireCommand {
     }
 }
 
-/// One JSON object per line on stderr.
+/// The serve log: `JSONLog` lines (personal fields masked).
 enum Log {
     static func line(_ fields: [String: Value]) {
-        var all = fields
-        all["at"] = .string(Timestamp.format(Date()))
-        FileHandle.standardError.write(Data((Value.object(all).jsonString() + "\n").utf8))
+        var rest = fields
+        let level = rest.removeValue(forKey: "level")?.stringValue ?? "info"
+        let message = rest.removeValue(forKey: "msg")?.stringValue ?? ""
+        JSONLog.write(level, message, rest)
     }
 }
 
