@@ -184,6 +184,7 @@ def config_schema():
                 "store": {"oneOf": [obj({"sqlite": {"type": "string"}}, ["sqlite"]), obj({"postgres": {"type": "string"}}, ["postgres"])]},
                 "server": obj({"port": {"type": "integer", "minimum": 0, "maximum": 65535},
                                "threads": {"type": "integer", "minimum": 1, "maximum": 256},
+                               "idle_timeout": {"type": "string", "pattern": "^[0-9]+[smh]$"},
                                "max_body": {"type": "string", "pattern": "^\\d+(B|KiB|MiB|GiB|KB|kB|MB|GB)?$"},
                                "events_token": {"type": "string"}, "tls": obj({"cert": {"type": "string"}, "key": {"type": "string"}}, ["cert", "key"])}),
                 "env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},

@@ -58,7 +58,7 @@ final class ServerProcess {
 
     /// Starts `serve` in `project` with `environment` added, and waits for its first log line.
     init(project: String, environment: [String: String] = [:], arguments: [String] = []) throws {
-        guard let binary = Self.binary else { throw XCTSkip("hirewire not built") }
+        guard let binary = Self.binary else { throw ServerStartError(message: "hirewire is not built") }
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--port", "0"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: project)
@@ -73,7 +73,7 @@ final class ServerProcess {
         }
         if port == 0 {
             process.terminate()
-            throw XCTSkip("serve did not start: \(String(decoding: log, as: UTF8.self))")
+            throw ServerStartError(message: "serve did not start: \(String(decoding: log, as: UTF8.self))")
         }
     }
 
@@ -92,4 +92,9 @@ final class ServerProcess {
     }
 
     deinit { if process.isRunning { process.terminate() } }
+}
+
+struct ServerStartError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -51,6 +51,7 @@ enum ServeCommand: HirewireCommand {
         var limits = HTTPLimits()
         limits.maxBody = project.files.config.server.maxBody
         limits.threads = project.files.config.server.threads
+        limits.timeoutSeconds = project.files.config.server.idleTimeout
         let requested = try arguments.intOption("port") ?? project.files.config.server.port
         var tls: (key: String, certificate: String)?
         if let cert = project.files.config.server.tlsCert, let key = project.files.config.server.tlsKey {

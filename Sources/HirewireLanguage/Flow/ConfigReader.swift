@@ -13,7 +13,7 @@ struct ConfigReader {
             if let p = m["sqlite"].flatMap({ reader.string($0.value, "store.sqlite") }) { config.store = .sqlite(path: p.value) }
             if let p = m["postgres"].flatMap({ reader.string($0.value, "store.postgres") }) { config.store = .postgres(url: p.value) }
         }
-        if let s = top["server"], let m = reader.mapping(s.value, "server", allowed: ["port", "max_body", "events_token", "tls", "threads"]) {
+        if let s = top["server"], let m = reader.mapping(s.value, "server", allowed: ["port", "max_body", "events_token", "tls", "threads", "idle_timeout"]) {
             if let port = m["port"].flatMap({ reader.integer($0.value, "server.port", in: 0...65535) }) { config.server.port = port.value }
             if let threads = m["threads"].flatMap({ reader.integer($0.value, "server.threads", in: 1...256) }) { config.server.threads = threads.value }
             if let body = m["max_body"] {
@@ -21,6 +21,13 @@ struct ConfigReader {
                     config.server.maxBody = bytes
                 } else {
                     reader.error("server.max_body must be a size such as 1MiB or 512KiB", at: body.value.location, code: "invalid-value")
+                }
+            }
+            if let idle = m["idle_timeout"], let text = reader.string(idle.value, "server.idle_timeout") {
+                if case .success(let seconds) = DurationSyntax.parse(text.value), seconds >= 1, seconds <= 3600 {
+                    config.server.idleTimeout = Int(seconds)
+                } else {
+                    reader.error("server.idle_timeout must be a duration from 1s to 1h, such as 10s", at: idle.value.location, code: "invalid-value")
                 }
             }
             config.server.eventsToken = m["events_token"].flatMap { reader.string($0.value, "server.events_token")?.value }

@@ -33,9 +33,11 @@ public enum StoreSetting: Sendable, Hashable {
 public struct ServerSetting: Sendable, Hashable {
     public var port: Int = 8080
     public var maxBody: Int = 1 << 20
-    /// HTTP worker threads. A request waits on its thread until its delivery is committed, so the
-    /// thread count bounds how many acknowledgements share one group commit.
-    public var threads: Int = 16
+    /// HTTP worker threads. No thread waits for storage (connections are suspended until their
+    /// group commit), so about one per core is enough.
+    public var threads: Int = 2
+    /// Seconds a connection may stay idle before it is closed (slow clients are cut off).
+    public var idleTimeout: Int = 10
     /// A reference such as `env.HIREWIRE_EVENTS_TOKEN`.
     public var eventsToken: String?
     public var tlsCert: String?
