@@ -81,26 +81,33 @@ struct IntakeBenchmark {
         let bare = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_BARE"] != nil
         let server: HTTPServer
         do {
+            let sync = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_SYNC"] != nil
             server = bare ? try HTTPServer(port: 0, limits: limits, handler: bareAnswer)
+                   : sync ? try HTTPServer(port: 0, limits: limits, handler: intake.handle)
                           : try HTTPServer(port: 0, limits: limits, deferred: { request, responder in intake.handle(request, responder: responder) })
         } catch { return [] }
         defer { server.stop(); intake.stop() }
 
         // Closed loop: every connection sends its next delivery as soon as the previous is answered.
-        let saturated = load(port: server.port, perConnection: nil)
+        let pacedOnly = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_PACED_ONLY"] != nil
+        let saturated = pacedOnly ? (rate: 0.0, ok: 0, errors: 0, latencies: [Double]()) : load(port: server.port, perConnection: nil)
         let batches = Double(intake.committer.written) / Double(max(1, intake.committer.batches))
         let busy = intake.committer.busySeconds / seconds
+        let cpu = intake.committer.cpuSeconds / seconds
         // Open loop at 10,000/s: latency counted from each request's scheduled moment.
-        let paced = load(port: server.port, perConnection: 10_000 / Double(connections))
+        let rate = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_RATE"].flatMap(Double.init) ?? 10_000
+        let (busyBefore, batchesBefore) = (intake.committer.busySeconds, intake.committer.batches)
+        let paced = load(port: server.port, perConnection: rate / Double(connections))
+        let commitMs = (intake.committer.busySeconds - busyBefore) / Double(max(1, intake.committer.batches - batchesBefore)) * 1000
         let stored = (try? store.depths().deliveries) ?? 0
         let p = { (values: [Double], q: Double) in values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * q))] * 1000 }
         return [
             BenchResult(name: "intake, signed deliveries durably acknowledged", median: saturated.rate, unit: "deliveries/s", target: 50_000,
-                        detail: String(format: "(%d connections, %d answered 202, %d errors, %.1f per group commit, committer busy %.0f%%, p50 %.2f ms, p99 %.2f ms; %d stored)",
-                                       connections, saturated.ok, saturated.errors, batches, busy * 100, p(saturated.latencies, 0.5), p(saturated.latencies, 0.99), stored),
+                        detail: String(format: "(%d connections, %d answered 202, %d errors, %.1f per group commit, committer busy %.0f%% (CPU %.0f%%), p50 %.2f ms, p99 %.2f ms; %d stored)",
+                                       connections, saturated.ok, saturated.errors, batches, busy * 100, cpu * 100, p(saturated.latencies, 0.5), p(saturated.latencies, 0.99), stored),
                         higherIsBetter: true),
-            BenchResult(name: "intake p99 acknowledgement at 10,000/s", median: p(paced.latencies, 0.99), unit: "ms", target: 5,
-                        detail: String(format: "(%.0f/s reached, p50 %.2f ms, %d errors)", paced.rate, p(paced.latencies, 0.5), paced.errors)),
+            BenchResult(name: "intake p99 acknowledgement at \(Int(rate))/s offered", median: p(paced.latencies, 0.99), unit: "ms", target: 5,
+                        detail: String(format: "(%.0f/s reached, p50 %.2f ms, %d errors, %.2f ms per commit)", paced.rate, p(paced.latencies, 0.5), paced.errors, commitMs)),
         ]
     }
 
@@ -114,6 +121,9 @@ struct IntakeBenchmark {
         for c in 0..<connections {
             group.enter()
             let thread = Thread {
+                // The load generator yields to the server it measures (they share two cores): on
+                // Linux, setpriority with who = 0 renices just the calling thread.
+                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
                 let client = CurlHTTPClient()
                 var latencies: [Double] = []
                 var ok = 0, errors = 0, n = 0

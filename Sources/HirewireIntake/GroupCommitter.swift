@@ -29,7 +29,9 @@ public final class GroupCommitter: @unchecked Sendable {
     private var stopped = false
     private var running = true
     /// Batches written and deliveries in them (for metrics and the benchmark).
-    private var batchCount = 0, writtenCount = 0, busy = 0.0
+    private var batchCount = 0, writtenCount = 0, busy = 0.0, cpu = 0.0
+    /// CPU seconds the committer thread spent writing (busy minus waiting for the disk or a core).
+    public var cpuSeconds: Double { condition.lock(); defer { condition.unlock() }; return cpu }
     /// Seconds the committer spent writing.
     public var busySeconds: Double { condition.lock(); defer { condition.unlock() }; return busy }
     public var batches: Int { condition.lock(); defer { condition.unlock() }; return batchCount }
@@ -98,6 +100,7 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.unlock()
 
             let started = DispatchTime.now().uptimeNanoseconds
+            let cpuStarted = Self.threadCPU()
             let outcomes: [Outcome]
             do {
                 outcomes = try store.appendDeliveries(batch.map(\.delivery)).map { $0 ? .stored : .duplicate }
@@ -107,11 +110,21 @@ public final class GroupCommitter: @unchecked Sendable {
 
             condition.lock()
             busy += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            cpu += Self.threadCPU() - cpuStarted
             batchCount += 1
             writtenCount += batch.count
             condition.unlock()
             for (item, outcome) in zip(batch, outcomes) { item.done(outcome) }
         }
+    }
+}
+
+extension GroupCommitter {
+    /// CPU time of the calling thread, in seconds.
+    static func threadCPU() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }
 

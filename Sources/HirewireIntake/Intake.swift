@@ -72,6 +72,7 @@ public final class Intake: Sendable {
 
     /// Whether the unmapped deliveries are over their bound.
     func overloaded(now: Date) -> Bool {
+        if maxPending == Int.max { return false }
         let count = pendingCount.withLock { state -> Int? in now.timeIntervalSince(state.at) < 1 ? state.count : nil }
             ?? {
                 let fresh = (try? store.depths().deliveries) ?? 0
