@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "HirewireConnectors", dependencies: ["CCurl", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireIntake"]),
 
         // Commands: argument parsing and output; every command calls into the modules above.
-        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireIntake"]),
+        .target(name: "HirewireCLI", dependencies: ["HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireIntake", "HirewireConnectors"]),
         .executableTarget(name: "hirewire", dependencies: ["HirewireCLI"]),
 
         // Release-build benchmarks: `swift run -c release hirewire-bench`.
@@ -85,6 +85,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake", "HirewireStore", "HirewireLanguage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime"]),
+        .testTarget(name: "ConnectorTests", dependencies: ["HirewireConnectors", "HirewireStore", "HirewireEngine", "HirewireLanguage",
+                                                           "HirewireIntake", "HirewireRuntime"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireConnectors", "HirewireIntake"]),
     ]
 )

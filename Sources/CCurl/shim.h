@@ -23,6 +23,11 @@ static inline CURLcode hirewire_curl_set_callback(CURL *handle, CURLoption optio
 static inline CURLcode hirewire_curl_set_size(CURL *handle, CURLoption option, curl_off_t value) {
     return curl_easy_setopt(handle, option, value);
 }
+/* Reads an upload (an SMTP message) from a callback. */
+typedef size_t (*hirewire_curl_read_callback)(char *buffer, size_t size, size_t count, void *context);
+static inline CURLcode hirewire_curl_set_reader(CURL *handle, hirewire_curl_read_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, value);
+}
 static inline long hirewire_curl_status(CURL *handle) {
     long status = 0;
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);

@@ -9,8 +9,11 @@ public struct OutboundRequest: Sendable {
     public var body: [UInt8]
     /// Seconds for the whole exchange.
     public var timeout: Double
+    /// `host:port:address` to connect to without resolving again (the SSRF guard's pin).
+    public var pin: String?
 
-    public init(method: String = "POST", url: String, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 10) {
+    public init(method: String = "POST", url: String, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 10, pin: String? = nil) {
+        self.pin = pin
         self.method = method
         self.url = url
         self.headers = headers
@@ -29,6 +32,8 @@ public struct OutboundResponse: Sendable {
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var code: Int
     public var message: String
+    /// For SMTP: the server's last reply code, when there was one (5xx is permanent).
+    public var smtpStatus: Int = 0
     /// Whether the request may have reached the server (a timeout after sending, for instance).
     public var timedOut: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
     public var description: String { "\(message) (curl \(code))" }
@@ -67,6 +72,9 @@ public final class CurlHTTPClient: @unchecked Sendable {
         // An empty Expect stops libcurl waiting for "100 Continue" before larger bodies.
         headerList = curl_slist_append(headerList, "Expect:")
         defer { curl_slist_free_all(headerList) }
+        var pins: UnsafeMutablePointer<curl_slist>?
+        if let pin = request.pin { pins = curl_slist_append(pins, pin) }
+        defer { curl_slist_free_all(pins) }
         let code: CURLcode = request.body.withUnsafeBufferPointer { body in
             hirewire_curl_set_string(handle, CURLOPT_URL, request.url)
             hirewire_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
@@ -75,6 +83,7 @@ public final class CurlHTTPClient: @unchecked Sendable {
             hirewire_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             if request.method == "HEAD" { hirewire_curl_set_long(handle, CURLOPT_NOBODY, 1) }
             hirewire_curl_set_slist(handle, CURLOPT_HTTPHEADER, headerList)
+            if pins != nil { hirewire_curl_set_slist(handle, CURLOPT_RESOLVE, pins) }
             if !body.isEmpty || request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
                 hirewire_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
                 hirewire_curl_set_size(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))

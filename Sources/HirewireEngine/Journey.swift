@@ -122,4 +122,25 @@ public struct PlannedAction: Sendable, Hashable {
     public var order: Int
     /// The candidate the action reaches (for `max_messages`), when candidate-facing.
     public var candidate: String?
+
+    public init(connector: String, arguments: Value, idempotencyKey: String, path: String, audience: Audience, template: String?,
+                retryAttempts: Int?, retryBackoff: Double?, entry: Int, order: Int, candidate: String?) {
+        self.connector = connector
+        self.arguments = arguments
+        self.idempotencyKey = idempotencyKey
+        self.path = path
+        self.audience = audience
+        self.template = template
+        self.retryAttempts = retryAttempts
+        self.retryBackoff = retryBackoff
+        self.entry = entry
+        self.order = order
+        self.candidate = candidate
+    }
+
+    /// The step that queued the action (`journey:seq`): a step's actions go out in `order`.
+    public var chain: String {
+        guard let last = idempotencyKey.range(of: ":" + path, options: .backwards) else { return idempotencyKey }
+        return String(idempotencyKey[..<last.lowerBound])
+    }
 }

@@ -30,8 +30,12 @@ public final class Intake: Sendable {
 
     /// Sets up the sources of `project`; secrets are read from `env` (`secret: env.NAME`, or a
     /// list of them for rotation). A source whose secret is unset refuses every delivery.
+    /// Other counters /metrics shows (the dispatcher's).
+    let extraMetrics: [IntakeMetrics]
+
     public init(project: CompiledProject, store: any JourneyStore, env: [String: String], maxPending: Int = 100_000,
-                logRefusals: Bool = true, clock: @escaping @Sendable () -> Date = { Date() }) {
+                logRefusals: Bool = true, extraMetrics: [IntakeMetrics] = [], clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.extraMetrics = extraMetrics
         self.logRefusals = logRefusals
         self.maxPending = maxPending
         var sources: [String: (CompiledSource, SignatureScheme)] = [:]
@@ -173,10 +177,10 @@ public final class Intake: Sendable {
     private func metricsPage() -> HTTPResponse {
         let depths = (try? store.depths()) ?? (timers: 0, inbox: 0, deliveries: 0)
         let (timers, inbox, pending) = (depths.timers, depths.inbox, depths.deliveries)
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
-                            body: Array(metrics.render(gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
-                                                                "hirewire_deliveries_unmapped": Double(pending),
-                                                                "hirewire_group_commits": Double(committer.batches)]).utf8))
+        let text = metrics.render(gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
+                                           "hirewire_deliveries_unmapped": Double(pending), "hirewire_group_commits": Double(committer.batches)])
+            + extraMetrics.map { $0.render() }.joined()
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(text.utf8))
     }
 
     private func route(_ request: HTTPRequest) -> Routed {

@@ -19,9 +19,13 @@ public final class EngineLoop: Sendable {
     /// Swaps in the sources of a reloaded project.
     public func setSources(_ sources: [String: CompiledSource]) { sourceTable.withLock { $0 = sources } }
 
+    /// Runs after every pass (serve wakes the dispatcher: new actions may be in the outbox).
+    let afterPass: @Sendable () -> Void
+
     public init(engine: JourneyEngine, sources: [String: CompiledSource] = [:], clock: @escaping @Sendable () -> Date = { Date() },
-                onError: @escaping @Sendable (StoreError) -> Void = { _ in }) {
+                onError: @escaping @Sendable (StoreError) -> Void = { _ in }, afterPass: @escaping @Sendable () -> Void = {}) {
         self.engine = engine
+        self.afterPass = afterPass
         sourceTable = Mutex(sources)
         self.clock = clock
         self.onError = onError
@@ -39,6 +43,7 @@ public final class EngineLoop: Sendable {
                 try engine.processInbox(now: clock())
                 try engine.fireDueTimers(now: clock())
                 next = try engine.nextDue()
+                afterPass()
             } catch {
                 onError(error)
                 next = clock().addingTimeInterval(1)
@@ -50,40 +55,3 @@ public final class EngineLoop: Sendable {
     }
 }
 
-/// A one-waiter signal with a timeout.
-final class Wakeup: Sendable {
-    private let state = Mutex<(signaled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    func signal() {
-        state.withLock { s in
-            if let waiter = s.waiter {
-                s.waiter = nil
-                waiter.resume()
-            } else {
-                s.signaled = true
-            }
-        }
-    }
-
-    func wait(seconds: Double) async {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
-            if !Task.isCancelled { self?.signal() }
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                state.withLock { s in
-                    if s.signaled {
-                        s.signaled = false
-                        continuation.resume()
-                    } else {
-                        s.waiter = continuation
-                    }
-                }
-            }
-        } onCancel: {
-            self.signal()
-        }
-        timer.cancel()
-    }
-}

@@ -184,6 +184,19 @@ public final class JourneyEngine: @unchecked Sendable {
     /// When the next timer falls due (the scheduler sleeps until then).
     public func nextDue() throws(StoreError) -> Date? { try store.nextDue() }
 
+    /// An action of `journeyId` was given up by the dispatcher: the journey hears of it (its
+    /// `on_error: goto`, if the state entry that queued the action is still current).
+    public func actionFailed(journeyId: String, action: PlannedAction, reason: String, now: Date) throws(StoreError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let journey = try store.journey(id: journeyId) else { return }
+        var shell = BatchShell(engine: self)
+        guard let machine = shell.machine(for: journey) else { return }
+        let result = Step.apply(machine, setup: setup, journey: journey,
+                                input: .actionFailed(key: action.idempotencyKey, path: action.path, entry: action.entry, reason: reason), now: now)
+        try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+    }
+
     /// Ends a journey now with outcome `cancelled`, cancelling its timers.
     public func cancel(journeyId: String, now: Date) throws(StoreError) -> Journey? {
         lock.lock()
@@ -193,6 +206,7 @@ public final class JourneyEngine: @unchecked Sendable {
         guard let machine = shell.machine(for: journey) else { return nil }
         let result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
         try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+        _ = try store.cancelPendingActions(journey: journey.id)
         return result.journey
     }
 

@@ -51,7 +51,7 @@ public struct Delivery: Sendable {
 /// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
 /// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
 /// (later); both must pass the contract tests in Tests/StoreTests.
-public protocol JourneyStore: AnyObject, Sendable {
+public protocol JourneyStore: AnyObject, OutboxStore {
     /// Appends events to the inbox; returns, per event, false when its id was seen before.
     func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool]
     /// The oldest unprocessed inbox events.

@@ -48,6 +48,25 @@ enum SQLiteSchema {
         CREATE INDEX inbox_event ON inbox (status) WHERE status = 'failed';
         CREATE INDEX deliveries_review ON deliveries (status) WHERE status = 'review';
         """,
+        // 5: dispatch state of each outbox action (attempts, next try, last error, result), the
+        // chain it belongs to (actions of one step go out in order), and recruiter tasks.
+        """
+        ALTER TABLE outbox ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE outbox ADD COLUMN next_at REAL NOT NULL DEFAULT 0;
+        ALTER TABLE outbox ADD COLUMN last_error TEXT;
+        ALTER TABLE outbox ADD COLUMN result TEXT;
+        ALTER TABLE outbox ADD COLUMN done_at REAL;
+        CREATE INDEX outbox_due ON outbox (status, next_at) WHERE status IN ('pending', 'sending');
+        CREATE INDEX outbox_chain ON outbox (chain, ord);
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NOT NULL UNIQUE, journey TEXT NOT NULL,
+            title TEXT NOT NULL, assignee TEXT, due REAL, notes TEXT, created_at REAL NOT NULL, done_at REAL);
+        CREATE TABLE deliveries_log (
+            connector TEXT NOT NULL, at REAL NOT NULL, outcome TEXT NOT NULL, latency REAL NOT NULL, attempt INTEGER NOT NULL);
+        CREATE INDEX deliveries_log_at ON deliveries_log (at);
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

@@ -21,7 +21,9 @@ extension SQLiteStore {
             }
             let sql = """
                 SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN ('review', 'action_failed')
-                AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved) ORDER BY id DESC LIMIT ?
+                AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
+                AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key')))
+                ORDER BY id DESC LIMIT ?
                 """
             try db.query(sql, [.integer(Int64(limit))]) { row in
                 let fields = Self.decode(row.text(5))
@@ -31,10 +33,11 @@ extension SQLiteStore {
                 out.append(DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
                                       what: what, reason: fields["reason"].displayString, detail: fields))
             }
-            try db.query("SELECT seq, created_at, connector, data FROM outbox WHERE status = 'dead' ORDER BY seq DESC LIMIT ?", [.integer(Int64(limit))]) { row in
+            try db.query("SELECT seq, COALESCE(done_at, created_at), connector, data, last_error, journey FROM outbox WHERE status = 'dead' ORDER BY seq DESC LIMIT ?",
+                         [.integer(Int64(limit))]) { row in
                 let data = Self.decode(row.text(3))
                 out.append(DeadLetter(kind: .action, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
-                                      what: "\(row.text(2) ?? "") \(data["path"].displayString)", reason: data["error"].displayString, detail: data))
+                                      what: "\(row.text(2) ?? "") \(row.text(5) ?? "") \(data["path"].displayString)", reason: row.text(4) ?? "", detail: data))
             }
             return Array(out.sorted { $0.at > $1.at }.prefix(limit))
         }
@@ -50,7 +53,8 @@ extension SQLiteStore {
                     try db.query("UPDATE inbox SET status = 'pending', reason = NULL WHERE seq = ? AND status = 'failed'", [.integer(number)])
                 case .action:
                     // A dead outbox row goes back to the dispatcher with a fresh set of attempts.
-                    try db.query("UPDATE outbox SET status = 'pending' WHERE seq = ? AND status = 'dead'", [.integer(number)])
+                    try db.query("UPDATE outbox SET status = 'pending', attempts = 0, next_at = ? WHERE seq = ? AND status = 'dead'",
+                                 [Self.time(at), .integer(number)])
                 case .review, .failed:
                     return try resolveLocked(kind, number, at: at, how: "replayed")
                 }

@@ -265,10 +265,11 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
         for action in result.actions {
             try db.query("""
-                INSERT OR IGNORE INTO outbox (idempotency_key, journey, connector, status, created_at, data)
-                VALUES (?, ?, ?, 'pending', ?, ?)
+                INSERT OR IGNORE INTO outbox (idempotency_key, journey, connector, status, created_at, data, chain, ord, next_at)
+                VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)
                 """, [.text(action.idempotencyKey), .text(result.journey?.id ?? ""), .text(action.connector),
-                      Self.time(result.timeline.last?.at ?? Date()), Self.json(action.encoded)])
+                      Self.time(result.timeline.last?.at ?? Date()), Self.json(action.encoded), .text(action.chain),
+                      .integer(Int64(action.order)), Self.time(result.timeline.last?.at ?? Date())])
         }
         for entry in result.timeline { try audit(entry) }
     }

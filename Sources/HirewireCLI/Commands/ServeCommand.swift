@@ -1,4 +1,5 @@
 import Foundation
+import HirewireConnectors
 import HirewireEngine
 import HirewireIntake
 import HirewireLanguage
@@ -15,7 +16,8 @@ enum ServeCommand: HirewireCommand {
             and server.events_token), GET /healthz, GET /readyz, GET /metrics. Reloads the project on SIGHUP and \
             when its files change (a broken edit is refused; the running version keeps serving). Stops \
             gracefully on SIGTERM or SIGINT. \
-            Connectors are not wired yet: actions wait in the outbox (hirewire inspect shows them).
+            Actions go out through the connectors (email to .hirewire/mail/ unless connectors.email.smtp.url is set), \
+            with retries and dead letters.
             """,
         arguments: [
             .option("port", help: "TCP port (default: server.port in hirewire.yaml, else 8080; 0 picks a free one)."),
@@ -44,10 +46,20 @@ enum ServeCommand: HirewireCommand {
         } catch {
             throw EnvironmentError(error.description)
         }
+        let connectorEnvironment = ConnectorSet.environment(project: project, root: locator.root, env: environment)
+        let plugins = PluginHost.start(project: project, root: locator.root, env: environment)
+        let dispatcher = ActionDispatcher(store: store, connectors: ConnectorSet.builtIns(connectorEnvironment, store: store) + plugins.map { $0 as any Connector },
+                                    rates: ConnectorSet.rates(connectorEnvironment), onDead: { item, reason in
+            do {
+                try engine.actionFailed(journeyId: item.journey, action: item.action, reason: reason, now: Date())
+            } catch {
+                Log.line(["level": "error", "msg": "cannot tell the journey its action failed", "error": .string("\(error)")])
+            }
+        })
         let loop = EngineLoop(engine: engine, sources: project.sources, onError: { error in
             Log.line(["level": "error", "msg": "engine pass failed", "error": .string(error.description)])
-        })
-        let intake = Intake(project: project, store: store, env: environment)
+        }, afterPass: { dispatcher.wake() })
+        let intake = Intake(project: project, store: store, env: environment, extraMetrics: [dispatcher.metrics])
         var limits = HTTPLimits()
         limits.maxBody = project.files.config.server.maxBody
         limits.threads = project.files.config.server.threads
@@ -75,6 +87,7 @@ enum ServeCommand: HirewireCommand {
         ServerPidFile.write(root: locator.root)
         defer { ServerPidFile.remove(root: locator.root) }
         let task = Task { await loop.run() }
+        let dispatch = Task { await dispatcher.run() }
         let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment)
         reloader.start()
         await Signals.waitForTermination()
@@ -83,7 +96,10 @@ enum ServeCommand: HirewireCommand {
         server.stop()
         intake.stop()
         task.cancel()
+        dispatch.cancel()
         _ = await task.value
+        _ = await dispatch.value
+        plugins.forEach { $0.stop() }
         Log.line(["level": "info", "msg": "stopped"])
         return 0
     }

@@ -1,0 +1,196 @@
+import Foundation
+import HirewireEngine
+import HirewireIntake
+import HirewireLanguage
+import HirewireStore
+import Synchronization
+
+/// How often and how patiently an action is tried.
+public struct RetryPolicy: Sendable {
+    /// Attempts in all (the first one included).
+    public var attempts = 5
+    /// The first retry waits up to this long; each later one up to twice the one before.
+    public var base: Double = 2
+    /// No wait exceeds this.
+    public var cap: Double = 900
+
+    public init(attempts: Int = 5, base: Double = 2, cap: Double = 900) {
+        self.attempts = attempts
+        self.base = base
+        self.cap = cap
+    }
+
+    /// Full jitter: a random wait between zero and the exponential bound for retry `n` (1-based).
+    public func delay(retry n: Int, random: Double) -> Double {
+        let bound = min(cap, base * pow(2, Double(max(0, n - 1))))
+        return max(0.001, bound * random)
+    }
+}
+
+/// Drains the outbox: claims due actions (a step's actions in order), runs them on their
+/// connectors concurrently within each connector's limit and rate, and records each attempt —
+/// sent, retried later with backoff and full jitter, or dead-lettered with the whole error chain
+/// after the last attempt or at once for a permanent failure. A dead action is fed back to its
+/// journey (`on_error: goto`) through `onDead`.
+public final class ActionDispatcher: Sendable {
+    let store: any OutboxStore
+    private let connectorTable: Mutex<[String: any Connector]>
+    let policy: RetryPolicy
+    let clock: @Sendable () -> Date
+    let random: @Sendable () -> Double
+    let onDead: @Sendable (OutboxItem, String) -> Void
+    let limiter = ConnectorLimiter()
+    let wakeup = Wakeup()
+    /// Actions by connector and outcome, retries, latency (for /metrics).
+    public let metrics = IntakeMetrics()
+    /// Requests per second per connector (`connectors.NAME.rate`), when limited.
+    let rates: [String: Double]
+
+    public init(store: any OutboxStore, connectors: [any Connector], policy: RetryPolicy = RetryPolicy(), rates: [String: Double] = [:],
+                clock: @escaping @Sendable () -> Date = { Date() }, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+                onDead: @escaping @Sendable (OutboxItem, String) -> Void = { _, _ in }) {
+        self.store = store
+        connectorTable = Mutex(Dictionary(connectors.map { ($0.name, $0) }, uniquingKeysWith: { _, new in new }))
+        self.policy = policy
+        self.rates = rates
+        self.clock = clock
+        self.random = random
+        self.onDead = onDead
+    }
+
+    /// Replaces the connectors (reload).
+    public func setConnectors(_ connectors: [any Connector]) {
+        connectorTable.withLock { $0 = Dictionary(connectors.map { ($0.name, $0) }, uniquingKeysWith: { _, new in new }) }
+    }
+
+    /// New actions are in the outbox: run a pass now.
+    public func wake() { wakeup.signal() }
+
+    /// One pass: every due action is attempted once. Returns how many were attempted.
+    @discardableResult
+    public func runOnce(limit: Int = 256) async -> Int {
+        var total = 0
+        while true {
+            let items: [OutboxItem]
+            do {
+                items = try store.claimActions(now: clock(), limit: limit)
+            } catch {
+                JSONLog.write("error", "cannot claim actions", ["error": .string(error.description)])
+                return total
+            }
+            if items.isEmpty { return total }
+            total += items.count
+            await withTaskGroup(of: Void.self) { group in
+                for item in items { group.addTask { await self.attempt(item) } }
+            }
+        }
+    }
+
+    /// Runs until the surrounding task is cancelled: after a crash, actions left mid-send are
+    /// tried again (same idempotency key); then it sleeps until the next retry is due or new
+    /// actions arrive.
+    public func run() async {
+        if let reset = try? store.resetInFlightActions(), reset > 0 {
+            JSONLog.write("warn", "actions interrupted by a stop are tried again", ["count": .number(Double(reset))])
+        }
+        while !Task.isCancelled {
+            await runOnce()
+            let next = (try? store.nextActionDue()) ?? nil
+            let delay = next.map { max(0, $0.timeIntervalSince(clock())) } ?? 3600
+            if delay > 0 { await wakeup.wait(seconds: min(delay, 3600)) }
+        }
+    }
+
+    func attempt(_ item: OutboxItem) async {
+        let connectorName = item.action.connector
+        let started = DispatchTime.now().uptimeNanoseconds
+        var outcome: AttemptOutcome
+        if let connector = connectorTable.withLock({ $0[connectorName] }) {
+            await limiter.acquire(connectorName, limit: connector.concurrency, rate: rates[connectorName])
+            do {
+                let result = try await connector.execute(item)
+                outcome = .sent(result: result)
+            } catch {
+                outcome = failed(item, error)
+            }
+            await limiter.release(connectorName)
+        } else {
+            outcome = .dead(error: "attempt \(item.attempts + 1): no connector '\(connectorName)' is configured")
+        }
+        let latency = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let now = clock()
+        do {
+            try store.recordAttempt(item, outcome: outcome, at: now, latency: latency)
+        } catch {
+            // The attempt's outcome is not recorded: the action stays `sending` and is tried
+            // again after a restart (same idempotency key).
+            JSONLog.write("error", "cannot record an attempt", ["error": .string(error.description), "journey": .string(item.journey)])
+            return
+        }
+        switch outcome {
+        case .sent:
+            metrics.add("hirewire_actions_total", ["connector": connectorName, "outcome": "sent"])
+            metrics.add("hirewire_action_latency_seconds_sum", ["connector": connectorName], by: latency)
+        case .retry(let at, let error):
+            metrics.add("hirewire_action_retries_total", ["connector": connectorName])
+            JSONLog.write("warn", "action failed; will retry", ["connector": .string(connectorName), "journey": .string(item.journey),
+                                                                 "path": .string(item.action.path), "attempt": .number(Double(item.attempts + 1)),
+                                                                 "retry_at": .string(Timestamp.format(at)), "error": .string(error)])
+        case .dead(let error):
+            metrics.add("hirewire_actions_total", ["connector": connectorName, "outcome": "dead"])
+            metrics.add("hirewire_dead_letters_total", ["connector": connectorName])
+            JSONLog.write("error", "action dead-lettered", ["connector": .string(connectorName), "journey": .string(item.journey),
+                                                            "path": .string(item.action.path), "error": .string(error)])
+            onDead(item, error)
+        }
+    }
+
+    /// A failure becomes a retry while attempts remain and the failure is retryable; the chain of
+    /// earlier errors is kept in the dead letter.
+    func failed(_ item: OutboxItem, _ failure: ConnectorFailure) -> AttemptOutcome {
+        let attempt = item.attempts + 1
+        let attempts = item.action.retryAttempts ?? policy.attempts
+        let line = "attempt \(attempt): \(failure.message)"
+        let chain = ((try? store.lastError(item.sequence)) ?? nil).map { $0 + "\n" + line } ?? line
+        guard failure.retryable, attempt < attempts else {
+            return .dead(error: failure.retryable ? chain + "\n(gave up after \(attempt) attempts)" : chain + "\n(permanent: not retried)")
+        }
+        var retry = policy
+        if let base = item.action.retryBackoff { retry.base = base }
+        return .retry(retryAt: clock().addingTimeInterval(retry.delay(retry: attempt, random: random())), error: chain)
+    }
+}
+
+/// Per-connector concurrency and rate limits.
+actor ConnectorLimiter {
+    private var running: [String: Int] = [:]
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var lastStart: [String: Date] = [:]
+
+    func acquire(_ name: String, limit: Int, rate: Double?) async {
+        if running[name, default: 0] >= max(1, limit) {
+            await withCheckedContinuation { waiting[name, default: []].append($0) }
+        } else {
+            running[name, default: 0] += 1
+        }
+        if let rate, rate > 0 {
+            let gap = 1 / rate
+            let now = Date()
+            let next = (lastStart[name] ?? .distantPast).addingTimeInterval(gap)
+            let start = max(now, next)
+            lastStart[name] = start
+            let wait = start.timeIntervalSince(now)
+            if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+        }
+    }
+
+    func release(_ name: String) {
+        if var queue = waiting[name], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[name] = queue
+            next.resume()
+        } else {
+            running[name, default: 1] -= 1
+        }
+    }
+}
