@@ -85,8 +85,11 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake", "HirewireStore", "HirewireLanguage"], resources: [.copy("Fixtures")]),
+        // Real servers for tests (an SMTP server on aiosmtpd, free ports, temporary folders).
+        .target(name: "HirewireTestSupport", path: "Tests/Support", exclude: ["smtp_sink.py"]),
         .testTarget(name: "ConnectorTests", dependencies: ["HirewireConnectors", "HirewireStore", "HirewireEngine", "HirewireLanguage",
-                                                           "HirewireIntake", "HirewireRuntime"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireConnectors", "HirewireIntake"]),
+                                                           "HirewireIntake", "HirewireRuntime", "HirewireTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireConnectors", "HirewireIntake",
+                                                     "HirewireTestSupport"]),
     ]
 )

@@ -32,9 +32,12 @@ struct OutboundCall {
 }
 
 /// Connectors that only log when they are not configured (slack, teams, sms, crm without a URL).
+/// Recipients (`to`, `cc`) are masked like other personal fields; the JSON log masks the rest.
 func loggedOnly(_ connector: String, _ item: OutboxItem, _ why: String) -> Value {
+    var args = item.action.arguments.objectValue ?? [:]
+    for key in ["to", "cc"] where args[key] != nil { args[key] = "***" }
     JSONLog.write("info", "\(connector) not configured; logged only", ["journey": .string(item.journey), "path": .string(item.action.path),
-                                                                        "args": item.action.arguments, "why": .string(why)])
+                                                                        "args": .object(args), "why": .string(why)])
     return .object(["logged": true])
 }
 

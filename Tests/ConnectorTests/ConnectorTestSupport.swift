@@ -1,98 +1,10 @@
 import Foundation
 import XCTest
 import HirewireConnectors
+import HirewireTestSupport
 import HirewireEngine
 import HirewireLanguage
 import HirewireStore
-
-/// A free TCP port on 127.0.0.1 (bound, read, released).
-func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var bound = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &bound) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return UInt16(bigEndian: bound.sin_port)
-}
-
-/// Runs a tool and returns its status.
-@discardableResult
-func runTool(_ tool: String, _ arguments: [String]) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
-}
-
-/// The real SMTP server of the tests (Debian's python3-aiosmtpd) on 127.0.0.1.
-final class SMTPSink {
-    let port: UInt16
-    let maildir: String
-    let process = Process()
-
-    init(port: UInt16 = freePort(), maildir: String, tls: (cert: String, key: String)? = nil, auth: String? = nil) throws {
-        self.port = port
-        self.maildir = maildir
-        guard let script = Bundle.module.path(forResource: "Fixtures/smtp_sink", ofType: "py") else { throw XCTSkip("fixture missing") }
-        // Debian's python3 has the aiosmtpd package (scripts/dev installs python3-aiosmtpd).
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        var arguments = [script, String(port), maildir]
-        if let tls { arguments += ["--tls", tls.cert, tls.key] }
-        if let auth { arguments += ["--auth", auth] }
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = Data()
-        for _ in 0..<100 where !String(decoding: seen, as: UTF8.self).contains("ready") {
-            seen += output.fileHandleForReading.availableData
-        }
-        guard String(decoding: seen, as: UTF8.self).contains("ready") else {
-            process.terminate()
-            throw SinkError(message: "the SMTP sink did not start (is python3-aiosmtpd installed?)")
-        }
-    }
-
-    /// Every message received, as text.
-    var messages: [String] {
-        let folder = maildir + "/new"
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        return names.compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
-    }
-
-    /// SIGKILL: a process started from a Swift concurrency thread inherits that thread's blocked
-    /// signals, SIGTERM included.
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
-}
-
-struct SinkError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
-
-/// A temporary folder removed by the test's teardown.
-func temporaryFolder(_ name: String) -> String {
-    let path = NSTemporaryDirectory() + "hirewire-\(name)-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// An outbox item for `connector` with rendered `arguments`.
 func item(_ connector: String, _ arguments: Value, key: String = "jrn_1:3:states.extended.do[0]", attempts: Int = 0,

@@ -6,6 +6,7 @@ import HirewireEngine
 import HirewireIntake
 import HirewireLanguage
 import HirewireStore
+import HirewireTestSupport
 
 /// The dispatcher on a real SQLite store against a real HTTP sink and a real SMTP server.
 final class DispatcherTests: XCTestCase {

@@ -4,6 +4,7 @@ import HirewireConnectors
 import HirewireEngine
 import HirewireLanguage
 import HirewireStore
+import HirewireTestSupport
 
 /// The email connector against a real SMTP server on 127.0.0.1 (STARTTLS, AUTH) and the Maildir.
 final class EmailConnectorTests: XCTestCase {

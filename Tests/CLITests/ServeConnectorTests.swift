@@ -1,0 +1,40 @@
+import Foundation
+import XCTest
+import HirewireStore
+import HirewireTestSupport
+
+/// `serve` sends real mail: a vendor webhook in, one personalized email out through a real SMTP
+/// server on 127.0.0.1 — once, however often the webhook is retried.
+final class ServeConnectorTests: XCTestCase {
+    func testDuplicateWebhookProducesExactlyOneEmailOverSMTP() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let sink = try SMTPSink(maildir: project + "/received")
+        defer { sink.stop() }
+        let secrets = ["GREENHOUSE_SECRET": "gh-secret", "SMTP_URL": "smtp://127.0.0.1:\(sink.port)"]
+        let server = try ServerProcess(project: project, environment: secrets)
+        for (name, value) in secrets { setenv(name, value, 1) }
+        let url = "http://127.0.0.1:\(server.port)/hooks/greenhouse"
+        let first = await hirewire(["send", "greenhouse", "examples/payloads/greenhouse/new_candidate_application.json", "--url", url], in: project)
+        XCTAssertTrue(first.out.hasPrefix("202 "), first.out + first.err)
+        let retried = await hirewire(["send", "greenhouse", "examples/payloads/greenhouse/new_candidate_application.json", "--url", url], in: project)
+        XCTAssertTrue(retried.out.hasPrefix("200 "), retried.out + retried.err)
+        for _ in 0..<100 where sink.messages.isEmpty { try await Task.sleep(nanoseconds: 50_000_000) }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let messages = sink.messages
+        XCTAssertEqual(messages.count, 1, "one email for one application, however often the webhook came")
+        let message = try XCTUnwrap(messages.first)
+        XCTAssertTrue(message.contains("X-Envelope-To: ada@example.com"), message)
+        XCTAssertTrue(message.contains("From: Talent Team <talent@acme.test>"), message)
+        XCTAssertTrue(message.contains("Subject: "), message)
+        let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+        let sent = try store.outboxRows(journey: nil).filter { $0.item.action.connector == "email" }
+        XCTAssertEqual(sent.map(\.status), ["sent"])
+        // The Slack notice has no webhook URL here: it is logged, and counted as sent.
+        XCTAssertTrue(try store.outboxRows(journey: nil).contains { $0.item.action.connector == "slack" && $0.status == "sent" })
+        let (status, log) = server.stop()
+        XCTAssertEqual(status, 0, log)
+        XCTAssertTrue(log.contains("slack not configured; logged only"), log)
+        XCTAssertFalse(log.contains("ada@example.com"), "the log masks the candidate")
+    }
+}
