@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake", "HirewireStore", "HirewireLanguage"], resources: [.copy("Fixtures")]),
         // Real servers for tests (an SMTP server on aiosmtpd, free ports, temporary folders).
-        .target(name: "HirewireTestSupport", path: "Tests/Support", exclude: ["smtp_sink.py"]),
+        .target(name: "HirewireTestSupport", path: "Tests/Support", exclude: ["smtp_sink.py", "flaky-plugin"]),
         .testTarget(name: "ConnectorTests", dependencies: ["HirewireConnectors", "HirewireStore", "HirewireEngine", "HirewireLanguage",
                                                            "HirewireIntake", "HirewireRuntime", "HirewireTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["HirewireCLI", "HirewireLanguage", "HirewireEngine", "HirewireStore", "HirewireRuntime", "HirewireConnectors", "HirewireIntake",

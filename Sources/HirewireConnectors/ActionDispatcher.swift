@@ -105,15 +105,17 @@ public final class ActionDispatcher: Sendable {
         let connectorName = item.action.connector
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome: AttemptOutcome
-        if let connector = connectorTable.withLock({ $0[connectorName] }) {
-            await limiter.acquire(connectorName, limit: connector.concurrency, rate: rates[connectorName])
+        // `plugin.action` goes to the plugin.
+        let base = connectorName.split(separator: ".", maxSplits: 1).first.map(String.init) ?? connectorName
+        if let connector = connectorTable.withLock({ $0[connectorName] ?? $0[base] }) {
+            await limiter.acquire(connector.name, limit: connector.concurrency, rate: rates[connector.name])
             do {
                 let result = try await connector.execute(item)
                 outcome = .sent(result: result)
             } catch {
                 outcome = failed(item, error)
             }
-            await limiter.release(connectorName)
+            await limiter.release(connector.name)
         } else {
             outcome = .dead(error: "attempt \(item.attempts + 1): no connector '\(connectorName)' is configured")
         }

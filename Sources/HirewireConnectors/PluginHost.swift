@@ -250,3 +250,29 @@ public final class PluginHost: Connector, @unchecked Sendable {
         }
     }
 }
+
+/// Plugin argument schemas for the compiler: each plugin of hirewire.yaml is started, asked to
+/// describe itself and stopped. A plugin that cannot be described is a `plugin-unavailable`
+/// error at its entry in hirewire.yaml.
+public enum PluginSchemas {
+    public static func collect(config: ProjectConfig, root: String, env: [String: String]) async -> (schemas: [String: Value], problems: [Diagnostic]) {
+        var schemas: [String: Value] = [:]
+        var problems: [Diagnostic] = []
+        for setting in config.connectors {
+            guard let plugin = setting.plugin else { continue }
+            let host = PluginHost(name: setting.name.value, executable: plugin, root: root, env: env, timeout: 10)
+            do {
+                let description = try await host.describe()
+                for action in description.actions {
+                    schemas["\(setting.name.value).\(action.name)"] = action.argsSchema
+                }
+                if description.actions.count == 1, let only = description.actions.first { schemas[setting.name.value] = only.argsSchema }
+            } catch {
+                problems.append(Diagnostic(at: setting.name.location, "plugin '\(setting.name.value)' (\(plugin)) cannot be described: \(error.message)",
+                                           code: "plugin-unavailable"))
+            }
+            host.stop()
+        }
+        return (schemas, problems)
+    }
+}

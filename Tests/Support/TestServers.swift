@@ -90,3 +90,11 @@ public func temporaryFolder(_ name: String) -> String {
     return path
 }
 
+
+/// A file next to this one (test plugins and servers).
+public func supportFile(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+/// The repository root.
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

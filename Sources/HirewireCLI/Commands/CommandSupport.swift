@@ -1,4 +1,5 @@
 import Foundation
+import HirewireConnectors
 import HirewireLanguage
 
 /// Shared steps of the commands: finding the project, reading data files.
@@ -19,6 +20,19 @@ enum CommandSupport {
     }
 
     /// Values of the environment variables hirewire.yaml lists under `env:` (unset ones are absent).
+    /// Compiles the project with its plugins' argument schemas (each plugin is asked to describe
+    /// itself); plugins that cannot be described add `plugin-unavailable` errors.
+    static func compileWithPlugins(root: String, displayPrefix: String, extraFlowFiles: [String] = []) async -> CompiledProject {
+        let config = ProjectLoader(root: root, displayPrefix: displayPrefix).load().config
+        guard config.connectors.contains(where: { $0.plugin != nil }) else {
+            return ProjectCompiler.compile(root: root, displayPrefix: displayPrefix, extraFlowFiles: extraFlowFiles)
+        }
+        let (schemas, problems) = await PluginSchemas.collect(config: config, root: root, env: ProcessInfo.processInfo.environment)
+        var project = ProjectCompiler.compile(root: root, displayPrefix: displayPrefix, extraFlowFiles: extraFlowFiles, pluginSchemas: schemas)
+        project.diagnostics += problems
+        return project
+    }
+
     /// The compiled project, refused with its diagnostics when it has errors.
     static func compiledProject(_ locator: ProjectLocator, _ io: CommandIO) throws(EnvironmentError) -> CompiledProject {
         let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)

@@ -14,12 +14,16 @@ final class Reloader: @unchecked Sendable {
     let intake: Intake
     let loop: EngineLoop
     let env: [String: String]
+    /// Plugin argument schemas described at startup (plugins are not restarted on reload).
+    let pluginSchemas: [String: Value]
     private let queue = DispatchQueue(label: "hirewire.reload")
     private var fingerprint: String
     private var timer: DispatchSourceTimer?
     private var hangup: DispatchSourceSignal?
 
-    init(root: String, displayPrefix: String, engine: JourneyEngine, intake: Intake, loop: EngineLoop, env: [String: String]) {
+    init(root: String, displayPrefix: String, engine: JourneyEngine, intake: Intake, loop: EngineLoop, env: [String: String],
+         pluginSchemas: [String: Value] = [:]) {
+        self.pluginSchemas = pluginSchemas
         self.root = root
         self.displayPrefix = displayPrefix
         self.engine = engine
@@ -74,7 +78,7 @@ final class Reloader: @unchecked Sendable {
 
     private func reload(reason: String) {
         fingerprint = Reloader.fingerprint(root)
-        let project = ProjectCompiler.compile(root: root, displayPrefix: displayPrefix)
+        let project = ProjectCompiler.compile(root: root, displayPrefix: displayPrefix, pluginSchemas: pluginSchemas)
         let errors = project.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
             for d in errors { Log.line(["level": "error", "msg": "reload refused", "diagnostic": .string(d.description)]) }

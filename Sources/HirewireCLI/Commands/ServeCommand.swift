@@ -26,7 +26,7 @@ enum ServeCommand: HirewireCommand {
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
         let locator = try CommandSupport.locate(arguments, io)
-        let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+        let project = await CommandSupport.compileWithPlugins(root: locator.root, displayPrefix: locator.displayPrefix)
         let errors = project.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
             io.err(DiagnosticOutput.text(errors))
@@ -88,7 +88,8 @@ enum ServeCommand: HirewireCommand {
         defer { ServerPidFile.remove(root: locator.root) }
         let task = Task { await loop.run() }
         let dispatch = Task { await dispatcher.run() }
-        let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment)
+        let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment,
+                                pluginSchemas: project.files.pluginSchemas)
         reloader.start()
         await Signals.waitForTermination()
         reloader.stop()

@@ -15,7 +15,7 @@ enum TestCommand: HirewireCommand {
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
         let locator = try CommandSupport.locate(arguments, io)
-        let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
+        let compiled = await CommandSupport.compileWithPlugins(root: locator.root, displayPrefix: locator.displayPrefix)
         let selected = arguments.positionalList("paths").map { locator.displayPath(ofAbsolute: locator.absolute($0, workingDirectory: io.workingDirectory)) ?? $0 }
         let tests = compiled.files.tests.filter { CommandSupport.isSelected($0.file, by: selected) }
         let errors = compiled.diagnostics.filter { $0.severity == .error }

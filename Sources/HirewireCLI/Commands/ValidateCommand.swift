@@ -31,7 +31,7 @@ enum ValidateCommand: HirewireCommand {
                 throw EnvironmentError("\(path) is outside the project \(locator.root); pass --project \(path)")
             }
         }
-        let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix, extraFlowFiles: extra)
+        let compiled = await CommandSupport.compileWithPlugins(root: locator.root, displayPrefix: locator.displayPrefix, extraFlowFiles: extra)
         var diagnostics = compiled.diagnostics
         diagnostics = diagnostics.filter { CommandSupport.isSelected($0.location.file, by: selected) }
         io.out(arguments.option("format") == "json" ? DiagnosticOutput.json(diagnostics) : DiagnosticOutput.text(diagnostics))

@@ -49,6 +49,7 @@ struct ActionCompiler {
             arguments = tree
             templateName = template
         } else if isPlugin(name) {
+            if let schema = project.pluginSchemas[name] { checkPluginArguments(spec, schema: schema) }
             arguments = templated(spec.arguments, guarded: guarded)
         } else {
             let known = ConnectorCatalog.names + project.pluginNames
@@ -61,6 +62,32 @@ struct ActionCompiler {
                              retryAttempts: spec.retryAttempts?.value, retryBackoff: spec.retryBackoff?.value,
                              onErrorTarget: onErrorTarget, audience: audience, exempt: spec.exempt,
                              templateName: templateName, path: spec.path)
+    }
+
+    /// Checks a plugin action's written arguments against the schema the plugin declared:
+    /// required and unknown names, and the JSON types of literal (non-template) values.
+    private func checkPluginArguments(_ spec: ActionSpec, schema: Value) {
+        let name = spec.connector.value
+        let pairs = spec.arguments.pairs ?? []
+        let written = Set(pairs.map(\.name))
+        let properties = schema["properties"].objectValue ?? [:]
+        for required in (schema["required"].arrayValue ?? []).compactMap(\.stringValue) where !written.contains(required) {
+            reader.error("\(name) needs '\(required)' (the plugin's argument schema requires it)", at: spec.connector.location, code: "missing-argument")
+        }
+        if schema["additionalProperties"].boolValue == false {
+            for pair in pairs where properties[pair.name] == nil {
+                reader.error("\(name) takes no argument '\(pair.name)'\(Suggest.hint(for: pair.name, in: properties.keys.sorted()))",
+                             at: pair.key.location, code: "unknown-argument")
+            }
+        }
+        for pair in pairs {
+            guard let property = properties[pair.name], case .scalar = pair.value.kind else { continue }
+            let literal = pair.value.toValue()
+            if let text = literal.stringValue, text.contains("{{") { continue }
+            for violation in JSONSchema(property).validate(literal) {
+                reader.error("\(name) argument '\(pair.name)': \(violation.message)", at: pair.value.location, code: "invalid-argument")
+            }
+        }
     }
 
     private func isPlugin(_ name: String) -> Bool {

@@ -8,12 +8,15 @@ struct ProjectContext {
     let calendarNames: [String]
     /// Plugin connector names from hirewire.yaml (`name` or `name.action` in flows).
     let pluginNames: [String]
+    /// Argument schemas plugins declared, by `name` and `name.action`.
+    let pluginSchemas: [String: Value]
 
     init(_ files: ProjectFiles) {
         config = files.config
         templates = files.templates
         calendarNames = files.config.calendars.map(\.name.value)
         pluginNames = files.config.connectors.filter { $0.plugin != nil }.map(\.name.value)
+        pluginSchemas = files.pluginSchemas
     }
 }
 
@@ -42,8 +45,10 @@ public struct CompiledProject: Sendable {
 /// Compiles whole projects: flows, templates, calendars, sources and flow tests.
 public enum ProjectCompiler {
     /// Loads and compiles the project at `root`.
-    public static func compile(root: String, displayPrefix: String = "", extraFlowFiles: [String] = []) -> CompiledProject {
-        let files = ProjectLoader(root: root, displayPrefix: displayPrefix).load(extraFlowFiles: extraFlowFiles)
+    public static func compile(root: String, displayPrefix: String = "", extraFlowFiles: [String] = [],
+                               pluginSchemas: [String: Value] = [:]) -> CompiledProject {
+        var files = ProjectLoader(root: root, displayPrefix: displayPrefix).load(extraFlowFiles: extraFlowFiles)
+        files.pluginSchemas = pluginSchemas
         return compile(files)
     }
 

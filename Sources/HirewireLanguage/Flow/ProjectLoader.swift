@@ -13,6 +13,9 @@ public struct ProjectFiles: Sendable {
     public var tests: [FlowTestSpec]
     /// Problems found while reading: syntax, unknown keys, malformed values.
     public var diagnostics: DiagnosticBag
+    /// Argument schemas of plugin actions, by `plugin` and `plugin.action`, as the plugins
+    /// described them (filled by the commands that can run plugins; empty means unchecked).
+    public var pluginSchemas: [String: Value] = [:]
 }
 
 /// Finds and reads a project's files: hirewire.yaml, flows/, templates/, sources/, flow tests.

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+import HirewireTestSupport
+
+/// `validate` checks plugin actions against the argument schema the plugin describes.
+final class PluginValidateTests: XCTestCase {
+    func testPluginArgumentsAreCheckedAgainstTheDescribedSchema() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        var config = try String(contentsOfFile: project + "/hirewire.yaml", encoding: .utf8)
+        config = config.replacingOccurrences(of: "connectors:\n", with: "connectors:\n  crm_note: {plugin: examples/plugins/crm-note}\n")
+        try config.write(toFile: project + "/hirewire.yaml", atomically: true, encoding: .utf8)
+        try """
+            flow: offer-notes
+            start: {on: offer.extended, key: application.id}
+            initial: noted
+            states:
+              noted:
+                do:
+                  - crm_note.add: {candidate: "{{candidate.id}}", pinned: "yes", colour: red}
+                end: done
+
+            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+        let bad = await hirewire(["validate"], in: project)
+        XCTAssertEqual(bad.code, 1, bad.out + bad.err)
+        XCTAssertTrue(bad.out.contains("flows/offer-notes.yaml:7:9: error: crm_note.add needs 'note'"), bad.out)
+        XCTAssertTrue(bad.out.contains("flows/offer-notes.yaml:7:70: error: crm_note.add takes no argument 'colour'"), bad.out)
+        XCTAssertTrue(bad.out.contains("flows/offer-notes.yaml:7:63: error: crm_note.add argument 'pinned'"), bad.out)
+
+        try """
+            flow: offer-notes
+            start: {on: offer.extended, key: application.id}
+            initial: noted
+            states:
+              noted:
+                do:
+                  - crm_note.add: {candidate: "{{candidate.id}}", note: "Offer sent", pinned: true}
+                end: done
+
+            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+        let good = await hirewire(["validate"], in: project)
+        XCTAssertEqual(good.code, 0, good.out + good.err)
+
+        // A plugin that cannot start is reported at its entry in hirewire.yaml.
+        try config.replacingOccurrences(of: "examples/plugins/crm-note", with: "plugins/missing").write(toFile: project + "/hirewire.yaml", atomically: true, encoding: .utf8)
+        let missing = await hirewire(["validate"], in: project)
+        XCTAssertEqual(missing.code, 1)
+        XCTAssertTrue(missing.out.contains("[plugin-unavailable]"), missing.out)
+    }
+}
