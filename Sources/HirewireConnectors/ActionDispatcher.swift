@@ -39,6 +39,8 @@ public final class ActionDispatcher: Sendable {
     let clock: @Sendable () -> Date
     let random: @Sendable () -> Double
     let onDead: @Sendable (OutboxItem, String) -> Void
+    /// Where a dead letter is announced (nil: only logged).
+    let alerts: DeadLetterAlert?
     let limiter = ConnectorLimiter()
     let wakeup = Wakeup()
     /// Actions by connector and outcome, retries, latency (for /metrics).
@@ -48,7 +50,8 @@ public final class ActionDispatcher: Sendable {
 
     public init(store: any OutboxStore, connectors: [any Connector], policy: RetryPolicy = RetryPolicy(), rates: [String: Double] = [:],
                 clock: @escaping @Sendable () -> Date = { Date() }, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-                onDead: @escaping @Sendable (OutboxItem, String) -> Void = { _, _ in }) {
+                alerts: DeadLetterAlert? = nil, onDead: @escaping @Sendable (OutboxItem, String) -> Void = { _, _ in }) {
+        self.alerts = alerts
         self.store = store
         connectorTable = Mutex(Dictionary(connectors.map { ($0.name, $0) }, uniquingKeysWith: { _, new in new }))
         self.policy = policy
@@ -144,6 +147,7 @@ public final class ActionDispatcher: Sendable {
             JSONLog.write("error", "action dead-lettered", ["connector": .string(connectorName), "journey": .string(item.journey),
                                                             "path": .string(item.action.path), "error": .string(error)])
             onDead(item, error)
+            await alerts?.announce(item, error: error)
         }
     }
 
@@ -193,6 +197,46 @@ actor ConnectorLimiter {
             next.resume()
         } else {
             running[name, default: 1] -= 1
+        }
+    }
+}
+
+/// Announces dead letters on Slack (`connectors.slack.alert_channel`) or Teams
+/// (`connectors.teams.alerts: true`) through their incoming webhooks; without either, the log
+/// line is the alert. Alerts are sent directly, not through the outbox, and never retried.
+public struct DeadLetterAlert: Sendable {
+    let environment: ConnectorEnvironment
+
+    public init(environment: ConnectorEnvironment) { self.environment = environment }
+
+    func announce(_ item: OutboxItem, error: String) async {
+        let lastLine = error.split(separator: "\n").dropLast().last.map(String.init) ?? error
+        let text = "Hirewire: \(item.action.connector) action \(item.action.path) of journey \(item.journey) was given up — \(lastLine). "
+            + "See `hirewire dead-letters`."
+        let key = "alert:" + item.action.idempotencyKey
+        if let channel = environment.setting("slack", "alert_channel") {
+            let alert = OutboxItem(sequence: item.sequence, journey: item.journey,
+                                   action: PlannedAction(connector: "slack", arguments: ["channel": .string(channel), "text": .string(text)],
+                                                         idempotencyKey: key, path: item.action.path, audience: .team, template: nil,
+                                                         retryAttempts: nil, retryBackoff: nil, entry: item.action.entry, order: 0, candidate: nil),
+                                   attempts: 0)
+            do {
+                _ = try await SlackConnector(environment: environment).execute(alert)
+            } catch {
+                JSONLog.write("error", "cannot send the dead-letter alert", ["error": .string(error.message)])
+            }
+        }
+        if environment.settings["teams"]?["alerts"].boolValue == true {
+            let alert = OutboxItem(sequence: item.sequence, journey: item.journey,
+                                   action: PlannedAction(connector: "teams", arguments: ["title": "Hirewire dead letter", "text": .string(text)],
+                                                         idempotencyKey: key, path: item.action.path, audience: .team, template: nil,
+                                                         retryAttempts: nil, retryBackoff: nil, entry: item.action.entry, order: 0, candidate: nil),
+                                   attempts: 0)
+            do {
+                _ = try await TeamsConnector(environment: environment).execute(alert)
+            } catch {
+                JSONLog.write("error", "cannot send the dead-letter alert", ["error": .string(error.message)])
+            }
         }
     }
 }

@@ -49,7 +49,8 @@ enum ServeCommand: HirewireCommand {
         let connectorEnvironment = ConnectorSet.environment(project: project, root: locator.root, env: environment)
         let plugins = PluginHost.start(project: project, root: locator.root, env: environment)
         let dispatcher = ActionDispatcher(store: store, connectors: ConnectorSet.builtIns(connectorEnvironment, store: store) + plugins.map { $0 as any Connector },
-                                    rates: ConnectorSet.rates(connectorEnvironment), onDead: { item, reason in
+                                    rates: ConnectorSet.rates(connectorEnvironment), alerts: DeadLetterAlert(environment: connectorEnvironment),
+                                    onDead: { item, reason in
             do {
                 try engine.actionFailed(journeyId: item.journey, action: item.action, reason: reason, now: Date())
             } catch {
