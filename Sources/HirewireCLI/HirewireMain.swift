@@ -16,7 +16,8 @@ enum RootCommand: HirewireCommand {
         discussion: "Run in a project folder (one with flows/), or pass --project DIR.",
         subcommands: [ValidateCommand.self, GraphCommand.self, EvalCommand.self, RenderCommand.self, TestCommand.self, SimulateCommand.self,
                       InspectCommand.self, CancelCommand.self, TimersCommand.self, DiffCommand.self, ServeCommand.self,
-                      SendCommand.self, SignCommand.self, EventsCommand.self, DeadLettersCommand.self])
+                      SendCommand.self, SignCommand.self, EventsCommand.self, DeadLettersCommand.self, TasksCommand.self,
+                      ReportCommand.self])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
         io.out(Help.text(["hirewire"], configuration))

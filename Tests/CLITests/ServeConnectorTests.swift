@@ -32,6 +32,18 @@ final class ServeConnectorTests: XCTestCase {
         XCTAssertEqual(sent.map(\.status), ["sent"])
         // The Slack notice has no webhook URL here: it is logged, and counted as sent.
         XCTAssertTrue(try store.outboxRows(journey: nil).contains { $0.item.action.connector == "slack" && $0.status == "sent" })
+        // What went out, per connector, and per journey.
+        let report = await hirewire(["report", "--since", "-1h"], in: project)
+        XCTAssertEqual(report.code, 0, report.err)
+        XCTAssertTrue(report.out.contains("email         1      0        0  100.0%"), report.out)
+        let journey = try XCTUnwrap(try store.activeJourney(flow: "application-received", key: "77120455"))
+        let inspect = await hirewire(["inspect", journey.id], in: project)
+        XCTAssertTrue(inspect.out.contains("sent      email states.received.do[0]  attempts 1"), inspect.out)
+        XCTAssertTrue(try store.saveTask(RecruiterTask(journey: journey.id, title: "Call Ada", assignee: "sam@acme.test", due: nil, notes: nil,
+                                                       createdAt: Date()), idempotencyKey: "t1"))
+        let tasks = await hirewire(["tasks", "--open"], in: project)
+        XCTAssertTrue(tasks.out.contains("open  Call Ada  → sam@acme.test"), tasks.out)
+        XCTAssertTrue(tasks.out.hasSuffix("1 task\n"), tasks.out)
         let (status, log) = server.stop()
         XCTAssertEqual(status, 0, log)
         XCTAssertTrue(log.contains("slack not configured; logged only"), log)

@@ -64,9 +64,15 @@ enum InspectCommand: HirewireCommand {
         let journey = try StoreAccess.journey(arguments.positional("journey") ?? "", in: store)
         let timeline = try store.timeline(journey: journey.id)
         let timers = try store.timers(dueBefore: nil).filter { $0.journey == journey.id }
+        let actions = try store.outboxRows(journey: journey.id)
         if arguments.option("format") == "json" {
             io.out(Value.object(["journey": journey.encoded, "timeline": .array(timeline.map(\.json)),
-                                 "timers": .array(timers.map(\.encoded))]).jsonString(pretty: true) + "\n")
+                                 "timers": .array(timers.map(\.encoded)),
+                                 "actions": .array(actions.map { row in
+                                     .object(["connector": .string(row.item.action.connector), "path": .string(row.item.action.path),
+                                              "idempotency_key": .string(row.item.action.idempotencyKey), "status": .string(row.status),
+                                              "attempts": .number(Double(row.item.attempts)), "last_error": row.lastError.map(Value.string) ?? .null])
+                                 })]).jsonString(pretty: true) + "\n")
             return 0
         }
         io.out("\(journey.id)  \(journey.flow)/\(journey.key)  version \(journey.version)\n")
@@ -74,6 +80,13 @@ enum InspectCommand: HirewireCommand {
         for entry in timeline {
             let details = entry.fields.keys.sorted().filter { $0 != "args" }.map { "\($0)=\(entry.fields[$0]?.displayString ?? "")" }
             io.out("\(Timestamp.format(entry.at))  \(entry.kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(details.joined(separator: " "))\n")
+        }
+        if !actions.isEmpty {
+            io.out("\nactions:\n")
+            for row in actions {
+                let error = row.lastError.map { "  last error: " + ($0.split(separator: "\n").last.map(String.init) ?? $0) } ?? ""
+                io.out("  \(row.status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(row.item.action.connector) \(row.item.action.path)  attempts \(row.item.attempts)\(error)\n")
+            }
         }
         if !timers.isEmpty {
             io.out("\npending timers:\n")
