@@ -24,5 +24,6 @@ if wanted("end") { results.append(EndToEndBenchmark(project: project).run()) }
 if wanted("timers") { results += TimerScaleBenchmark(project: project).run() }
 if wanted("lag") { results.append(FireLagBenchmark(project: project).run()) }
 if wanted("intake") { results += IntakeBenchmark().run() }
+if wanted("dispatch") { results += DispatchBenchmark().run() }
 for result in results { print(result.line) }
 exit(results.allSatisfy(\.met) ? 0 : 1)

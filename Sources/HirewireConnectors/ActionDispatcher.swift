@@ -83,9 +83,22 @@ public final class ActionDispatcher: Sendable {
             }
             if items.isEmpty { return total }
             total += items.count
-            await withTaskGroup(of: Void.self) { group in
+            // Attempts run concurrently; their outcomes are recorded together, in one transaction.
+            let results = await withTaskGroup(of: (OutboxItem, AttemptOutcome, Double).self) { group in
                 for item in items { group.addTask { await self.attempt(item) } }
+                var all: [(OutboxItem, AttemptOutcome, Double)] = []
+                for await result in group { all.append(result) }
+                return all
             }
+            do {
+                try store.recordAttempts(results.map { (item: $0.0, outcome: $0.1, latency: $0.2) }, at: clock())
+            } catch {
+                // Outcomes not recorded: the actions stay `sending` and are tried again after a
+                // restart (same idempotency keys).
+                JSONLog.write("error", "cannot record attempts", ["error": .string(error.description), "count": .number(Double(results.count))])
+                return total
+            }
+            for (item, outcome, latency) in results { await report(item, outcome, latency) }
         }
     }
 
@@ -104,7 +117,8 @@ public final class ActionDispatcher: Sendable {
         }
     }
 
-    func attempt(_ item: OutboxItem) async {
+    /// One attempt on its connector (within the connector's limits).
+    func attempt(_ item: OutboxItem) async -> (OutboxItem, AttemptOutcome, Double) {
         let connectorName = item.action.connector
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome: AttemptOutcome
@@ -122,16 +136,12 @@ public final class ActionDispatcher: Sendable {
         } else {
             outcome = .dead(error: "attempt \(item.attempts + 1): no connector '\(connectorName)' is configured")
         }
-        let latency = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let now = clock()
-        do {
-            try store.recordAttempt(item, outcome: outcome, at: now, latency: latency)
-        } catch {
-            // The attempt's outcome is not recorded: the action stays `sending` and is tried
-            // again after a restart (same idempotency key).
-            JSONLog.write("error", "cannot record an attempt", ["error": .string(error.description), "journey": .string(item.journey)])
-            return
-        }
+        return (item, outcome, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    /// Metrics, logs, the journey's on_error and the alert, once an outcome is recorded.
+    func report(_ item: OutboxItem, _ outcome: AttemptOutcome, _ latency: Double) async {
+        let connectorName = item.action.connector
         switch outcome {
         case .sent:
             metrics.add("hirewire_actions_total", ["connector": connectorName, "outcome": "sent"])

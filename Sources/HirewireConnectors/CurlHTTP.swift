@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// An outbound HTTP request.
 public struct OutboundRequest: Sendable {
@@ -114,4 +115,17 @@ private func collectBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ co
         data.withMemoryRebound(to: UInt8.self, capacity: total) { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(total, sink.limit - sink.bytes.count))) }
     }
     return total
+}
+
+/// Idle libcurl handles kept for reuse, so outbound calls keep their connections alive.
+public final class CurlPool: Sendable {
+    public static let shared = CurlPool()
+    private let idle = Mutex<[CurlHTTPClient]>([])
+
+    /// Performs `request` on an idle handle (or a new one) and puts the handle back.
+    public func perform(_ request: OutboundRequest) throws(TransportError) -> OutboundResponse {
+        let client = idle.withLock { $0.popLast() } ?? CurlHTTPClient()
+        defer { idle.withLock { if $0.count < 16 { $0.append(client) } } }
+        return try client.perform(request)
+    }
 }

@@ -16,7 +16,7 @@ struct OutboundCall {
                                       body: body, timeout: timeout, pin: pin)
         let response: OutboundResponse
         do {
-            response = try CurlHTTPClient().perform(request)
+            response = try CurlPool.shared.perform(request)
         } catch {
             throw ConnectorFailure("\(method) \(Self.shown(url)): \(error.message)", retryable: true)
         }

@@ -69,8 +69,8 @@ public protocol OutboxStore: Sendable {
     /// Due pending actions (at most `limit`) whose predecessors in their step are finished,
     /// marked `sending`.
     func claimActions(now: Date, limit: Int) throws(StoreError) -> [OutboxItem]
-    /// Records an attempt's outcome on its action and in the delivery log.
-    func recordAttempt(_ item: OutboxItem, outcome: AttemptOutcome, at: Date, latency: Double) throws(StoreError)
+    /// Records attempts' outcomes on their actions and in the delivery log, in one transaction.
+    func recordAttempts(_ attempts: [(item: OutboxItem, outcome: AttemptOutcome, latency: Double)], at: Date) throws(StoreError)
     /// After a crash: actions left `sending` go back to `pending` (their outcome is unknown, so
     /// they are tried again with the same idempotency key). Returns how many.
     func resetInFlightActions() throws(StoreError) -> Int
@@ -87,4 +87,11 @@ public protocol OutboxStore: Sendable {
     func tasks(openOnly: Bool) throws(StoreError) -> [RecruiterTask]
     /// Outbox rows with their dispatch state, newest first (inspect, tests).
     func outboxRows(journey: String?) throws(StoreError) -> [(item: OutboxItem, status: String, lastError: String?, result: Value?)]
+}
+
+extension OutboxStore {
+    /// Records one attempt (its own transaction).
+    public func recordAttempt(_ item: OutboxItem, outcome: AttemptOutcome, at: Date, latency: Double) throws(StoreError) {
+        try recordAttempts([(item, outcome, latency)], at: at)
+    }
 }

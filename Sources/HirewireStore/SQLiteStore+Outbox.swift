@@ -25,29 +25,33 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func recordAttempt(_ item: OutboxItem, outcome: AttemptOutcome, at: Date, latency: Double) throws(StoreError) {
+    public func recordAttempts(_ attempts: [(item: OutboxItem, outcome: AttemptOutcome, latency: Double)], at: Date) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.transaction { () throws(StoreError) in
-                let attempts = Int64(item.attempts + 1)
-                let label: String
-                switch outcome {
-                case .sent(let result):
-                    label = "sent"
-                    try db.query("UPDATE outbox SET status = 'sent', attempts = ?, result = ?, done_at = ? WHERE seq = ?",
-                                 [.integer(attempts), Self.json(result), Self.time(at), .integer(item.sequence)])
-                case .retry(let retryAt, let error):
-                    label = "retry"
-                    try db.query("UPDATE outbox SET status = 'pending', attempts = ?, next_at = ?, last_error = ? WHERE seq = ?",
-                                 [.integer(attempts), Self.time(retryAt), .text(error), .integer(item.sequence)])
-                case .dead(let error):
-                    label = "dead"
-                    try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ?",
-                                 [.integer(attempts), .text(error), Self.time(at), .integer(item.sequence)])
-                }
-                try db.query("INSERT INTO deliveries_log (connector, at, outcome, latency, attempt) VALUES (?, ?, ?, ?, ?)",
-                             [.text(item.action.connector), Self.time(at), .text(label), .real(latency), .integer(attempts)])
+                for (item, outcome, latency) in attempts { try record(item, outcome, at: at, latency: latency) }
             }
         }
+    }
+
+    private func record(_ item: OutboxItem, _ outcome: AttemptOutcome, at: Date, latency: Double) throws(StoreError) {
+        let attempts = Int64(item.attempts + 1)
+        let label: String
+        switch outcome {
+        case .sent(let result):
+            label = "sent"
+            try db.query("UPDATE outbox SET status = 'sent', attempts = ?, result = ?, done_at = ? WHERE seq = ?",
+                         [.integer(attempts), Self.json(result), Self.time(at), .integer(item.sequence)])
+        case .retry(let retryAt, let error):
+            label = "retry"
+            try db.query("UPDATE outbox SET status = 'pending', attempts = ?, next_at = ?, last_error = ? WHERE seq = ?",
+                         [.integer(attempts), Self.time(retryAt), .text(error), .integer(item.sequence)])
+        case .dead(let error):
+            label = "dead"
+            try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ?",
+                         [.integer(attempts), .text(error), Self.time(at), .integer(item.sequence)])
+        }
+        try db.query("INSERT INTO deliveries_log (connector, at, outcome, latency, attempt) VALUES (?, ?, ?, ?, ?)",
+                     [.text(item.action.connector), Self.time(at), .text(label), .real(latency), .integer(attempts)])
     }
 
     public func resetInFlightActions() throws(StoreError) -> Int {
