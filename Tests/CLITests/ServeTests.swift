@@ -9,32 +9,10 @@ import HirewireStore
 /// journey out, a graceful stop on SIGTERM.
 final class ServeTests: XCTestCase {
     func testServeAcceptsEventsRunsJourneysAndStopsGracefully() async throws {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let binary = FileManager.default.isExecutableFile(atPath: products + "/hirewire") ? products + "/hirewire" : repoRoot + "/.build/debug/hirewire"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("hirewire not built") }
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--port", "0"]
-        process.currentDirectoryURL = URL(fileURLWithPath: project)
-        var environment = ProcessInfo.processInfo.environment
-        environment["HIREWIRE_EVENTS_TOKEN"] = "s3cret"
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        // The first log line says where it listens.
-        var buffer = Data()
-        var port = 0
-        for _ in 0..<100 where port == 0 {
-            buffer += errors.fileHandleForReading.availableData
-            if let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first,
-               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
-                port = object["port"] as? Int ?? 0
-            }
-        }
+        let server = try ServerProcess(project: project, environment: ["HIREWIRE_EVENTS_TOKEN": "s3cret"])
+        let port = server.port
         XCTAssertGreaterThan(port, 0)
         let event = try String(contentsOfFile: repoRoot + "/examples/events/offer-extended.json", encoding: .utf8)
         func post(_ token: String?) async throws -> Int {
@@ -75,10 +53,8 @@ final class ServeTests: XCTestCase {
         let rejected = await hirewire(["events", "--rejected"], in: project)
         XCTAssertTrue(rejected.out.contains("401  events  missing or wrong bearer token"), rejected.out)
         XCTAssertEqual(try store.outbox(journey: nil).filter { $0.template == "offer-next-steps" }.count, 1)
-        process.terminate()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let log = String(decoding: buffer + errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, log) = server.stop()
+        XCTAssertEqual(status, 0)
         XCTAssertTrue(log.contains("\"msg\":\"stopped\""), log)
     }
 }
