@@ -158,15 +158,26 @@ public final class PluginHost: Connector, @unchecked Sendable {
         continuation?.resume(throwing: failure)
     }
 
-    /// A call that got no answer in time: it fails (retryable — it may have been carried out) and
-    /// the plugin, presumed hung, is restarted on the next call.
+    /// A call that got no answer in time: the plugin is presumed hung. It is detached and killed,
+    /// and every call it had (this one included) fails as retryable — they may have been carried
+    /// out — so the next call starts a fresh process.
     private func timedOut(_ id: Int) {
         lock.lock()
-        let continuation = pending.removeValue(forKey: id)
+        guard pending[id] != nil else {
+            lock.unlock()
+            return
+        }
+        let orphans = pending
+        pending = [:]
         let running = process
+        process = nil
+        input = nil
         lock.unlock()
-        guard let continuation else { return }
-        continuation.resume(throwing: ConnectorFailure("plugin \(name) did not answer within \(Int(timeout))s", retryable: true))
+        for (key, continuation) in orphans {
+            let message = key == id ? "plugin \(name) did not answer within \(timeout)s" : "plugin \(name) was restarted (another call hung)"
+            continuation.resume(throwing: ConnectorFailure(message, retryable: true))
+        }
+        JSONLog.write("warn", "plugin hung; restarting it", ["plugin": .string(name)])
         if let running { Self.kill(running) }
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 import HirewireStore
 import HirewireTestSupport
@@ -26,7 +29,10 @@ final class ServeConnectorTests: XCTestCase {
         let message = try XCTUnwrap(messages.first)
         XCTAssertTrue(message.contains("X-Envelope-To: ada@example.com"), message)
         XCTAssertTrue(message.contains("From: Talent Team <talent@acme.test>"), message)
-        XCTAssertTrue(message.contains("Subject: "), message)
+        XCTAssertTrue(message.contains("Subject: We received your application for Senior Data Engineer"), message)
+        XCTAssertTrue(message.contains("Message-ID: <"), message)
+        let text = decodedParts(message).first ?? ""
+        XCTAssertTrue(text.hasPrefix("Hi Ada,"), message)
         let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
         let sent = try store.outboxRows(journey: nil).filter { $0.item.action.connector == "email" }
         XCTAssertEqual(sent.map(\.status), ["sent"])
@@ -44,6 +50,11 @@ final class ServeConnectorTests: XCTestCase {
         let tasks = await hirewire(["tasks", "--open"], in: project)
         XCTAssertTrue(tasks.out.contains("open  Call Ada  → sam@acme.test"), tasks.out)
         XCTAssertTrue(tasks.out.hasSuffix("1 task\n"), tasks.out)
+        var metricsRequest = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(server.port)/metrics")))
+        metricsRequest.httpMethod = "GET"
+        let (metrics, _) = try await URLSession.shared.data(for: metricsRequest)
+        let page = String(decoding: metrics, as: UTF8.self)
+        XCTAssertTrue(page.contains(#"hirewire_actions_total{connector="email",outcome="sent"} 1"#), page)
         let (status, log) = server.stop()
         XCTAssertEqual(status, 0, log)
         XCTAssertTrue(log.contains("slack not configured; logged only"), log)

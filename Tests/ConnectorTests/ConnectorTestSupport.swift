@@ -16,12 +16,3 @@ func item(_ connector: String, _ arguments: Value, key: String = "jrn_1:3:states
                attempts: attempts)
 }
 
-/// A decoded base64 MIME part (the connector encodes bodies in base64).
-func decodedParts(_ message: String) -> [String] {
-    let blocks = message.components(separatedBy: "Content-Transfer-Encoding: base64")
-    return blocks.dropFirst().compactMap { block -> String? in
-        let body = block.components(separatedBy: "\n\n").dropFirst().first ?? block.components(separatedBy: "\r\n\r\n").dropFirst().first ?? ""
-        let encoded = body.split(whereSeparator: \.isNewline).prefix { !$0.hasPrefix("--") }.joined()
-        return Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }
-    }
-}

@@ -49,7 +49,7 @@ final class EmailConnectorTests: XCTestCase {
     func testWrongPasswordAndPlainTextWhenTLSIsRequiredFail() async throws {
         let sink = try SMTPSink(maildir: dir + "/received", auth: "hirewire:s3cret")
         defer { sink.stop() }
-        let wrong = EmailConnector(environment: environment(smtp: "smtp://hirewire:nope@127.0.0.1:\(sink.port)"))
+        let wrong = EmailConnector(environment: environment(smtp: "smtp://hirewire:nope@127.0.0.1:\(sink.port)"), timeout: 3)
         do {
             _ = try await wrong.execute(item("email", offer))
             XCTFail("a wrong password must fail")

@@ -60,4 +60,24 @@ final class PluginTests: XCTestCase {
         XCTAssertEqual(host.starts, 2)
         XCTAssertTrue(row.lastError?.contains("exited") ?? false, row.lastError ?? "")
     }
+
+    func testAPluginThatDoesNotAnswerTimesOutAndIsReplaced() async throws {
+        let flakyDir = dir
+        try "1".write(toFile: flakyDir + "/starts", atomically: true, encoding: .utf8)   // past its crashing first life
+        let host = PluginHost(name: "flaky", executable: supportFile("flaky-plugin"), root: dir,
+                              env: ProcessInfo.processInfo.environment.merging(["FLAKY_DIR": flakyDir]) { _, new in new }, timeout: 0.5)
+        defer { host.stop() }
+        let started = Date()
+        do {
+            _ = try await host.execute(item("flaky.ping", ["hang": true]))
+            XCTFail("a silent plugin must time out")
+        } catch {
+            XCTAssertTrue(error.retryable)
+            XCTAssertTrue(error.message.contains("did not answer"), error.message)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3)
+        let answer = try await host.execute(item("flaky.ping", ["n": 1], key: "jrn_1:9:states.s.do[0]"))
+        XCTAssertEqual(answer["key"], "jrn_1:9:states.s.do[0]")
+        XCTAssertEqual(host.starts, 2, "the hung plugin was replaced")
+    }
 }

@@ -98,3 +98,14 @@ public func supportFile(_ name: String) -> String {
 
 /// The repository root.
 public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// A decoded base64 MIME part (the connector encodes bodies in base64).
+public func decodedParts(_ message: String) -> [String] {
+    let blocks = message.components(separatedBy: "Content-Transfer-Encoding: base64")
+    return blocks.dropFirst().compactMap { block -> String? in
+        let normalized = block.replacingOccurrences(of: "\r\n", with: "\n")
+        let body = normalized.components(separatedBy: "\n\n").dropFirst().first ?? ""
+        let encoded = body.split(whereSeparator: \.isNewline).prefix { !$0.hasPrefix("--") }.joined()
+        return Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
