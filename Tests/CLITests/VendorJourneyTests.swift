@@ -154,6 +154,9 @@ final class VendorJourneyTests: XCTestCase {
         XCTAssertFalse(after.out.contains(id + " "), after.out)
         let again = await hirewire(["dead-letters", "replay", id], in: project)
         XCTAssertNotEqual(again.code, 0)
+        let all = await hirewire(["dead-letters", "replay", "--all"], in: project)
+        XCTAssertEqual(all.code, 0, all.err)
+        XCTAssertTrue(all.out.hasSuffix("0 of 0 replayed\n"), all.out)
     }
 
     /// A journey refused for missing data starts when the data arrives later and the item is replayed.

@@ -166,6 +166,7 @@ enum DeadLettersCommand: HirewireCommand {
             .positional("action", help: "list, show, replay or dismiss.", required: false),
             .positional("id", help: "The item, as list prints it.", required: false),
             .flag("unmask", help: "With show: print personal fields as they are."),
+            .flag("all", help: "With replay: every item that can be replayed."),
             .option("limit", short: "n", help: "How many (default 50)."),
             StoreAccess.dbOption,
             .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text"),
@@ -190,6 +191,20 @@ enum DeadLettersCommand: HirewireCommand {
                 io.out("\(items.count) waiting\n")
             }
             return 0
+        case "replay" where arguments.flag("all"):
+            // Everything replayable, oldest first; items that cannot be replayed stay listed.
+            let items = try store.deadLetters(limit: 100_000).filter { $0.kind != .failed }.reversed()
+            var replayed = 0
+            for item in items {
+                do {
+                    _ = try replay(item, store: store, locator: locator, io)
+                    replayed += 1
+                } catch {
+                    io.err("\(item.id): \(error)\n")
+                }
+            }
+            io.out("\(replayed) of \(items.count) replayed\n")
+            return replayed == items.count ? 0 : 1
         case "show", "replay", "dismiss":
             guard let id = arguments.positional("id"), let (kind, number) = DeadLetter.parse(id) else {
                 throw UsageError("\(action) takes an item id as list prints it, such as delivery:12")

@@ -16,6 +16,8 @@ final class Reloader: @unchecked Sendable {
     let env: [String: String]
     /// Plugin argument schemas described at startup (plugins are not restarted on reload).
     let pluginSchemas: [String: Value]
+    /// Runs after a valid project was swapped in (serve reconfigures its connectors).
+    var onReload: @Sendable (CompiledProject) -> Void = { _ in }
     private let queue = DispatchQueue(label: "hirewire.reload")
     private var fingerprint: String
     private var timer: DispatchSourceTimer?
@@ -89,6 +91,7 @@ final class Reloader: @unchecked Sendable {
             try engine.reload(project, now: Date())
             intake.reload(project: project, env: env)
             loop.setSources(project.sources)
+            onReload(project)
             loop.wake()
             Log.line(["level": "info", "msg": "reloaded", "reason": .string(reason),
                       "versions": .object(engine.currentVersions.mapValues(Value.string))])

@@ -91,6 +91,11 @@ enum ServeCommand: HirewireCommand {
         let dispatch = Task { await dispatcher.run() }
         let reloader = Reloader(root: locator.root, displayPrefix: locator.displayPrefix, engine: engine, intake: intake, loop: loop, env: environment,
                                 pluginSchemas: project.files.pluginSchemas)
+        reloader.onReload = { reloaded in
+            // Built-in connector settings follow hirewire.yaml; plugins keep running as started.
+            let reconfigured = ConnectorSet.environment(project: reloaded, root: locator.root, env: environment)
+            dispatcher.setConnectors(ConnectorSet.builtIns(reconfigured, store: store) + plugins.map { $0 as any Connector })
+        }
         reloader.start()
         await Signals.waitForTermination()
         reloader.stop()
