@@ -71,14 +71,15 @@ public enum Timestamp {
         let (y, m, d) = civilFromDays(days)
         var out = [UInt8]()
         out.reserveCapacity(24)
+        // Digits go straight into `out` (no array per number: this runs for every timeline record).
         func put(_ n: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
+            let start = out.count
             var v = n
-            for i in stride(from: width - 1, through: 0, by: -1) {
-                digits[i] = UInt8(48 + v % 10)
+            for _ in 0..<width {
+                out.append(UInt8(48 + v % 10))
                 v /= 10
             }
-            out += digits
+            out[start..<out.count].reverse()
         }
         put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
         put(rem / 3600, 2); out.append(58); put((rem % 3600) / 60, 2); out.append(58); put(rem % 60, 2)
