@@ -140,7 +140,9 @@ public final class JourneyEngine: @unchecked Sendable {
     private func process(_ pending: [InboxEvent], now: Date) throws(StoreError) {
         var shell = BatchShell(engine: self)
         var ignored: [TimelineEntry] = []
+        var touched: [Int64: [String]] = [:]
         for item in pending {
+            let before = shell.commits.count
             var queue = [item.event]
             var hops = 0
             while !queue.isEmpty, hops < 100 {
@@ -150,9 +152,14 @@ public final class JourneyEngine: @unchecked Sendable {
                 if let skip { ignored.append(skip) }
                 queue += emitted
             }
+            var names: [String] = []
+            for commit in shell.commits[before...] {
+                if let j = commit.result.journey, !names.contains("\(j.flow)/\(j.key)") { names.append("\(j.flow)/\(j.key)") }
+            }
+            touched[item.sequence] = names
         }
         if let error = shell.error { throw error }
-        try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored)
+        try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored, touched: touched)
     }
 
     /// Fires every timer due at `now`, in due order, in batches; returns how many fired.

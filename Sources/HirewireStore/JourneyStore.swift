@@ -33,9 +33,12 @@ public struct Delivery: Sendable {
     /// pending, accepted, ignored, review
     public var status: String
     public var detail: String
+    /// Repeats of this delivery answered 200 duplicate.
+    public var duplicates = 0
 
     public init(sequence: Int64 = 0, source: String, eventId: String, receivedAt: Date, headers: [String: String], body: [UInt8],
-                status: String = "pending", detail: String = "") {
+                status: String = "pending", detail: String = "", duplicates: Int = 0) {
+        self.duplicates = duplicates
         self.sequence = sequence
         self.source = source
         self.eventId = eventId
@@ -61,7 +64,10 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     /// Whether the flow ever had a journey for this key (for `reentry: once`).
     func hadJourney(flow: String, key: String) throws(StoreError) -> Bool
     /// Commits a batch of steps and marks inbox events processed, atomically.
-    func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError)
+    /// `touched` names, per processed inbox event, the journeys (`flow/key`) its steps changed.
+    func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry], touched: [Int64: [String]]) throws(StoreError)
+    /// The journeys (`flow/key`) each of these inbox events touched, by event id.
+    func journeysTouched(eventIds: [String]) throws(StoreError) -> [String: [String]]
     /// Parks an inbox event that cannot be processed, with the reason, so it no longer blocks
     /// the events behind it (it stays in the store for review and replay).
     func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
@@ -123,6 +129,11 @@ public protocol JourneyStore: AnyObject, OutboxStore {
 }
 
 extension JourneyStore {
+    /// Commits steps without recording which journeys each event touched.
+    public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError) {
+        try commit(steps, processedInbox: processedInbox, ignored: ignored, touched: [:])
+    }
+
     /// Stores one verified delivery in its own transaction; false when it was seen before.
     public func appendDelivery(_ delivery: Delivery) throws(StoreError) -> Bool {
         try appendDeliveries([delivery]).first ?? false

@@ -67,6 +67,11 @@ enum SQLiteSchema {
             connector TEXT NOT NULL, at REAL NOT NULL, outcome TEXT NOT NULL, latency REAL NOT NULL, attempt INTEGER NOT NULL);
         CREATE INDEX deliveries_log_at ON deliveries_log (at);
         """,
+        // 6: which journeys each inbox event touched, and how often a delivery was repeated.
+        """
+        ALTER TABLE inbox ADD COLUMN journeys TEXT;
+        ALTER TABLE deliveries ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

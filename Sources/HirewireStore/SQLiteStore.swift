@@ -67,6 +67,18 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func journeysTouched(eventIds: [String]) throws(StoreError) -> [String: [String]] {
+        try locked { () throws(StoreError) -> [String: [String]] in
+            var out: [String: [String]] = [:]
+            for id in eventIds {
+                try db.query("SELECT journeys FROM inbox WHERE event_id = ?", [.text(id)]) { row in
+                    out[id] = Self.decode(row.text(0)).arrayValue?.compactMap(\.stringValue) ?? []
+                }
+            }
+            return out
+        }
+    }
+
     public func applicationProfile(_ id: String) throws(StoreError) -> Value? {
         try locked { () throws(StoreError) -> Value? in
             var out: Value?
@@ -92,7 +104,12 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                                  [.text(delivery.source), .text(delivery.eventId), Self.time(delivery.receivedAt),
                                   Self.json(.object(delivery.headers.mapValues(Value.string))), .text(String(decoding: delivery.body, as: UTF8.self)),
                                   .text(delivery.status), .text(delivery.detail)])
-                    fresh.append(db.changes == 1)
+                    let stored = db.changes == 1
+                    if !stored {
+                        try db.query("UPDATE deliveries SET duplicates = duplicates + 1 WHERE source = ? AND event_id = ?",
+                                     [.text(delivery.source), .text(delivery.eventId)])
+                    }
+                    fresh.append(stored)
                 }
                 return fresh
             }
@@ -105,21 +122,21 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             let headers = (Self.decode(row.text(4)).objectValue ?? [:]).compactMapValues(\.stringValue)
             out.append(Delivery(sequence: row.integer(0), source: row.text(1) ?? "", eventId: row.text(2) ?? "",
                                 receivedAt: Date(timeIntervalSince1970: row.real(3)), headers: headers, body: Array((row.text(5) ?? "").utf8),
-                                status: row.text(6) ?? "", detail: row.text(7) ?? ""))
+                                status: row.text(6) ?? "", detail: row.text(7) ?? "", duplicates: Int(row.integer(8))))
         }
         return out
     }
 
     public func pendingDeliveries(limit: Int) throws(StoreError) -> [Delivery] {
         try locked { () throws(StoreError) -> [Delivery] in
-            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT ?",
+            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail, duplicates FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT ?",
                              [.integer(Int64(limit))])
         }
     }
 
     public func deliveries(limit: Int) throws(StoreError) -> [Delivery] {
         try locked { () throws(StoreError) -> [Delivery] in
-            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail FROM deliveries ORDER BY seq DESC LIMIT ?",
+            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail, duplicates FROM deliveries ORDER BY seq DESC LIMIT ?",
                              [.integer(Int64(limit))])
         }
     }
@@ -224,12 +241,13 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
-    public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError) {
+    public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry], touched: [Int64: [String]]) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.transaction { () throws(StoreError) in
                 for step in steps { try write(step) }
                 for seq in processedInbox {
-                    try db.query("UPDATE inbox SET status = 'processed' WHERE seq = ?", [.integer(seq)])
+                    let journeys = touched[seq].map { Self.json(.array($0.map(Value.string))) } ?? .null
+                    try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ?", [journeys, .integer(seq)])
                 }
                 for entry in ignored { try audit(entry) }
             }

@@ -79,6 +79,16 @@ final class VendorJourneyTests: XCTestCase {
         XCTAssertTrue(forged.hasPrefix("401 "), forged)
         XCTAssertFalse(try store.deliveries(limit: 100).contains { String(decoding: $0.body, as: UTF8.self).contains("Technical Interview") })
 
+        // `events` tells what came in, how often, and which journeys it reached.
+        let events = await hirewire(["events", "--source", "greenhouse"], in: project)
+        let offerLine = try XCTUnwrap(events.out.split(separator: "\n").first { $0.contains("offer.extended") }, events.out)
+        XCTAssertTrue(offerLine.contains("(+1 duplicate)  → "), String(offerLine))
+        XCTAssertTrue(offerLine.contains("offer-nurture/77120455"), String(offerLine))
+        let appliedLine = try XCTUnwrap(events.out.split(separator: "\n").first { $0.contains("candidate.applied") }, events.out)
+        XCTAssertTrue(appliedLine.hasSuffix("→ application-received/77120455"), String(appliedLine))
+        let onlyOffers = await hirewire(["events", "--type", "offer.extended", "--since", "-1h"], in: project)
+        XCTAssertEqual(onlyOffers.out.split(separator: "\n").count, 1, onlyOffers.out)
+
         // The JSON log tells what happened without candidates' personal data.
         let (status, log) = server.stop()
         XCTAssertEqual(status, 0)

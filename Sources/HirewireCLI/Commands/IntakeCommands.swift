@@ -102,6 +102,8 @@ enum EventsCommand: HirewireCommand {
             .positional("show", help: "'show' followed by an event id.", required: false, variadic: true),
             .flag("unmask", help: "With show: print personal fields as they are."),
             .option("source", help: "Only this source."),
+            .option("type", help: "Only deliveries mapped to this event type."),
+            .option("since", help: "Only what came in since T (RFC 3339, a date, or -2h / -7d)."),
             .option("limit", short: "n", help: "How many (default 50)."),
             .flag("rejected", help: "Refused requests (metadata only; bodies are never stored)."),
             StoreAccess.dbOption,
@@ -137,13 +139,28 @@ enum EventsCommand: HirewireCommand {
             }
             return 0
         }
-        let rows = try store.deliveries(limit: limit).filter { arguments.option("source") == nil || $0.source == arguments.option("source") }
+        let since = try arguments.option("since").map { text throws(UsageError) in try StoreAccess.time(text) }
+        let type = arguments.option("type")
+        let rows = try store.deliveries(limit: type == nil && since == nil ? limit : 100_000).filter { d in
+            (arguments.option("source") == nil || d.source == arguments.option("source"))
+                && (since.map { d.receivedAt >= $0 } ?? true)
+                && (type == nil || (d.status == "accepted" && d.detail == type))
+        }.prefix(limit)
+        // The inbox knows vendor events as SOURCE:ID and canonical ones by their own id.
+        let inboxId = { (d: Delivery) in d.source == "events" ? d.eventId : "\(d.source):\(d.eventId)" }
+        let touched = try store.journeysTouched(eventIds: rows.filter { $0.status == "accepted" }.map(inboxId))
         if json {
             io.out(Value.array(rows.map { d in
-                .object(["at": .timestamp(d.receivedAt), "source": .string(d.source), "event_id": .string(d.eventId), "status": .string(d.status), "detail": .string(d.detail)])
+                .object(["at": .timestamp(d.receivedAt), "source": .string(d.source), "event_id": .string(d.eventId), "status": .string(d.status),
+                         "detail": .string(d.detail), "duplicates": .number(Double(d.duplicates)),
+                         "journeys": .array((touched[inboxId(d)] ?? []).map(Value.string))])
             }).jsonString(pretty: true) + "\n")
         } else {
-            for d in rows { io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\n") }
+            for d in rows {
+                let journeys = touched[inboxId(d)].map { $0.isEmpty ? "  → no journey" : "  → " + $0.joined(separator: ", ") } ?? ""
+                let repeats = d.duplicates > 0 ? "  (+\(d.duplicates) duplicate\(d.duplicates == 1 ? "" : "s"))" : ""
+                io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\(repeats)\(journeys)\n")
+            }
         }
         return 0
     }
