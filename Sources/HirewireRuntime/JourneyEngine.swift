@@ -1,5 +1,6 @@
 import Foundation
 import HirewireEngine
+import HirewireIntake
 import HirewireLanguage
 import HirewireStore
 
@@ -19,6 +20,8 @@ import HirewireStore
 /// Thread rule: one batch runs at a time (`lock`), so the engine may be shared across tasks.
 public final class JourneyEngine: @unchecked Sendable {
     public let store: any JourneyStore
+    /// Events by type, transitions by flow, timers fired and their lateness (for /metrics).
+    public let metrics = IntakeMetrics()
     /// Whether each mapped delivery gets an info log line (serve turns it on).
     public var logDeliveries = false
     private let lock = NSLock()
@@ -160,6 +163,16 @@ public final class JourneyEngine: @unchecked Sendable {
         }
         if let error = shell.error { throw error }
         try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored, touched: touched)
+        for item in pending { metrics.add("hirewire_events_total", ["type": item.event.type]) }
+        countTransitions(shell.commits)
+    }
+
+    private func countTransitions(_ commits: [StepCommit]) {
+        for commit in commits {
+            for entry in commit.result.timeline where entry.kind == "transition" {
+                metrics.add("hirewire_transitions_total", ["flow": entry.flow])
+            }
+        }
     }
 
     /// Fires every timer due at `now`, in due order, in batches; returns how many fired.
@@ -184,6 +197,16 @@ public final class JourneyEngine: @unchecked Sendable {
             }
             if let error = shell.error { throw error }
             try store.commit(shell.commits, processedInbox: [], ignored: [])
+            countTransitions(shell.commits)
+            for timer in due {
+                let lag = max(0, now.timeIntervalSince(timer.due))
+                metrics.add("hirewire_timer_fire_lag_seconds_count")
+                metrics.add("hirewire_timer_fire_lag_seconds_sum", by: lag)
+                for bound in [1.0, 5, 60, 3600] where lag <= bound {
+                    metrics.add("hirewire_timer_fire_lag_seconds_bucket", ["le": String(Int(bound))])
+                }
+                metrics.add("hirewire_timer_fire_lag_seconds_bucket", ["le": "+Inf"])
+            }
             total += due.count
         }
     }

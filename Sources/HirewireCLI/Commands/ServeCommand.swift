@@ -60,7 +60,7 @@ enum ServeCommand: HirewireCommand {
         let loop = EngineLoop(engine: engine, sources: project.sources, onError: { error in
             Log.line(["level": "error", "msg": "engine pass failed", "error": .string(error.description)])
         }, afterPass: { dispatcher.wake() })
-        let intake = Intake(project: project, store: store, env: environment, extraMetrics: [dispatcher.metrics])
+        let intake = Intake(project: project, store: store, env: environment, extraMetrics: [engine.metrics, dispatcher.metrics])
         var limits = HTTPLimits()
         limits.maxBody = project.files.config.server.maxBody
         limits.threads = project.files.config.server.threads
