@@ -63,4 +63,37 @@ final class ServeConnectorTests: XCTestCase {
         XCTAssertTrue(log.contains("slack not configured; logged only"), log)
         XCTAssertFalse(log.contains("ada@example.com"), "the log masks the candidate")
     }
+
+    /// kill -9 while the SMTP server holds the message it already stored: after the restart the
+    /// email goes out again with the same Message-ID — the one case a second copy is allowed.
+    func testKillDuringSMTPAcceptanceResendsWithTheSameMessageId() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let sink = try SMTPSink(maildir: project + "/received", delay: 3)
+        defer { sink.stop() }
+        let secrets = ["GREENHOUSE_SECRET": "gh-secret", "SMTP_URL": "smtp://127.0.0.1:\(sink.port)"]
+        let server = try ServerProcess(project: project, environment: secrets)
+        for (name, value) in secrets { setenv(name, value, 1) }
+        let sent = await hirewire(["send", "greenhouse", "examples/payloads/greenhouse/new_candidate_application.json",
+                                   "--url", "http://127.0.0.1:\(server.port)/hooks/greenhouse"], in: project)
+        XCTAssertTrue(sent.out.hasPrefix("202 "), sent.out + sent.err)
+        // The server has the message; Hirewire is still waiting for its 250 when it dies.
+        for _ in 0..<100 where sink.messages.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        XCTAssertEqual(sink.messages.count, 1)
+        server.kill()
+        let restarted = try ServerProcess(project: project, environment: secrets)
+        let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+        for _ in 0..<300 where try store.outboxRows(journey: nil).first(where: { $0.item.action.connector == "email" })?.status != "sent" {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        let messages = sink.messages
+        XCTAssertEqual(messages.count, 2, "resent once after the restart")
+        let ids = Set(messages.compactMap { message in
+            message.range(of: "Message-ID: <[^>]+>", options: .regularExpression).map { String(message[$0]) }
+        })
+        XCTAssertEqual(ids.count, 1, "the copy carries the same Message-ID: \(ids)")
+        let (status, log) = restarted.stop()
+        XCTAssertEqual(status, 0, log)
+        XCTAssertTrue(log.contains("actions interrupted by a stop are tried again"), log)
+    }
 }

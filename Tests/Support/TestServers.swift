@@ -35,7 +35,8 @@ public final class SMTPSink {
     public let maildir: String
     let process = Process()
 
-    public init(port: UInt16 = freePort(), maildir: String, tls: (cert: String, key: String)? = nil, auth: String? = nil) throws {
+    public init(port: UInt16 = freePort(), maildir: String, tls: (cert: String, key: String)? = nil, auth: String? = nil,
+                delay: Double? = nil) throws {
         self.port = port
         self.maildir = maildir
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py").path
@@ -44,6 +45,7 @@ public final class SMTPSink {
         var arguments = [script, String(port), maildir]
         if let tls { arguments += ["--tls", tls.cert, tls.key] }
         if let auth { arguments += ["--auth", auth] }
+        if let delay { arguments += ["--delay", String(delay)] }
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output

@@ -1,11 +1,14 @@
 """A real SMTP server for Hirewire's tests (Debian's python3-aiosmtpd).
 
-usage: smtp_sink.py PORT MAILDIR [--tls CERT KEY] [--auth USER:PASSWORD]
+usage: smtp_sink.py PORT MAILDIR [--tls CERT KEY] [--auth USER:PASSWORD] [--delay SECONDS]
 
 Accepts mail into MAILDIR (one file per message in MAILDIR/new), answers 550 for recipients
 whose address starts with "reject", offers STARTTLS with --tls and requires AUTH with --auth.
+With --delay it stores each message and then waits before answering 250 (a window in which the
+client can die after the server took the message).
 Prints "ready" once it listens.
 """
+import asyncio
 import mailbox
 import ssl
 import sys
@@ -16,8 +19,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
-    def __init__(self, path):
+    def __init__(self, path, delay=0.0):
         self.box = mailbox.Maildir(path, create=True)
+        self.delay = delay
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("reject"):
@@ -31,6 +35,8 @@ class Sink:
             data = data.encode("utf-8")
         header = ("X-Envelope-From: %s\r\nX-Envelope-To: %s\r\n" % (envelope.mail_from, ", ".join(envelope.rcpt_tos))).encode()
         self.box.add(header + data)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted"
 
 
@@ -55,7 +61,8 @@ def main():
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = "--tls" in args
-    controller = Controller(Sink(path), hostname="127.0.0.1", port=port, **kwargs)
+    delay = float(args[args.index("--delay") + 1]) if "--delay" in args else 0.0
+    controller = Controller(Sink(path, delay), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     print("ready", flush=True)
     try:
