@@ -82,6 +82,8 @@ public protocol OutboxStore: Sendable {
     func cancelPendingActions(journey: String) throws(StoreError) -> Int
     /// Per-connector figures since `since`.
     func connectorStats(since: Date) throws(StoreError) -> [ConnectorStats]
+    /// Journeys started since `since`, by flow and outcome (`active` for live ones).
+    func journeyOutcomes(since: Date) throws(StoreError) -> [(flow: String, outcome: String, count: Int)]
     /// Stores a recruiter task once per idempotency key; false when it existed.
     func saveTask(_ task: RecruiterTask, idempotencyKey: String) throws(StoreError) -> Bool
     func tasks(openOnly: Bool) throws(StoreError) -> [RecruiterTask]

@@ -107,6 +107,19 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
+    public func journeyOutcomes(since: Date) throws(StoreError) -> [(flow: String, outcome: String, count: Int)] {
+        try locked { () throws(StoreError) -> [(flow: String, outcome: String, count: Int)] in
+            var out: [(flow: String, outcome: String, count: Int)] = []
+            try db.query("""
+                SELECT flow, CASE WHEN active = 1 THEN 'active' ELSE COALESCE(outcome, 'ended') END AS o, COUNT(*)
+                FROM journeys WHERE started_at >= ? GROUP BY flow, o ORDER BY flow, o
+                """, [Self.time(since)]) { row in
+                out.append((row.text(0) ?? "", row.text(1) ?? "", Int(row.integer(2))))
+            }
+            return out
+        }
+    }
+
     public func saveTask(_ task: RecruiterTask, idempotencyKey: String) throws(StoreError) -> Bool {
         try locked { () throws(StoreError) -> Bool in
             try db.query("""

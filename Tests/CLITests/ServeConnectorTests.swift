@@ -42,6 +42,7 @@ final class ServeConnectorTests: XCTestCase {
         let report = await hirewire(["report", "--since", "-1h"], in: project)
         XCTAssertEqual(report.code, 0, report.err)
         XCTAssertTrue(report.out.contains("email         1      0        0  100.0%"), report.out)
+        XCTAssertTrue(report.out.contains("  application-received: active 1"), report.out)
         let journey = try XCTUnwrap(try store.activeJourney(flow: "application-received", key: "77120455"))
         let inspect = await hirewire(["inspect", journey.id], in: project)
         XCTAssertTrue(inspect.out.contains("sent      email states.received.do[0]  attempts 1"), inspect.out)

@@ -44,6 +44,7 @@ enum ReportCommand: HirewireCommand {
         let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
         let since = try arguments.option("since").map { text throws(UsageError) in try StoreAccess.time(text) } ?? Date().addingTimeInterval(-30 * 86400)
         let stats = try store.connectorStats(since: since)
+        let outcomes = try store.journeyOutcomes(since: since)
         if arguments.option("format") == "json" {
             let rows: [Value] = stats.map { s in
                 var row: [String: Value] = ["connector": .string(s.connector), "sent": .number(Double(s.sent)), "dead": .number(Double(s.dead)),
@@ -52,7 +53,8 @@ enum ReportCommand: HirewireCommand {
                 row["mean_latency_seconds"] = s.sent > 0 ? .number(s.sentLatency / Double(s.sent)) : .null
                 return .object(row)
             }
-            io.out(Value.object(["since": .timestamp(since), "connectors": .array(rows)]).jsonString(pretty: true) + "\n")
+            let journeys: [Value] = outcomes.map { .object(["flow": .string($0.flow), "outcome": .string($0.outcome), "count": .number(Double($0.count))]) }
+            io.out(Value.object(["since": .timestamp(since), "connectors": .array(rows), "journeys": .array(journeys)]).jsonString(pretty: true) + "\n")
             return 0
         }
         io.out("since \(Timestamp.format(since))\n\n")
@@ -66,6 +68,12 @@ enum ReportCommand: HirewireCommand {
             io.out("\(name)\(counts)  \(rate)  \(latency)\n")
         }
         if stats.isEmpty { io.out("(nothing dispatched in this period)\n") }
+        io.out("\njourneys started in the period, by outcome:\n")
+        for flow in Array(Set(outcomes.map(\.flow))).sorted() {
+            let parts = outcomes.filter { $0.flow == flow }.map { "\($0.outcome) \($0.count)" }
+            io.out("  \(flow): \(parts.joined(separator: ", "))\n")
+        }
+        if outcomes.isEmpty { io.out("  (none)\n") }
         return 0
     }
 }
