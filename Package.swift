@@ -84,7 +84,8 @@ let package = Package(
         ),
         .testTarget(name: "EngineTests", dependencies: ["HirewireEngine", "HirewireLanguage"]),
         .testTarget(name: "StoreTests", dependencies: ["HirewireStore", "HirewireRuntime", "HirewireEngine", "HirewireLanguage"]),
-        .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake", "HirewireStore", "HirewireLanguage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntakeTests", dependencies: ["HirewireIntake", "HirewireStore", "HirewireLanguage", "HirewireTestSupport"],
+                    resources: [.copy("Fixtures")]),
         // Real servers for tests (an SMTP server on aiosmtpd, free ports, temporary folders).
         .target(name: "HirewireTestSupport", path: "Tests/Support", exclude: ["smtp_sink.py", "flaky-plugin"]),
         .testTarget(name: "ConnectorTests", dependencies: ["HirewireConnectors", "HirewireStore", "HirewireEngine", "HirewireLanguage",

@@ -5,6 +5,7 @@ import FoundationNetworking
 import XCTest
 import HirewireIntake
 import HirewireStore
+import HirewireTestSupport
 
 /// Every kind of bad delivery against the real `serve` binary on 127.0.0.1: each gets its status
 /// and nothing wrong is stored.
@@ -61,23 +62,9 @@ final class ServeIntakeTests: XCTestCase {
         XCTAssertEqual(unknown, 404, "unknown source")
 
         // A slow-loris client: half a request, then silence; the server hangs up after idle_timeout.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(connected, 0)
-        _ = "POST /hooks/partner HTTP/1.1\r\nHost: x\r\nContent-Le".withCString { send(fd, $0, strlen($0), 0) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let started = Date()
-        var buffer = [UInt8](repeating: 0, count: 64)
-        XCTAssertEqual(recv(fd, &buffer, buffer.count, 0), 0, "the server closes the idle connection")
-        XCTAssertLessThan(Date().timeIntervalSince(started), 4)
+        let loris = slowLorisClient(port: UInt16(port))
+        XCTAssertTrue(loris.closed, "the server closes the idle connection")
+        XCTAssertLessThan(loris.seconds, 4)
         // The server still answers others.
         let after = try await post(valid, id: "msg_after")
         XCTAssertEqual(after, 202)

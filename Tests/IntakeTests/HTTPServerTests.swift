@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import XCTest
 @testable import HirewireIntake
+import HirewireTestSupport
 
 /// The libmicrohttpd server on 127.0.0.1 with real clients.
 final class HTTPServerTests: XCTestCase {
@@ -87,26 +88,10 @@ final class HTTPServerTests: XCTestCase {
         limits.timeoutSeconds = 1
         let server = try HTTPServer(port: 0, limits: limits) { _ in .json(200, "{}") }
         defer { server.stop() }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        XCTAssertGreaterThanOrEqual(fd, 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = server.port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(connected, 0)
-        // Half a request line, then silence: the server must close the connection.
-        _ = "POST /hooks/x HTTP/1.1\r\nHost: x\r\n".withCString { send(fd, $0, strlen($0), 0) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let started = Date()
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let received = recv(fd, &buffer, buffer.count, 0)
-        XCTAssertEqual(received, 0, "the server should close the idle connection")
-        XCTAssertLessThan(Date().timeIntervalSince(started), 4)
+        // Half a request, then silence: the server must close the connection.
+        let loris = slowLorisClient(port: server.port, partial: "POST /hooks/x HTTP/1.1\r\nHost: x\r\n")
+        XCTAssertTrue(loris.closed, "the server should close the idle connection")
+        XCTAssertLessThan(loris.seconds, 4)
     }
 }
 

@@ -111,3 +111,26 @@ public func decodedParts(_ message: String) -> [String] {
         return Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }
     }
 }
+
+/// A slow-loris client: connects to 127.0.0.1:`port`, sends half a request, then waits in silence.
+/// Returns whether the server closed the connection, and after how many seconds (waits at most 5).
+public func slowLorisClient(port: UInt16, partial: String = "POST /hooks/x HTTP/1.1\r\nHost: x\r\nContent-Le") -> (closed: Bool, seconds: Double) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return (false, 0) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return (false, 0) }
+    _ = partial.withCString { send(fd, $0, strlen($0), 0) }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let started = Date()
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let received = recv(fd, &buffer, buffer.count, 0)
+    return (received == 0, Date().timeIntervalSince(started))
+}
