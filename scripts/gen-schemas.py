@@ -189,11 +189,36 @@ def config_schema():
                                "events_token": {"type": "string"}, "tls": obj({"cert": {"type": "string"}, "key": {"type": "string"}}, ["cert", "key"])}),
                 "env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
                 "default_timezone": {"type": "string"},
-                "connectors": {"type": "object", "additionalProperties": {"type": ["object", "null"]}},
+                "connectors": connectors_schema(),
                 "calendars": {"type": "object", "additionalProperties": calendar},
                 "outbound": obj({"allow_private_networks": {"type": "boolean"}}),
                 "retention": obj({"events": DURATION, "personal_data": DURATION}),
             }}
+
+
+def connectors_schema():
+    """hirewire.yaml `connectors:`: the built-ins' settings, and plugins by any other name."""
+    text = {"type": "string"}
+    common = {"rate": {"type": "number", "exclusiveMinimum": 0}, "concurrency": {"type": "integer", "minimum": 1}}
+    def settings(props):
+        return {"type": "object", "properties": {**props, **common}, "additionalProperties": False}
+    smtp = {"type": "object", "properties": {"url": text, "from": text, "ca_file": text}, "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {
+            "email": settings({"smtp": smtp, "from": text}),
+            "slack": settings({"webhook_url": text, "alert_channel": text}),
+            "teams": settings({"webhook_url": text, "alerts": {"type": "boolean"}}),
+            "sms": settings({"url": text, "account": text, "token": text, "from": text}),
+            "http": settings({"signing_secret": text}),
+            "crm": settings({"url": text, "token": text}),
+            "task": settings({"webhook_url": text}),
+        },
+        "additionalProperties": {
+            "type": "object", "required": ["plugin"],
+            "properties": {"plugin": text, "timeout": {"type": "string", "pattern": "^[0-9]+[smh]$"}, **common},
+        },
+    }
 
 def event_schema(t, required):
     data_props = {}
