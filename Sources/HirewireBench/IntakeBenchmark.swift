@@ -121,9 +121,10 @@ struct IntakeBenchmark {
         for c in 0..<connections {
             group.enter()
             let thread = Thread {
-                // The load generator yields to the server it measures (they share two cores): on
-                // Linux, setpriority with who = 0 renices just the calling thread.
-                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+                // Flat out, the load generator yields to the server it measures (they share two
+                // cores): on Linux, setpriority with who = 0 renices just the calling thread. Paced,
+                // it keeps normal priority so its own timing stays honest.
+                if perConnection == nil { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
                 let client = CurlHTTPClient()
                 var latencies: [Double] = []
                 var ok = 0, errors = 0, n = 0
