@@ -69,9 +69,17 @@ public final class ActionDispatcher: Sendable {
     /// New actions are in the outbox: run a pass now.
     public func wake() { wakeup.signal() }
 
+    /// Set when a batch's outcomes could not be recorded: its actions are still `sending`.
+    private let unrecorded = Mutex(false)
+
     /// One pass: every due action is attempted once. Returns how many were attempted.
     @discardableResult
     public func runOnce(limit: Int = 256) async -> Int {
+        // Actions whose outcome could not be recorded go back to pending once the store answers
+        // again (nothing else of this dispatcher is in flight between passes).
+        if unrecorded.withLock({ $0 }), (try? store.resetInFlightActions()) != nil {
+            unrecorded.withLock { $0 = false }
+        }
         var total = 0
         while true {
             let items: [OutboxItem]
@@ -93,9 +101,10 @@ public final class ActionDispatcher: Sendable {
             do {
                 try store.recordAttempts(results.map { (item: $0.0, outcome: $0.1, latency: $0.2) }, at: clock())
             } catch {
-                // Outcomes not recorded: the actions stay `sending` and are tried again after a
-                // restart (same idempotency keys).
+                // Outcomes not recorded: the actions stay `sending` and are tried again (same
+                // idempotency keys) on the next pass that finds the store working, or after a restart.
                 JSONLog.write("error", "cannot record attempts", ["error": .string(error.description), "count": .number(Double(results.count))])
+                unrecorded.withLock { $0 = true }
                 return total
             }
             for (item, outcome, latency) in results { await report(item, outcome, latency) }
@@ -112,7 +121,8 @@ public final class ActionDispatcher: Sendable {
         while !Task.isCancelled {
             await runOnce()
             let next = (try? store.nextActionDue()) ?? nil
-            let delay = next.map { max(0, $0.timeIntervalSince(clock())) } ?? 3600
+            var delay = next.map { max(0, $0.timeIntervalSince(clock())) } ?? 3600
+            if unrecorded.withLock({ $0 }) { delay = min(delay, 1) }
             if delay > 0 { await wakeup.wait(seconds: min(delay, 3600)) }
         }
     }
