@@ -111,9 +111,7 @@ enum EventsCommand: HirewireCommand {
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        let locator = try CommandSupport.locate(arguments, io)
-        let config = ProjectLoader(root: locator.root).load().config
-        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let store = try StoreAccess.open(arguments, io).store
         let limit = try arguments.intOption("limit") ?? 50
         let json = arguments.option("format") == "json"
         let words = arguments.positionalList("show")
@@ -190,9 +188,7 @@ enum DeadLettersCommand: HirewireCommand {
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        let locator = try CommandSupport.locate(arguments, io)
-        let config = ProjectLoader(root: locator.root).load().config
-        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let (locator, store) = try StoreAccess.open(arguments, io)
         let action = arguments.positional("action") ?? "list"
         switch action {
         case "list":

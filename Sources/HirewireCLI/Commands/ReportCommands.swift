@@ -10,9 +10,7 @@ enum TasksCommand: HirewireCommand {
                     .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text")])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        let locator = try CommandSupport.locate(arguments, io)
-        let config = ProjectLoader(root: locator.root).load().config
-        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let store = try StoreAccess.open(arguments, io).store
         let tasks = try store.tasks(openOnly: arguments.flag("open"))
         if arguments.option("format") == "json" {
             io.out(Value.array(tasks.map { t in
@@ -39,9 +37,7 @@ enum ReportCommand: HirewireCommand {
                     StoreAccess.dbOption, .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text")])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        let locator = try CommandSupport.locate(arguments, io)
-        let config = ProjectLoader(root: locator.root).load().config
-        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let store = try StoreAccess.open(arguments, io).store
         let since = try arguments.option("since").map { text throws(UsageError) in try StoreAccess.time(text) } ?? Date().addingTimeInterval(-30 * 86400)
         let stats = try store.connectorStats(since: since)
         let outcomes = try store.journeyOutcomes(since: since)

@@ -32,9 +32,7 @@ enum ServeCommand: HirewireCommand {
             io.err(DiagnosticOutput.text(errors))
             return 1
         }
-        var path = arguments.option("db").map { locator.absolute($0, workingDirectory: io.workingDirectory) }
-        if path == nil, case .sqlite(let configured)? = project.files.config.store { path = (locator.root as NSString).appendingPathComponent(configured) }
-        let database = path ?? (locator.root as NSString).appendingPathComponent(".hirewire/hirewire.db")
+        let database = StoreAccess.path(arguments, io, locator: locator, config: project.files.config)
         let environment = ProcessInfo.processInfo.environment
         let store: SQLiteStore
         let engine: JourneyEngine

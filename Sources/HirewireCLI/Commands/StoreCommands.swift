@@ -9,10 +9,21 @@ enum StoreAccess {
     static let dbOption = ArgumentSpec.option("db", valueName: "PATH", help: "The SQLite store (default: store.sqlite in hirewire.yaml, else .hirewire/hirewire.db).")
 
     /// The store named by `--db`, hirewire.yaml or the default; it must exist already.
+    /// The store file: `--db`, else `store.sqlite` of hirewire.yaml, else `.hirewire/hirewire.db`.
+    static func path(_ arguments: ParsedArguments, _ io: CommandIO, locator: ProjectLocator, config: ProjectConfig) -> String {
+        if let given = arguments.option("db") { return locator.absolute(given, workingDirectory: io.workingDirectory) }
+        if case .sqlite(let configured)? = config.store { return (locator.root as NSString).appendingPathComponent(configured) }
+        return (locator.root as NSString).appendingPathComponent(".hirewire/hirewire.db")
+    }
+
+    /// The existing store of the project the arguments name (for commands that read it).
+    static func open(_ arguments: ParsedArguments, _ io: CommandIO) throws -> (locator: ProjectLocator, store: SQLiteStore) {
+        let locator = try CommandSupport.locate(arguments, io)
+        return (locator, try open(arguments, io, locator: locator, config: ProjectLoader(root: locator.root).load().config))
+    }
+
     static func open(_ arguments: ParsedArguments, _ io: CommandIO, locator: ProjectLocator, config: ProjectConfig) throws -> SQLiteStore {
-        var path = arguments.option("db").map { locator.absolute($0, workingDirectory: io.workingDirectory) }
-        if path == nil, case .sqlite(let configured)? = config.store { path = (locator.root as NSString).appendingPathComponent(configured) }
-        let file = path ?? (locator.root as NSString).appendingPathComponent(".hirewire/hirewire.db")
+        let file = path(arguments, io, locator: locator, config: config)
         guard FileManager.default.fileExists(atPath: file) else {
             throw EnvironmentError("no store at \(file): run hirewire serve first, or pass --db PATH")
         }
@@ -58,9 +69,7 @@ enum InspectCommand: HirewireCommand {
                     .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text")])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        let locator = try CommandSupport.locate(arguments, io)
-        let config = ProjectLoader(root: locator.root).load().config
-        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let store = try StoreAccess.open(arguments, io).store
         let journey = try StoreAccess.journey(arguments.positional("journey") ?? "", in: store)
         let timeline = try store.timeline(journey: journey.id)
         let timers = try store.timers(dueBefore: nil).filter { $0.journey == journey.id }
@@ -128,10 +137,8 @@ enum TimersCommand: HirewireCommand {
                     StoreAccess.dbOption, .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text")])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        let locator = try CommandSupport.locate(arguments, io)
-        let config = ProjectLoader(root: locator.root).load().config
         let before = try arguments.option("due-before").map { text throws(UsageError) in try StoreAccess.time(text) }
-        let store = try StoreAccess.open(arguments, io, locator: locator, config: config)
+        let store = try StoreAccess.open(arguments, io).store
         let timers = try store.timers(dueBefore: before)
         if arguments.option("format") == "json" {
             io.out(Value.array(timers.map(\.encoded)).jsonString(pretty: true) + "\n")
