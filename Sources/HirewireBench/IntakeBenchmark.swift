@@ -75,7 +75,7 @@ struct IntakeBenchmark {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let project = Self.project(at: root)
         guard let store = try? SQLiteStore(path: root + "/hirewire.db") else { return [] }
-        let intake = Intake(project: project, store: store, env: ["BENCH_SECRET": Self.secret], maxPending: Int.max)
+        let intake = Intake(project: project, store: store, env: ["BENCH_SECRET": Self.secret], maxPending: nil)
         var limits = HTTPLimits()
         limits.threads = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_THREADS"].flatMap(Int.init) ?? 2
         let bare = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_BARE"] != nil

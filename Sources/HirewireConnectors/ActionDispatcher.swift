@@ -233,30 +233,23 @@ public struct DeadLetterAlert: Sendable {
         let lastLine = error.split(separator: "\n").dropLast().last.map(String.init) ?? error
         let text = "Hirewire: \(item.action.connector) action \(item.action.path) of journey \(item.journey) was given up — \(lastLine). "
             + "See `hirewire dead-letters`."
-        let key = "alert:" + item.action.idempotencyKey
         if let channel = environment.setting("slack", "alert_channel") {
-            let alert = OutboxItem(sequence: item.sequence, journey: item.journey,
-                                   action: PlannedAction(connector: "slack", arguments: ["channel": .string(channel), "text": .string(text)],
-                                                         idempotencyKey: key, path: item.action.path, audience: .team, template: nil,
-                                                         retryAttempts: nil, retryBackoff: nil, entry: item.action.entry, order: 0, candidate: nil),
-                                   attempts: 0)
-            do {
-                _ = try await SlackConnector(environment: environment).execute(alert)
-            } catch {
-                JSONLog.write("error", "cannot send the dead-letter alert", ["error": .string(error.message)])
-            }
+            await send(SlackConnector(environment: environment), ["channel": .string(channel), "text": .string(text)], about: item)
         }
         if environment.settings["teams"]?["alerts"].boolValue == true {
-            let alert = OutboxItem(sequence: item.sequence, journey: item.journey,
-                                   action: PlannedAction(connector: "teams", arguments: ["title": "Hirewire dead letter", "text": .string(text)],
-                                                         idempotencyKey: key, path: item.action.path, audience: .team, template: nil,
-                                                         retryAttempts: nil, retryBackoff: nil, entry: item.action.entry, order: 0, candidate: nil),
-                                   attempts: 0)
-            do {
-                _ = try await TeamsConnector(environment: environment).execute(alert)
-            } catch {
-                JSONLog.write("error", "cannot send the dead-letter alert", ["error": .string(error.message)])
-            }
+            await send(TeamsConnector(environment: environment), ["title": "Hirewire dead letter", "text": .string(text)], about: item)
+        }
+    }
+
+    /// Sends one alert through `connector` (once; a failure is only logged).
+    private func send(_ connector: any Connector, _ arguments: Value, about item: OutboxItem) async {
+        let action = PlannedAction(connector: connector.name, arguments: arguments, idempotencyKey: "alert:" + item.action.idempotencyKey,
+                                   path: item.action.path, audience: .team, template: nil, retryAttempts: nil, retryBackoff: nil,
+                                   entry: item.action.entry, order: 0, candidate: nil)
+        do {
+            _ = try await connector.execute(OutboxItem(sequence: item.sequence, journey: item.journey, action: action, attempts: 0))
+        } catch {
+            JSONLog.write("error", "cannot send the dead-letter alert", ["connector": .string(connector.name), "error": .string(error.message)])
         }
     }
 }

@@ -76,14 +76,8 @@ public final class GroupCommitter: @unchecked Sendable {
         condition.lock()
         stopped = true
         condition.broadcast()
+        while running { condition.wait() }
         condition.unlock()
-        while true {
-            condition.lock()
-            let done = !running
-            condition.unlock()
-            if done { return }
-            usleep(1_000)
-        }
     }
 
     private func run() {
@@ -92,6 +86,7 @@ public final class GroupCommitter: @unchecked Sendable {
             while queue.isEmpty && !stopped { condition.wait() }
             if queue.isEmpty && stopped {
                 running = false
+                condition.broadcast()
                 condition.unlock()
                 return
             }

@@ -22,8 +22,9 @@ public final class Intake: Sendable {
     public let metrics = IntakeMetrics()
     /// Whether refusals are logged (serve: yes; tests that provoke hundreds of them may turn it off).
     public let logRefusals: Bool
-    /// Unmapped deliveries beyond which new ones get 503 with Retry-After (backpressure).
-    let maxPending: Int
+    /// Unmapped deliveries beyond which new ones get 503 with Retry-After (backpressure); nil
+    /// means no bound (the benchmark, which never maps).
+    let maxPending: Int?
     /// The last count of unmapped deliveries and when it was read (re-read at most once a second;
     /// in between, each acknowledgement counts one more).
     private let pendingCount = Mutex<(at: Date, count: Int)>((.distantPast, 0))
@@ -33,7 +34,7 @@ public final class Intake: Sendable {
     /// Other counters /metrics shows (the dispatcher's).
     let extraMetrics: [IntakeMetrics]
 
-    public init(project: CompiledProject, store: any JourneyStore, env: [String: String], maxPending: Int = 100_000,
+    public init(project: CompiledProject, store: any JourneyStore, env: [String: String], maxPending: Int? = 100_000,
                 logRefusals: Bool = true, extraMetrics: [IntakeMetrics] = [], clock: @escaping @Sendable () -> Date = { Date() }) {
         self.extraMetrics = extraMetrics
         self.logRefusals = logRefusals
@@ -76,7 +77,7 @@ public final class Intake: Sendable {
 
     /// Whether the unmapped deliveries are over their bound.
     func overloaded(now: Date) -> Bool {
-        if maxPending == Int.max { return false }
+        guard let maxPending else { return false }
         let count = pendingCount.withLock { state -> Int? in now.timeIntervalSince(state.at) < 1 ? state.count : nil }
             ?? {
                 let fresh = (try? store.depths().deliveries) ?? 0

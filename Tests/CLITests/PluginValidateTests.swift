@@ -4,40 +4,35 @@ import HirewireTestSupport
 
 /// `validate` checks plugin actions against the argument schema the plugin describes.
 final class PluginValidateTests: XCTestCase {
+    /// A one-state flow whose only action is `crm_note.add: ARGS` (on line 7, at column 9).
+    func writeFlow(_ arguments: String, in project: String) throws {
+        try """
+            flow: offer-notes
+            start: {on: offer.extended, key: application.id}
+            initial: noted
+            states:
+              noted:
+                do:
+                  - crm_note.add: \(arguments)
+                end: done
+
+            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+    }
+
     func testPluginArgumentsAreCheckedAgainstTheDescribedSchema() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
         var config = try String(contentsOfFile: project + "/hirewire.yaml", encoding: .utf8)
         config = config.replacingOccurrences(of: "connectors:\n", with: "connectors:\n  crm_note: {plugin: examples/plugins/crm-note}\n")
         try config.write(toFile: project + "/hirewire.yaml", atomically: true, encoding: .utf8)
-        try """
-            flow: offer-notes
-            start: {on: offer.extended, key: application.id}
-            initial: noted
-            states:
-              noted:
-                do:
-                  - crm_note.add: {candidate: "{{candidate.id}}", pinned: "yes", colour: red}
-                end: done
-
-            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+        try writeFlow(#"{candidate: "{{candidate.id}}", pinned: "yes", colour: red}"#, in: project)
         let bad = await hirewire(["validate"], in: project)
         XCTAssertEqual(bad.code, 1, bad.out + bad.err)
         XCTAssertTrue(bad.out.contains("flows/offer-notes.yaml:7:9: error: crm_note.add needs 'note'"), bad.out)
         XCTAssertTrue(bad.out.contains("flows/offer-notes.yaml:7:70: error: crm_note.add takes no argument 'colour'"), bad.out)
         XCTAssertTrue(bad.out.contains("flows/offer-notes.yaml:7:63: error: crm_note.add argument 'pinned'"), bad.out)
 
-        try """
-            flow: offer-notes
-            start: {on: offer.extended, key: application.id}
-            initial: noted
-            states:
-              noted:
-                do:
-                  - crm_note.add: {candidate: "{{candidate.id}}", note: "Offer sent", pinned: true}
-                end: done
-
-            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+        try writeFlow(#"{candidate: "{{candidate.id}}", note: "Offer sent", pinned: true}"#, in: project)
         let good = await hirewire(["validate"], in: project)
         XCTAssertEqual(good.code, 0, good.out + good.err)
 

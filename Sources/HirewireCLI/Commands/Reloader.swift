@@ -83,8 +83,8 @@ final class Reloader: @unchecked Sendable {
         let project = ProjectCompiler.compile(root: root, displayPrefix: displayPrefix, pluginSchemas: pluginSchemas)
         let errors = project.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
-            for d in errors { Log.line(["level": "error", "msg": "reload refused", "diagnostic": .string(d.description)]) }
-            Log.line(["level": "warn", "msg": "reload refused; the running version keeps serving", "reason": .string(reason), "errors": .number(Double(errors.count))])
+            for d in errors { JSONLog.write("error", "reload refused", ["diagnostic": .string(d.description)]) }
+            JSONLog.write("warn", "reload refused; the running version keeps serving", ["reason": .string(reason), "errors": .number(Double(errors.count))])
             return
         }
         do {
@@ -93,10 +93,10 @@ final class Reloader: @unchecked Sendable {
             loop.setSources(project.sources)
             onReload(project)
             loop.wake()
-            Log.line(["level": "info", "msg": "reloaded", "reason": .string(reason),
+            JSONLog.write("info", "reloaded", ["reason": .string(reason),
                       "versions": .object(engine.currentVersions.mapValues(Value.string))])
         } catch {
-            Log.line(["level": "error", "msg": "reload failed", "error": .string(error.description)])
+            JSONLog.write("error", "reload failed", ["error": .string(error.description)])
         }
     }
 }

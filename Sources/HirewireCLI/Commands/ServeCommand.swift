@@ -52,11 +52,11 @@ enum ServeCommand: HirewireCommand {
             do {
                 try engine.actionFailed(journeyId: item.journey, action: item.action, reason: reason, now: Date())
             } catch {
-                Log.line(["level": "error", "msg": "cannot tell the journey its action failed", "error": .string("\(error)")])
+                JSONLog.write("error", "cannot tell the journey its action failed", ["error": .string("\(error)")])
             }
         })
         let loop = EngineLoop(engine: engine, sources: project.sources, onError: { error in
-            Log.line(["level": "error", "msg": "engine pass failed", "error": .string(error.description)])
+            JSONLog.write("error", "engine pass failed", ["error": .string(error.description)])
         }, afterPass: { dispatcher.wake() })
         let intake = Intake(project: project, store: store, env: environment, extraMetrics: [engine.metrics, dispatcher.metrics])
         var limits = HTTPLimits()
@@ -81,7 +81,7 @@ enum ServeCommand: HirewireCommand {
         } catch {
             throw EnvironmentError("\(error)")
         }
-        Log.line(["level": "info", "msg": "serving", "url": .string("\(tls == nil ? "http" : "https")://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
+        JSONLog.write("info", "serving", ["url": .string("\(tls == nil ? "http" : "https")://127.0.0.1:\(server.port)"), "port": .number(Double(server.port)),
                   "flows": .number(Double(project.machines.count)), "sources": .number(Double(project.sources.count)), "store": .string(database)])
         ServerPidFile.write(root: locator.root)
         defer { ServerPidFile.remove(root: locator.root) }
@@ -97,7 +97,7 @@ enum ServeCommand: HirewireCommand {
         reloader.start()
         await Signals.waitForTermination()
         reloader.stop()
-        Log.line(["level": "info", "msg": "stopping"])
+        JSONLog.write("info", "stopping")
         server.stop()
         intake.stop()
         task.cancel()
@@ -105,18 +105,8 @@ enum ServeCommand: HirewireCommand {
         _ = await task.value
         _ = await dispatch.value
         plugins.forEach { $0.stop() }
-        Log.line(["level": "info", "msg": "stopped"])
+        JSONLog.write("info", "stopped")
         return 0
-    }
-}
-
-/// The serve log: `JSONLog` lines (personal fields masked).
-enum Log {
-    static func line(_ fields: [String: Value]) {
-        var rest = fields
-        let level = rest.removeValue(forKey: "level")?.stringValue ?? "info"
-        let message = rest.removeValue(forKey: "msg")?.stringValue ?? ""
-        JSONLog.write(level, message, rest)
     }
 }
 
