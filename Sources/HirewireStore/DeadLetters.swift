@@ -28,10 +28,13 @@ public struct DeadLetter: Sendable, Equatable {
     public var reason: String
     /// The full item for `show` (payload, event, action arguments), unmasked.
     public var detail: Value
+    /// The flow a review item's event is replayed to.
+    public var flow: String?
 
     public var id: String { "\(kind.rawValue):\(number)" }
 
-    public init(kind: Kind, number: Int64, at: Date, what: String, reason: String, detail: Value) {
+    public init(kind: Kind, number: Int64, at: Date, what: String, reason: String, detail: Value, flow: String? = nil) {
+        self.flow = flow
         self.kind = kind
         self.number = number
         self.at = at

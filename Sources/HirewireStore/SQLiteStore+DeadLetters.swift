@@ -31,7 +31,7 @@ extension SQLiteStore {
                 let what = review ? "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)"
                                   : "\(row.text(1) ?? "")/\(row.text(2) ?? "") \(fields["path"].displayString)"
                 out.append(DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
-                                      what: what, reason: fields["reason"].displayString, detail: fields))
+                                      what: what, reason: fields["reason"].displayString, detail: fields, flow: row.text(1)))
             }
             try db.query("SELECT seq, COALESCE(done_at, created_at), connector, data, last_error, journey FROM outbox WHERE status = 'dead' ORDER BY seq DESC LIMIT ?",
                          [.integer(Int64(limit))]) { row in

@@ -246,31 +246,36 @@ enum DeadLettersCommand: HirewireCommand {
 
     static func replay(_ item: DeadLetter, store: any JourneyStore, locator: ProjectLocator, _ io: CommandIO) throws -> Int32 {
         let now = Date()
-        guard try store.requeueDeadLetter(item.kind, item.number, at: now) else { throw EnvironmentError("\(item.id) is no longer waiting") }
-        if item.kind == .review {
-            // The event goes to the one flow that refused it, filled with what is known by now.
+        func engine() throws -> (JourneyEngine, CompiledProject) {
             let project = try CommandSupport.compiledProject(locator, io)
-            let engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
-            guard let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else {
+            return (try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config)), project)
+        }
+        if item.kind == .review {
+            // The event goes to the one flow that refused it, filled with what is known by now;
+            // the item is marked replayed only once that step is committed.
+            guard let flow = item.flow, let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else {
                 throw EnvironmentError("the event of \(item.id) is no longer stored")
             }
-            try engine.replay(try engine.enriched(event), toFlow: item.what.split(separator: " ").first.map(String.init) ?? "", now: now)
-            io.out("\(item.id) replayed: \(event.type) \(event.id) routed again to its flow\n")
+            let (journeys, _) = try engine()
+            try journeys.replay(try journeys.enriched(event), toFlow: flow, now: now)
+            guard try store.requeueDeadLetter(item.kind, item.number, at: now) else { throw EnvironmentError("\(item.id) is no longer waiting") }
+            io.out("\(item.id) replayed: \(event.type) \(event.id) routed again to \(flow)\n")
             return 0
         }
+        guard try store.requeueDeadLetter(item.kind, item.number, at: now) else { throw EnvironmentError("\(item.id) is no longer waiting") }
         if ServerPidFile.signalRunning(root: locator.root, SIGHUP) {
             io.out("\(item.id) queued again; the running server picks it up now\n")
             return 0
         }
         if item.kind != .action {
-            let project = try CommandSupport.compiledProject(locator, io)
-            let engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
-            try engine.mapDeliveries(sources: project.sources, now: now)
-            try engine.processInbox(now: now)
+            let (journeys, project) = try engine()
+            try journeys.mapDeliveries(sources: project.sources, now: now)
+            try journeys.processInbox(now: now)
         }
         io.out("\(item.id) queued again\(item.kind == .action ? "; it goes out when hirewire serve runs" : " and processed")\n")
         return 0
     }
+
 }
 
 /// `.hirewire/serve.pid`: lets commands tell a running `serve` that work is waiting.
