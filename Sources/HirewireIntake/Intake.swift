@@ -39,9 +39,7 @@ public final class Intake: Sendable {
         self.extraMetrics = extraMetrics
         self.logRefusals = logRefusals
         self.maxPending = maxPending
-        var sources: [String: (CompiledSource, SignatureScheme)] = [:]
-        for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
-        sourceTable = Mutex(sources)
+        sourceTable = Mutex(Intake.verifiers(project, env: env))
         self.store = store
         committer = GroupCommitter(store: store)
         self.clock = clock
@@ -70,8 +68,7 @@ public final class Intake: Sendable {
 
     /// Swaps in the sources of a newly compiled (and valid) project.
     public func reload(project: CompiledProject, env: [String: String]) {
-        var sources: [String: (CompiledSource, SignatureScheme)] = [:]
-        for (name, source) in project.sources { sources[name] = (source, Intake.scheme(source.signature, env: env)) }
+        let sources = Intake.verifiers(project, env: env)
         sourceTable.withLock { $0 = sources }
     }
 
@@ -107,6 +104,11 @@ public final class Intake: Sendable {
         guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return .answer(refuse(400, "unknown event type '\(type)'")) }
         if overloaded(now: now) { return .answer(Self.busy) }
         return .store(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
+    }
+
+    /// Each source of `project` with the signature scheme its settings describe.
+    static func verifiers(_ project: CompiledProject, env: [String: String]) -> [String: (CompiledSource, SignatureScheme)] {
+        project.sources.mapValues { ($0, scheme($0.signature, env: env)) }
     }
 
     /// The signature scheme a source's settings describe.
