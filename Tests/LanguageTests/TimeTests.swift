@@ -123,3 +123,31 @@ final class TimeTests: XCTestCase {
         XCTAssertEqual(Timestamp.format(t("2026-03-02T14:00:00Z")), "2026-03-02T14:00:00Z")
     }
 }
+
+/// The transition tables behind every wall-clock conversion must agree with the system's zone data.
+final class ZoneRulesTests: XCTestCase {
+    func testOffsetsAgreeWithTheSystemZoneEveryFewHoursFor2020To2031() throws {
+        for name in ["Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "America/Sao_Paulo", "Africa/Casablanca", "UTC"] {
+            let zone = try XCTUnwrap(TimeZone(identifier: name))
+            let rules = ZoneRules(zone)
+            var t = 1_577_836_800.0  // 2020-01-01
+            var mismatches = 0
+            while t < 1_924_992_000 {  // 2031-01-01
+                if rules.offset(at: t) != zone.secondsFromGMT(for: Date(timeIntervalSince1970: t)) { mismatches += 1 }
+                t += 3 * 3600 + 17
+            }
+            XCTAssertEqual(mismatches, 0, name)
+        }
+    }
+
+    func testOffsetChangesExactlyAtTheTransition() throws {
+        let zone = try XCTUnwrap(TimeZone(identifier: "Europe/London"))
+        let rules = ZoneRules(zone)
+        // 2026-03-29 01:00 UTC: GMT becomes BST.
+        let change = 1_774_746_000.0
+        XCTAssertEqual(rules.offset(at: change - 1), 0)
+        XCTAssertEqual(rules.offset(at: change), 3600)
+        XCTAssertEqual(rules.transition(after: change - 10), change)
+        XCTAssertEqual(rules.offset(at: -3_000_000_000), zone.secondsFromGMT(for: Date(timeIntervalSince1970: -3_000_000_000)), "outside the table asks the zone")
+    }
+}

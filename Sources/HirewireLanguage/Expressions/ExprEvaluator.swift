@@ -1,9 +1,19 @@
 import Foundation
 
+/// Root names a host resolves only when an expression or template reads them (`journey`,
+/// `state`, `vars`, `let` names…), so that a step need not build them into a dictionary first.
+public protocol RootScope: AnyObject, Sendable {
+    /// The value of root `name`, or nil when this scope does not define it (``ExprContext/roots``
+    /// is asked then). A scope's names shadow the roots of the same name.
+    func root(_ name: String) -> Value?
+}
+
 /// What an expression is evaluated against.
 public struct ExprContext: Sendable {
     /// Root names (`candidate`, `event`, `vars`, let names…) and their values.
     public var roots: [String: Value]
+    /// Roots resolved on demand, consulted before `roots`.
+    public var scope: (any RootScope)?
     /// The step's clock; `now()` returns it.
     public var now: Date
     /// Request headers with lower-cased names (source files only).
@@ -11,11 +21,19 @@ public struct ExprContext: Sendable {
     /// Hex SHA-256 of the raw body (source files only), computed by the host.
     public var bodySHA256: String?
 
-    public init(roots: [String: Value], now: Date = Date(timeIntervalSince1970: 0), headers: [String: String] = [:], bodySHA256: String? = nil) {
+    public init(roots: [String: Value], now: Date = Date(timeIntervalSince1970: 0), headers: [String: String] = [:], bodySHA256: String? = nil,
+                scope: (any RootScope)? = nil) {
         self.roots = roots
+        self.scope = scope
         self.now = now
         self.headers = headers
         self.bodySHA256 = bodySHA256
+    }
+
+    /// The value of root `name`: the scope's, else the roots', else null.
+    public func root(_ name: String) -> Value {
+        if let scope, let value = scope.root(name) { return value }
+        return roots[name] ?? .null
     }
 }
 
@@ -29,7 +47,7 @@ public enum ExprEvaluator {
         case .literal(let v):
             return v
         case .path(let root, let steps):
-            var current = context.roots[root] ?? .null
+            var current = context.root(root)
             for step in steps {
                 switch step {
                 case .key(let k):

@@ -20,9 +20,10 @@ public struct CompiledTemplate: Sendable {
     }
 
     /// Renders strictly: a missing value fails with the file position of its tag.
-    public func render(_ context: Value, escapeHTML: Bool = false, partials: [String: String] = [:]) throws(Diagnostic) -> String {
+    public func render(_ context: Value, scope: (any RootScope)? = nil, escapeHTML: Bool = false,
+                       partials: [String: String] = [:]) throws(Diagnostic) -> String {
         do {
-            return try template.render(context, partials: partials, escapeHTML: escapeHTML, strict: true)
+            return try template.render(context, scope: scope, partials: partials, escapeHTML: escapeHTML, strict: true)
         } catch {
             throw Diagnostic(at: text.location(line: error.line, column: error.column), error.message, code: "render-failed")
         }

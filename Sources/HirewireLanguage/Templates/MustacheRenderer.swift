@@ -3,24 +3,33 @@ struct MustacheRenderer {
     let partials: [String: String]
     let escapeHTML: Bool
     let strict: Bool
+    /// Resolves names of the bottom frame before the frame itself does.
+    let scope: (any RootScope)?
     private var parsedPartials: [String: MustacheTemplate] = [:]
 
-    init(partials: [String: String], escapeHTML: Bool, strict: Bool) {
+    init(partials: [String: String], escapeHTML: Bool, strict: Bool, scope: (any RootScope)? = nil) {
         self.partials = partials
         self.escapeHTML = escapeHTML
         self.strict = strict
+        self.scope = scope
     }
 
     /// Resolves a (dotted) name against the stack: the first part is looked up from the top of
     /// the stack down; the rest descends into that value only. `.` is the top of the stack.
-    static func lookup(_ name: MustacheName, in stack: [Value]) -> Value {
+    func lookup(_ name: MustacheName, in stack: [Value]) -> Value {
         guard let first = name.parts.first else { return stack.last ?? .null }
         var found: Value?
-        for frame in stack.reversed() {
-            if case .object(let o) = frame, let v = o[first] {
+        var i = stack.count - 1
+        while i >= 0 {
+            if i == 0, let scope, let v = scope.root(first) {
                 found = v
                 break
             }
+            if case .object(let o) = stack[i], let v = o[first] {
+                found = v
+                break
+            }
+            i -= 1
         }
         guard var value = found else { return .null }
         for part in name.parts.dropFirst() {
@@ -39,7 +48,13 @@ struct MustacheRenderer {
         }
     }
 
+    /// Whether `text` holds a character that HTML escaping changes.
+    static func needsEscape(_ text: String) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") }
+    }
+
     static func escape(_ text: String) -> String {
+        guard needsEscape(text) else { return text }
         var out = ""
         out.reserveCapacity(text.count)
         for c in text.unicodeScalars {
@@ -60,7 +75,7 @@ struct MustacheRenderer {
             case .text(let t):
                 out += t
             case .variable(let name, let escaped, let line, let column):
-                let value = Self.lookup(name, in: stack)
+                let value = lookup(name, in: stack)
                 if value.isNull {
                     if strict {
                         throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column)
@@ -70,7 +85,7 @@ struct MustacheRenderer {
                 let text = value.displayString
                 out += escaped && escapeHTML ? Self.escape(text) : text
             case .section(let name, let inverted, let children, _, _):
-                let value = Self.lookup(name, in: stack)
+                let value = lookup(name, in: stack)
                 if inverted {
                     if Self.isFalsey(value) { try render(children, stack: stack, into: &out, depth: depth) }
                     continue

@@ -62,10 +62,12 @@ public struct MustacheTemplate: Sendable, Hashable {
     /// Renders against `context`. `escapeHTML` escapes `{{x}}` (not `{{{x}}}`/`{{&x}}`);
     /// `strict` makes a missing or null interpolation (or a missing partial) an error instead of
     /// the empty string. `partials` maps partial names to their template text.
-    public func render(_ context: Value, partials: [String: String] = [:], escapeHTML: Bool = true,
+    /// `scope` resolves names of the bottom frame before `context` does.
+    public func render(_ context: Value, scope: (any RootScope)? = nil, partials: [String: String] = [:], escapeHTML: Bool = true,
                        strict: Bool = false) throws(MustacheError) -> String {
-        var renderer = MustacheRenderer(partials: partials, escapeHTML: escapeHTML, strict: strict)
+        var renderer = MustacheRenderer(partials: partials, escapeHTML: escapeHTML, strict: strict, scope: scope)
         var out = ""
+        out.reserveCapacity(256)
         try renderer.render(nodes, stack: [context], into: &out, depth: 0)
         return out
     }

@@ -90,7 +90,11 @@ public struct BusinessCalendar: Sendable {
     public var holidays: Set<LocalDate>
 
     public init(zone: TimeZone, hours: WeeklyHours, holidays: Set<LocalDate> = []) {
-        clock = ZoneClock(zone)
+        self.init(clock: ZoneClock(zone), hours: hours, holidays: holidays)
+    }
+
+    public init(clock: ZoneClock, hours: WeeklyHours, holidays: Set<LocalDate> = []) {
+        self.clock = clock
         self.hours = hours
         self.holidays = holidays
     }
@@ -129,9 +133,13 @@ public struct QuietHours: Sendable {
     public var clock: ZoneClock
 
     public init(fromMinute: Int, toMinute: Int, zone: TimeZone) {
+        self.init(fromMinute: fromMinute, toMinute: toMinute, clock: ZoneClock(zone))
+    }
+
+    public init(fromMinute: Int, toMinute: Int, clock: ZoneClock) {
         self.fromMinute = fromMinute
         self.toMinute = toMinute
-        clock = ZoneClock(zone)
+        self.clock = clock
     }
 
     /// Whether `instant` falls inside quiet hours. Equal from and to mean no quiet hours.

@@ -37,12 +37,18 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 /// the gap; one that exists twice (fall back) maps to its earlier occurrence.
 public struct ZoneClock: Sendable {
     public let zone: TimeZone
+    /// The zone's transitions, shared by every clock of the same zone.
+    public let rules: ZoneRules
 
-    public init(_ zone: TimeZone) { self.zone = zone }
+    public init(_ zone: TimeZone) {
+        self.zone = zone
+        rules = ZoneRules.of(zone)
+    }
 
     /// The local date and the seconds since local midnight of an instant.
     public func local(_ instant: Date) -> (date: LocalDate, seconds: Double) {
-        let wall = instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))
+        let t = instant.timeIntervalSince1970
+        let wall = t + Double(rules.offset(at: t))
         let day = Int((wall / 86400).rounded(.down))
         return (LocalDate(dayNumber: day), wall - Double(day) * 86400)
     }
@@ -50,17 +56,18 @@ public struct ZoneClock: Sendable {
     /// The instant of `minute` minutes after local midnight on `date` (1440 = next midnight).
     public func instant(_ date: LocalDate, minute: Int) -> Date {
         let wall = Double(date.dayNumber) * 86400 + Double(minute) * 60
-        let offsets = [zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall - 86400)),
-                       zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall + 86400))]
-        var valid: [Double] = []
-        for offset in Set(offsets) {
+        let before = rules.offset(at: wall - 86400), after = rules.offset(at: wall + 86400)
+        // A wall time is valid for an offset when that offset holds at the instant it names;
+        // of two valid readings (fall back) the earlier instant wins.
+        var earliest: Double?
+        for offset in before == after ? [before] : [before, after] {
             let t = wall - Double(offset)
-            if zone.secondsFromGMT(for: Date(timeIntervalSince1970: t)) == offset { valid.append(t) }
+            if rules.offset(at: t) == offset, earliest.map({ t < $0 }) ?? true { earliest = t }
         }
-        if let earliest = valid.min() { return Date(timeIntervalSince1970: earliest) }
+        if let earliest { return Date(timeIntervalSince1970: earliest) }
         // In a gap: the first valid instant is the transition itself.
-        let before = Date(timeIntervalSince1970: wall - Double(offsets.max() ?? 0) - 7200)
-        return zone.nextDaylightSavingTimeTransition(after: before) ?? Date(timeIntervalSince1970: wall - Double(offsets[0]))
+        let start = wall - Double(max(before, after)) - 7200
+        return Date(timeIntervalSince1970: rules.transition(after: start) ?? wall - Double(before))
     }
 }
 
@@ -89,26 +96,29 @@ public enum LocalTimeSyntax {
 public enum ZoneNames {
     /// The zone for an IANA name (`Europe/London`, `America/New_York`, `UTC`), or nil. Bare
     /// abbreviations such as `EST` or `BST` are refused: they are ambiguous and ignore daylight saving.
-    public static func zone(_ name: String) -> TimeZone? {
+    public static func zone(_ name: String) -> TimeZone? { clock(name)?.zone }
+
+    /// The wall clock of the zone named `name` (its transition table read once), or nil.
+    public static func clock(_ name: String) -> ZoneClock? {
         guard name == "UTC" || name == "Etc/UTC" || name == "GMT" || name.contains("/") else { return nil }
-        return cache.zone(name)
+        return cache.clock(name)
     }
 
     private static let cache = ZoneCache()
 }
 
-/// Time zones by name, created once: a step may resolve the same zone many times.
+/// Zone clocks by name, created once: a step may resolve the same zone many times.
 private final class ZoneCache: @unchecked Sendable {
-    // @unchecked: `zones` is only touched under `lock`; TimeZone values are immutable.
+    // @unchecked: `clocks` is only touched under `lock`; ZoneClock values are immutable.
     private let lock = NSLock()
-    private var zones: [String: TimeZone?] = [:]
+    private var clocks: [String: ZoneClock?] = [:]
 
-    func zone(_ name: String) -> TimeZone? {
+    func clock(_ name: String) -> ZoneClock? {
         lock.lock()
         defer { lock.unlock() }
-        if let known = zones[name] { return known }
-        let zone = TimeZone(identifier: name)
-        if zones.count < 1000 { zones[name] = zone }
-        return zone
+        if let known = clocks[name] { return known }
+        let clock = TimeZone(identifier: name).map(ZoneClock.init)
+        if clocks.count < 1000 { clocks[name] = clock }
+        return clock
     }
 }

@@ -69,23 +69,28 @@ public enum Timestamp {
         var rem = secs % 86400
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        // Digits go straight into `out` (no array per number: this runs for every timeline record).
-        func put(_ n: Int, _ width: Int) {
-            let start = out.count
-            var v = n
-            for _ in 0..<width {
-                out.append(UInt8(48 + v % 10))
-                v /= 10
-            }
-            out[start..<out.count].reverse()
+        // Digits go straight into the string's own storage: this runs for every timeline record.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var i = 0
+            put(y, 4, out, &i); out[i] = 45; i += 1; put(m, 2, out, &i); out[i] = 45; i += 1; put(d, 2, out, &i); out[i] = 84; i += 1
+            put(rem / 3600, 2, out, &i); out[i] = 58; i += 1; put((rem % 3600) / 60, 2, out, &i); out[i] = 58; i += 1
+            put(rem % 60, 2, out, &i)
+            if millis != 0 { out[i] = 46; i += 1; put(millis, 3, out, &i) }
+            out[i] = 90
+            return i + 1
         }
-        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
-        put(rem / 3600, 2); out.append(58); put((rem % 3600) / 60, 2); out.append(58); put(rem % 60, 2)
-        if millis != 0 { out.append(46); put(millis, 3) }
-        out.append(90)
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Writes `n` as `width` decimal digits at `out[i...]` (years beyond 9999 keep their last four).
+    private static func put(_ n: Int, _ width: Int, _ out: UnsafeMutableBufferPointer<UInt8>, _ i: inout Int) {
+        var v = n < 0 ? -n : n
+        var k = i + width - 1
+        while k >= i {
+            out[k] = UInt8(truncatingIfNeeded: 48 + v % 10)
+            v /= 10
+            k -= 1
+        }
+        i += width
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

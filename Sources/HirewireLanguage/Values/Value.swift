@@ -81,15 +81,26 @@ extension Value {
     /// Deep-merges `other` into this object value, field by field: objects merge recursively,
     /// any other present value (null included) replaces. Non-objects are replaced whole.
     public func merging(_ other: Value) -> Value {
-        guard case .object(var mine) = self, case .object(let theirs) = other else { return other }
+        var merged = self
+        merged.merge(other)
+        return merged
+    }
+
+    /// ``merging(_:)`` in place: an object this value holds alone is updated without a copy.
+    public mutating func merge(_ other: Value) {
+        guard case .object(var mine) = self, case .object(let theirs) = other else {
+            self = other
+            return
+        }
+        self = .null  // `mine` is now the only reference, so the updates below happen in place
         for (key, value) in theirs {
-            if case .object = value, let existing = mine[key], case .object = existing {
-                mine[key] = existing.merging(value)
+            if case .object = value, case .object? = mine[key] {
+                mine[key, default: .null].merge(value)
             } else {
                 mine[key] = value
             }
         }
-        return .object(mine)
+        self = .object(mine)
     }
 }
 

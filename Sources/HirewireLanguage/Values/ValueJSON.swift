@@ -41,14 +41,14 @@ extension Value {
 
     private func writeJSON(into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
-        case .null: out += Array("null".utf8)
-        case .bool(let b): out += Array((b ? "true" : "false").utf8)
-        case .number(let n): out += Array(Value.formatNumber(n).utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: Value.formatNumber(n).utf8)
         case .string(let s): Value.writeJSONString(s, into: &out)
         case .timestamp(let d): Value.writeJSONString(Timestamp.format(d), into: &out)
         case .duration(let seconds): Value.writeJSONString(DurationFormat.format(seconds), into: &out)
         case .array(let items):
-            if items.isEmpty { out += [91, 93]; return }
+            if items.isEmpty { out.append(91); out.append(93); return }
             out.append(91)
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(44) }
@@ -58,15 +58,16 @@ extension Value {
             newline(&out, pretty, indent)
             out.append(93)
         case .object(let members):
-            if members.isEmpty { out += [123, 125]; return }
+            if members.isEmpty { out.append(123); out.append(125); return }
             out.append(123)
-            for (i, key) in members.keys.sorted().enumerated() {
+            // Keys in order, so equal values always write the same text.
+            for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out.append(44) }
                 newline(&out, pretty, indent + 1)
-                Value.writeJSONString(key, into: &out)
+                Value.writeJSONString(member.key, into: &out)
                 out.append(58)
                 if pretty { out.append(32) }
-                members[key, default: .null].writeJSON(into: &out, pretty: pretty, indent: indent + 1)
+                member.value.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
             }
             newline(&out, pretty, indent)
             out.append(125)
@@ -82,18 +83,29 @@ extension Value {
 
     static func writeJSONString(_ s: String, into out: inout [UInt8]) {
         out.append(34)
-        for byte in s.utf8 {
-            switch byte {
-            case 34: out += [92, 34]
-            case 92: out += [92, 92]
-            case 10: out += [92, 110]
-            case 13: out += [92, 114]
-            case 9: out += [92, 116]
-            case 0..<32:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            default: out.append(byte)
+        var s = s
+        s.withUTF8 { bytes in
+            // Runs of bytes that need no escape are copied whole.
+            var run = 0
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                guard byte < 32 || byte == 34 || byte == 92 else { continue }
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                run = i + 1
+                out.append(92)
+                switch byte {
+                case 34: out.append(34)
+                case 92: out.append(92)
+                case 10: out.append(110)
+                case 13: out.append(114)
+                case 9: out.append(116)
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    out.append(117); out.append(48); out.append(48)
+                    out.append(hex.utf8Start[Int(byte >> 4)]); out.append(hex.utf8Start[Int(byte & 15)])
+                }
             }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count])) }
         }
         out.append(34)
     }
