@@ -20,14 +20,15 @@ struct StepBenchmark {
         guard let machine = project.machines["offer-nurture"] else { return BenchResult(name: "step", median: 0, unit: "events/s", target: 0, detail: "no offer-nurture") }
         let setup = EngineSetup(project)
         let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
-        let journeys = 20_000
+        let journeys = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_JOURNEYS"].flatMap { Int($0) } ?? 20_000
         let viewed = CanonicalEvent(id: "v", type: "offer.viewed", occurredAt: now, source: "bench", data: ["application": ["id": "a"], "offer": ["id": "o1"]])
         let accepted = CanonicalEvent(id: "x", type: "offer.accepted", occurredAt: now, source: "bench", data: ["application": ["id": "a"], "offer": ["id": "o1"]])
         var rates: [Double] = []
         var actions = 0
         var split = [0.0, 0.0, 0.0]
         let events = (0..<journeys).map { Self.offer($0, at: now) }
-        for _ in 0..<5 {
+        let rounds = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_ROUNDS"].flatMap { Int($0) } ?? 5
+        for _ in 0..<rounds {
             actions = 0
             var started: [Journey] = []
             var viewedJourneys: [Journey] = []

@@ -32,7 +32,7 @@ struct EndToEndBenchmark {
             return BenchResult(name: "end to end", median: 0, unit: "events/s", target: 100_000, detail: "cannot open store", higherIsBetter: true)
         }
         let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
-        let total = 20_000
+        let total = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_EVENTS"].flatMap { Int($0) } ?? 20_000
         var submitTime = 0.0, processTime = 0.0
         var batch: [CanonicalEvent] = []
         for i in 0..<total {

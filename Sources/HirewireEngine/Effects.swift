@@ -31,9 +31,9 @@ public struct TimelineEntry: Sendable, Hashable {
     /// start, transition, action, deferred, deferred_dropped, capped, timer_set, timer_fired,
     /// timer_cancelled, timer_skipped, timer_expired, window_missed, ignored, review, end, …
     public var kind: String
-    public var fields: [String: Value]
+    public var fields: TimelineFields
 
-    public init(at: Date, flow: String, journey: String, key: String, kind: String, fields: [String: Value]) {
+    public init(at: Date, flow: String, journey: String, key: String, kind: String, fields: TimelineFields) {
         self.at = at
         self.flow = flow
         self.journey = journey
@@ -44,7 +44,7 @@ public struct TimelineEntry: Sendable, Hashable {
 
     /// The JSON object `simulate` prints.
     public var json: Value {
-        var o = fields
+        var o = fields.dictionary
         o["at"] = .string(Timestamp.format(at))
         o["flow"] = .string(flow)
         o["journey"] = .string(key)
@@ -70,4 +70,40 @@ public struct StepResult: Sendable {
     public init(journey: Journey? = nil) {
         self.journey = journey
     }
+}
+
+/// The named fields of a timeline entry, in the order the step wrote them. A step writes
+/// several entries of two to four fields each; a list of pairs costs one allocation where a
+/// dictionary would hash every key, and the step is hot.
+public struct TimelineFields: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+    public private(set) var pairs: [(key: String, value: Value)]
+
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        pairs = elements.map { (key: $0.0, value: $0.1) }
+    }
+
+    /// Fields from an object (entries read back from a store), keys sorted.
+    public init(_ object: [String: Value]) {
+        pairs = object.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+    }
+
+    /// The value of field `key`, if the entry has it. Setting appends or replaces.
+    public subscript(key: String) -> Value? {
+        get { pairs.first { $0.key == key }?.value }
+        set {
+            if let i = pairs.firstIndex(where: { $0.key == key }) {
+                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            } else if let newValue {
+                pairs.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    public var keys: [String] { pairs.map(\.key) }
+    public var isEmpty: Bool { pairs.isEmpty }
+    /// The fields as an object (the last of repeated keys wins).
+    public var dictionary: [String: Value] { Dictionary(pairs, uniquingKeysWith: { _, last in last }) }
+
+    public static func == (a: TimelineFields, b: TimelineFields) -> Bool { a.dictionary == b.dictionary }
+    public func hash(into hasher: inout Hasher) { hasher.combine(dictionary) }
 }

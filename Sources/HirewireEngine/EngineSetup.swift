@@ -6,12 +6,15 @@ import HirewireLanguage
 public struct EngineSetup: Sendable {
     public var calendars: [String: CompiledCalendar]
     public var templates: [String: MessageTemplate]
-    public var defaultZone: TimeZone
+    public var defaultZone: TimeZone { didSet { defaultClock = ZoneClock(defaultZone) } }
+    /// The wall clock of `defaultZone`.
+    public private(set) var defaultClock: ZoneClock
 
     public init(calendars: [String: CompiledCalendar] = [:], templates: [String: MessageTemplate] = [:], defaultZone: TimeZone) {
         self.calendars = calendars
         self.templates = templates
         self.defaultZone = defaultZone
+        defaultClock = ZoneClock(defaultZone)
     }
 
     /// The setup of a compiled project.

@@ -140,7 +140,10 @@ public struct PlannedAction: Sendable, Hashable {
 
     /// The step that queued the action (`journey:seq`): a step's actions go out in `order`.
     public var chain: String {
-        guard let last = idempotencyKey.range(of: ":" + path, options: .backwards) else { return idempotencyKey }
-        return String(idempotencyKey[..<last.lowerBound])
+        // Keys end in ":" + path; other keys (older stores) are a chain of their own.
+        let key = idempotencyKey.utf8, tail = path.utf8
+        guard key.count > tail.count, key.suffix(tail.count).elementsEqual(tail),
+              key[key.index(key.endIndex, offsetBy: -tail.count - 1)] == UInt8(ascii: ":") else { return idempotencyKey }
+        return String(decoding: key.dropLast(tail.count + 1), as: UTF8.self)
     }
 }

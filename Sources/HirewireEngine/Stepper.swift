@@ -10,9 +10,21 @@ struct Stepper {
     var journey: Journey
     var result = StepResult()
     /// The event being applied, visible to guards and templates as `event`.
-    var event: CanonicalEvent? { didSet { cachedRoots = nil } }
-    /// `roots()` computed once until the context, vars, state or event change.
-    var cachedRoots: [String: Value]?
+    var event: CanonicalEvent? {
+        didSet {
+            eventValue = event?.value
+            scope?.event = eventValue
+            letsStale = true
+        }
+    }
+    /// `event.value`, built once per step.
+    var eventValue: Value?
+    /// The step's own roots (journey, state, vars, env, event, lets), made at first use.
+    var scope: StepScope?
+    /// Whether the `let` names must be evaluated again before the roots are used.
+    var letsStale = true
+    /// The zone resolved last in this step (a journey's zone expression gives one name).
+    var lastZone: (name: String, clock: ZoneClock)?
     /// Immediate transitions taken in this step (guards against `choose` loops).
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
@@ -34,44 +46,87 @@ struct Stepper {
         return result
     }
 
+    // MARK: Ids
+
+    /// `journey/entry/path`: a timer's id (entry 0 for journey-wide timers).
+    func timerId(_ entry: Int, _ path: String) -> String {
+        join(journey.id, "/", String(entry), "/", path)
+    }
+
+    /// `journey:seq:path`: an action's idempotency key (and an emitted event's id).
+    func actionKey(_ path: String) -> String {
+        join(journey.id, ":", String(journey.seq), ":", path)
+    }
+
+    /// Concatenates with one allocation (string interpolation costs several times more).
+    func join(_ parts: String...) -> String {
+        var out = ""
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+        for part in parts { out += part }
+        return out
+    }
+
     // MARK: Timeline
 
-    mutating func record(_ kind: String, _ fields: [String: Value] = [:], at: Date? = nil) {
+    mutating func record(_ kind: String, _ fields: TimelineFields = [:], at: Date? = nil) {
         result.timeline.append(TimelineEntry(at: at ?? now, flow: machine.id, journey: journey.id, key: journey.key, kind: kind, fields: fields))
     }
 
     // MARK: Context
 
-    /// The roots expressions and templates see now.
-    mutating func roots() -> [String: Value] {
-        if let cachedRoots { return cachedRoots }
-        var roots = journey.context
-        roots["vars"] = .object(journey.vars)
-        roots["env"] = .object(facts.env.mapValues(Value.string))
-        roots["journey"] = ["id": .string(journey.id), "key": .string(journey.key), "flow": .string(journey.flow),
-                            "version": .string(journey.version), "started_at": .timestamp(journey.startedAt)]
-        roots["state"] = ["name": .string(journey.state), "entered_at": .timestamp(journey.stateEnteredAt)]
-        if let event { roots["event"] = event.value }
-        for binding in machine.lets {
-            roots[binding.name] = binding.expression.evaluate(ExprContext(roots: roots, now: now))
+    /// What expressions and templates see now: the journey's context, and the step's scope on
+    /// top of it. Nothing is copied: a merge, a state entry or a `set` updates its own root in
+    /// place and marks the `let` names stale.
+    mutating func roots() -> ExprContext {
+        let scope: StepScope
+        if let existing = self.scope {
+            scope = existing
+        } else {
+            scope = StepScope(journey: journey, event: eventValue, env: facts.env, lets: machine.lets)
+            self.scope = scope
         }
-        cachedRoots = roots
-        return roots
+        if letsStale {
+            scope.visibleLets = 0
+            for (i, binding) in machine.lets.enumerated() {
+                scope.letValues[i] = binding.expression.evaluate(ExprContext(roots: journey.context, now: now, scope: scope))
+                scope.visibleLets = i + 1
+            }
+            letsStale = false
+        }
+        return ExprContext(roots: journey.context, now: now, scope: scope)
     }
 
-    func holds(_ condition: CompiledExpression?, _ roots: [String: Value]) -> Bool {
-        condition?.holds(ExprContext(roots: roots, now: now)) ?? true
+    /// The state entered: its root changes.
+    mutating func stateChanged() {
+        scope?.stateName = journey.state
+        scope?.stateEnteredAt = journey.stateEnteredAt
+        letsStale = true
+    }
+
+    /// `set` changed the variables.
+    mutating func varsChanged() {
+        scope?.vars = journey.vars
+        letsStale = true
+    }
+
+    func holds(_ condition: CompiledExpression?, _ here: ExprContext) -> Bool {
+        condition?.holds(here) ?? true
     }
 
     /// Merges an event's data into the context, entity by entity; an entity merged from a newer
     /// event is not overwritten by an older one.
     mutating func merge(_ event: CanonicalEvent) {
-        cachedRoots = nil
-        for (entity, value) in event.data.objectValue ?? [:] {
+        guard case .object(let data) = event.data else { return }
+        for (entity, value) in data {
             if let last = journey.mergedAt[entity], last > event.occurredAt { continue }
-            let current = journey.context[entity] ?? .object([:])
-            journey.context[entity] = current.merging(value)
+            if var current = journey.context.removeValue(forKey: entity) {
+                current.merge(value)
+                journey.context[entity] = current
+            } else {
+                journey.context[entity] = value
+            }
             journey.mergedAt[entity] = event.occurredAt
+            letsStale = true
         }
     }
 
@@ -80,9 +135,7 @@ struct Stepper {
     mutating func start(_ event: CanonicalEvent) {
         self.event = event
         let data = event.data.objectValue ?? [:]
-        var eventRoots = data
-        eventRoots["event"] = event.value
-        if let condition = machine.start.condition, !condition.holds(ExprContext(roots: eventRoots, now: now)) {
+        if let condition = machine.start.condition, !condition.holds(SingleRoot.eventContext(event, value: eventValue, now: now)) {
             record("ignored", ["reason": "not_started", "event": .string(event.type), "detail": "start.if is false"])
             discard = true
             return
@@ -92,7 +145,7 @@ struct Stepper {
             record("review", ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
                               "event_id": .string(event.id)])
             journey.context = data
-            cachedRoots = nil
+            letsStale = true
             _ = run(machine.policy.onInvalid, scope: .always)
             discard = true
             return
@@ -100,9 +153,9 @@ struct Stepper {
         journey.context = [:]
         merge(event)
         record("start", ["event": .string(event.type), "event_id": .string(event.id), "version": .string(machine.version)])
-        arm(id: "\(journey.id)/0/timeout", due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
+        arm(id: timerId(0, "timeout"), due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
             stateScoped: false, windowEnd: nil)
-        for (i, timer) in machine.after.enumerated() { arm(timer, path: "after[\(i)]", stateScoped: false) }
+        for timer in machine.after { arm(timer, path: timer.path, stateScoped: false) }
         enter(machine.initial, from: nil, cause: event.type)
     }
 
@@ -115,15 +168,16 @@ struct Stepper {
             return
         }
         // Guards see the context before the event; it is built only when a guard needs it.
-        var before: [String: Value]?
+        var before: ExprContext?
         func holdsBefore(_ condition: CompiledExpression?, _ stepper: inout Stepper) -> Bool {
             guard let condition else { return true }
             let context = before ?? stepper.roots()
             before = context
-            return condition.holds(ExprContext(roots: context, now: stepper.now))
+            return condition.holds(context)
         }
         for exit in machine.exits where exit.on.contains(event.type) {
             guard holdsBefore(exit.condition, &self) else { continue }
+            before = nil
             merge(event)
             record("exit", ["event": .string(event.type), "outcome": .string(exit.outcome)])
             _ = run(exit.actions, scope: .always)
@@ -147,6 +201,7 @@ struct Stepper {
                                "detail": "no guard held"])
             return
         }
+        before = nil  // the roots are updated in place from here on
         merge(event)
         let failedGoto = run(chosen.actions, scope: .stateEntry)
         if let target = failedGoto ?? chosen.target {
@@ -216,7 +271,7 @@ struct Stepper {
     mutating func cancelStateTimers() {
         guard let index = machine.stateIndex[journey.state] else { return }
         for timer in machine.states[index].timers {
-            let id = "\(journey.id)/\(journey.entry)/\(timer.path)"
+            let id = timerId(journey.entry, timer.path)
             result.cancelTimers.append(id)
             record("timer_cancelled", ["timer": .string(timer.path)])
         }
@@ -230,10 +285,10 @@ struct Stepper {
             return
         }
         let state = machine.states[index]
-        cachedRoots = nil
         journey.state = state.name
         journey.entry += 1
         journey.stateEnteredAt = now
+        stateChanged()
         if let from {
             record("transition", ["from": .string(from), "to": .string(state.name), "event": .string(cause)])
         } else {
@@ -261,8 +316,8 @@ struct Stepper {
     mutating func end(_ outcome: String) {
         guard journey.isActive else { return }
         cancelStateTimers()
-        result.cancelTimers.append("\(journey.id)/0/timeout")
-        for (i, _) in machine.after.enumerated() { result.cancelTimers.append("\(journey.id)/0/after[\(i)]") }
+        result.cancelTimers.append(timerId(0, "timeout"))
+        for timer in machine.after { result.cancelTimers.append(timerId(0, timer.path)) }
         journey.status = .ended(outcome: outcome)
         record("end", ["outcome": .string(outcome), "state": .string(journey.state)])
     }

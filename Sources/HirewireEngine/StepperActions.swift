@@ -16,7 +16,7 @@ extension Stepper {
                 if case .object(let entries) = action.arguments, case .object(let vars)? = entries.first(where: { $0.0 == "vars" })?.1 {
                     for (name, tree) in vars { journey.vars[name] = evaluate(tree, here) }
                 }
-                cachedRoots = nil
+                varsChanged()
                 record("set", ["vars": .object(journey.vars)])
                 continue
             case "log":
@@ -30,7 +30,7 @@ extension Stepper {
             case "emit":
                 let args = (try? render(action.arguments, here)) ?? .null
                 let type = args["type"].stringValue ?? "x.unknown"
-                let emitted = CanonicalEvent(id: "\(journey.id):\(journey.seq):\(action.path)", type: type, occurredAt: now,
+                let emitted = CanonicalEvent(id: actionKey(action.path), type: type, occurredAt: now,
                                              source: "emit", data: args["data"])
                 result.emitted.append(emitted)
                 record("emit", ["type": .string(type)])
@@ -53,18 +53,18 @@ extension Stepper {
     }
 
     /// Renders an action's arguments and gives it its idempotency key.
-    func plan(_ action: MachineAction, _ roots: [String: Value]) throws(Diagnostic) -> PlannedAction {
-        var arguments = try render(action.arguments, roots)
+    func plan(_ action: MachineAction, _ here: ExprContext) throws(Diagnostic) -> PlannedAction {
+        var arguments = try render(action.arguments, here)
         if let name = action.templateName, let template = setup.templates[name], case .object(var members) = arguments {
-            let context = Value.object(roots)
-            if let subject = template.subject { members["subject"] = .string(try subject.render(context)) }
-            if let text = template.text { members["text"] = .string(try text.render(context)) }
-            if let html = template.html { members["html"] = .string(try html.render(context, escapeHTML: true)) }
+            let context = Value.object(here.roots)
+            if let subject = template.subject { members["subject"] = .string(try subject.render(context, scope: here.scope)) }
+            if let text = template.text { members["text"] = .string(try text.render(context, scope: here.scope)) }
+            if let html = template.html { members["html"] = .string(try html.render(context, scope: here.scope, escapeHTML: true)) }
             arguments = .object(members)
         }
         let candidate = action.audience == .candidate ? journey.context["candidate"]?["id"].stringValue : nil
         return PlannedAction(connector: action.connector, arguments: arguments,
-                             idempotencyKey: "\(journey.id):\(journey.seq):\(action.path)", path: action.path,
+                             idempotencyKey: actionKey(action.path), path: action.path,
                              audience: action.audience, template: action.templateName, retryAttempts: action.retryAttempts,
                              retryBackoff: action.retryBackoff, entry: journey.entry, order: 0, candidate: candidate)
     }
@@ -88,7 +88,7 @@ extension Stepper {
             let until = quiet.nextAllowed(atOrAfter: now)
             record("deferred", ["connector": .string(action.connector), "path": .string(action.path), "until": .string(Timestamp.format(until))])
             result.candidateMessages.append(now)
-            arm(id: "\(journey.id)/\(journey.entry)/deferred:\(planned.idempotencyKey)", due: until,
+            arm(id: timerId(journey.entry, "deferred:" + planned.idempotencyKey), due: until,
                 kind: .deferred(action: planned, scope: scope), stateScoped: false, windowEnd: nil)
             return
         }
@@ -127,31 +127,32 @@ extension Stepper {
         dispatch(action)
     }
 
-    func evaluate(_ tree: ArgumentTree, _ roots: [String: Value]) -> Value {
+    func evaluate(_ tree: ArgumentTree, _ here: ExprContext) -> Value {
         switch tree {
-        case .expression(let e): return e.evaluate(ExprContext(roots: roots, now: now))
+        case .expression(let e): return e.evaluate(here)
         case .literal(let v): return v
         case .duration(let d): return .duration(d)
-        case .template(let t): return (try? t.render(.object(roots))).map(Value.string) ?? .null
-        case .list(let items): return .array(items.map { evaluate($0, roots) })
-        case .object(let entries): return .object(Dictionary(entries.map { ($0.0, evaluate($0.1, roots)) }, uniquingKeysWith: { a, _ in a }))
+        case .template(let t): return (try? t.render(.object(here.roots), scope: here.scope)).map(Value.string) ?? .null
+        case .list(let items): return .array(items.map { evaluate($0, here) })
+        case .object(let entries): return .object(Dictionary(entries.map { ($0.0, evaluate($0.1, here)) }, uniquingKeysWith: { a, _ in a }))
         }
     }
 
     /// Renders templates strictly; a missing value fails the action.
-    func render(_ tree: ArgumentTree, _ roots: [String: Value]) throws(Diagnostic) -> Value {
+    func render(_ tree: ArgumentTree, _ here: ExprContext) throws(Diagnostic) -> Value {
         switch tree {
-        case .template(let t): return .string(try t.render(.object(roots)))
-        case .expression(let e): return e.evaluate(ExprContext(roots: roots, now: now))
+        case .template(let t): return .string(try t.render(.object(here.roots), scope: here.scope))
+        case .expression(let e): return e.evaluate(here)
         case .literal(let v): return v
         case .duration(let d): return .duration(d)
         case .list(let items):
             var out: [Value] = []
-            for item in items { out.append(try render(item, roots)) }
+            for item in items { out.append(try render(item, here)) }
             return .array(out)
         case .object(let entries):
             var out: [String: Value] = [:]
-            for (k, v) in entries { out[k] = try render(v, roots) }
+            out.reserveCapacity(entries.count + 3)
+            for (k, v) in entries { out[k] = try render(v, here) }
             return .object(out)
         }
     }

@@ -5,25 +5,30 @@ extension Stepper {
     /// The calendar named `name`, in the zone its expression gives for this journey.
     mutating func calendar(_ name: String?) -> BusinessCalendar? {
         guard let name, let compiled = setup.calendars[name] else { return nil }
-        let zone = resolveZone(compiled.timezone, what: "calendar \(name)")
-        return BusinessCalendar(zone: zone, hours: compiled.hours, holidays: compiled.holidays)
+        return BusinessCalendar(clock: resolveZone(compiled.timezone, what: "calendar " + name), hours: compiled.hours, holidays: compiled.holidays)
     }
 
     /// The flow's quiet hours in the zone `policy.quiet_hours.timezone` gives.
     mutating func quietHours() -> QuietHours? {
         guard let q = machine.policy.quietHours else { return nil }
-        return QuietHours(fromMinute: q.fromMinute, toMinute: q.toMinute, zone: resolveZone(q.timezone, what: "quiet hours"))
+        return QuietHours(fromMinute: q.fromMinute, toMinute: q.toMinute, clock: resolveZone(q.timezone, what: "quiet hours"))
     }
 
     /// Evaluates a zone expression; a null or non-IANA result falls back to the default zone and
-    /// records `bad_timezone`.
-    mutating func resolveZone(_ expression: CompiledExpression?, what: String) -> TimeZone {
-        guard let expression else { return setup.defaultZone }
+    /// records `bad_timezone`. The last zone resolved is remembered for the rest of the step.
+    mutating func resolveZone(_ expression: CompiledExpression?, what: @autoclosure () -> String) -> ZoneClock {
+        guard let expression else { return setup.defaultClock }
         let here = roots()
-        let value = expression.evaluate(ExprContext(roots: here, now: now))
-        if let name = value.stringValue, let zone = ZoneNames.zone(name) { return zone }
-        record("bad_timezone", ["for": .string(what), "value": value, "fallback": .string(setup.defaultZone.identifier)])
-        return setup.defaultZone
+        let value = expression.evaluate(here)
+        if let name = value.stringValue {
+            if let last = lastZone, last.name == name { return last.clock }
+            if let clock = ZoneNames.clock(name) {
+                lastZone = (name, clock)
+                return clock
+            }
+        }
+        record("bad_timezone", ["for": .string(what()), "value": value, "fallback": .string(setup.defaultZone.identifier)])
+        return setup.defaultClock
     }
 
     /// Arms one `after` timer of the flow or of the current state.
@@ -53,21 +58,21 @@ extension Stepper {
             due = allowed
         case .at(let expression):
             let here = roots()
-            guard let at = expression.evaluate(ExprContext(roots: here, now: now)).asTimestamp else {
+            guard let at = expression.evaluate(here).asTimestamp else {
                 record("timer_skipped", ["timer": .string(path), "reason": .string("\(expression.source.text) is null")])
                 return
             }
             due = Swift.max(at, now)
             if timer.calendar != nil, let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) { due = open }
         }
-        let id = "\(journey.id)/\(stateScoped ? journey.entry : 0)/\(path)"
+        let id = timerId(stateScoped ? journey.entry : 0, path)
         arm(id: id, due: due, kind: .flow(path: path), stateScoped: stateScoped, windowEnd: windowEnd)
     }
 
     mutating func arm(id: String, due: Date, kind: TimerKind, stateScoped: Bool, windowEnd: Date?) {
         result.armTimers.append(TimerRecord(id: id, journey: journey.id, due: due, entry: journey.entry, stateScoped: stateScoped,
                                             kind: kind, windowEnd: windowEnd, armedAt: now))
-        var fields: [String: Value] = ["due": .string(Timestamp.format(due))]
+        var fields: TimelineFields = ["due": .string(Timestamp.format(due))]
         switch kind {
         case .flow(let path): fields["timer"] = .string(path)
         case .timeout: fields["timer"] = "timeout"

@@ -142,6 +142,7 @@ public final class JourneyEngine: @unchecked Sendable {
     /// Routes a batch of inbox events and commits all their steps in one transaction.
     private func process(_ pending: [InboxEvent], now: Date) throws(StoreError) {
         var shell = BatchShell(engine: self)
+        try shell.prefetch(pending.map(\.event), machines: machines, now: now)
         var ignored: [TimelineEntry] = []
         var touched: [Int64: [String]] = [:]
         for item in pending {
@@ -185,6 +186,10 @@ public final class JourneyEngine: @unchecked Sendable {
             let due = try store.dueTimers(at: now, limit: batchSize)
             if due.isEmpty { return total }
             var shell = BatchShell(engine: self)
+            // The batch's journeys in one query; the steps below find them in the shell.
+            for (id, journey) in try store.journeys(ids: Array(Set(due.map(\.journey)))) where shell.changed[id] == nil {
+                shell.changed[id] = journey
+            }
             for timer in due {
                 guard var journey = shell.journey(id: timer.journey), let machine = shell.machine(for: journey) else {
                     shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
@@ -268,6 +273,44 @@ public final class JourneyEngine: @unchecked Sendable {
             do { return try engine.store.journey(id: id) } catch { self.error = error; return nil }
         }
 
+        /// Keys whose `hadJourney` answer was read ahead (true ones are in `started`).
+        var hadKnown: Set<String> = []
+        /// Candidates' recent messages read ahead for the batch.
+        var recent: [String: [Date]] = [:]
+
+        /// Reads ahead, in one query per flow, what the batch's events will ask of the store:
+        /// the active journeys of their keys, whether `once` flows had journeys for them, and the
+        /// recent messages of their candidates. Lookups the batch makes later (emitted events,
+        /// candidates of existing journeys) still go to the store one by one.
+        mutating func prefetch(_ events: [CanonicalEvent], machines: [Machine], now: Date) throws(StoreError) {
+            var candidates: Set<String> = []
+            for machine in machines {
+                var keys: [String] = []
+                var seen: Set<String> = []
+                for event in events {
+                    guard let key = Step.key(machine, event: event, now: now), seen.insert(key).inserted else { continue }
+                    keys.append(key)
+                }
+                guard !keys.isEmpty else { continue }
+                let found = try engine.store.activeJourneys(flow: machine.id, keys: keys)
+                for key in keys {
+                    if let journey = found[key] {
+                        active[pair(machine.id, key)] = .some(journey.id)
+                        changed[journey.id] = journey
+                        if let c = journey.context["candidate"]?["id"].stringValue { candidates.insert(c) }
+                    } else {
+                        active[pair(machine.id, key)] = .some(nil)
+                    }
+                }
+                if machine.start.reentry == .once {
+                    for key in try engine.store.keysWithJourneys(flow: machine.id, keys: keys) { started.insert(pair(machine.id, key)) }
+                    for key in keys { hadKnown.insert(pair(machine.id, key)) }
+                }
+            }
+            for event in events { if let c = event.data["candidate"]["id"].stringValue { candidates.insert(c) } }
+            recent = try engine.store.recentMessages(candidates: Array(candidates), since: Date(timeIntervalSince1970: 0))
+        }
+
         mutating func activeJourney(flow: String, key: String) -> Journey? {
             if let known = active[pair(flow, key)] { return known.flatMap { changed[$0] } }
             do { return try engine.store.activeJourney(flow: flow, key: key) } catch { self.error = error; return nil }
@@ -275,6 +318,7 @@ public final class JourneyEngine: @unchecked Sendable {
 
         mutating func hadJourney(flow: String, key: String) -> Bool {
             if started.contains(pair(flow, key)) { return true }
+            if hadKnown.contains(pair(flow, key)) { return false }
             do { return try engine.store.hadJourney(flow: flow, key: key) } catch { self.error = error; return false }
         }
 
@@ -282,9 +326,14 @@ public final class JourneyEngine: @unchecked Sendable {
 
         mutating func facts(candidate: String?) -> StepFacts {
             guard let candidate else { return StepFacts(env: engine.env) }
-            var recent: [Date] = []
-            do { recent = try engine.store.recentMessages(candidate: candidate, since: Date(timeIntervalSince1970: 0)) } catch { self.error = error }
-            return StepFacts(recentCandidateMessages: recent + (messages[candidate] ?? []), env: engine.env)
+            var stored: [Date] = []
+            if let known = recent[candidate] {
+                stored = known
+            } else {
+                do { stored = try engine.store.recentMessages(candidate: candidate, since: Date(timeIntervalSince1970: 0)) } catch { self.error = error }
+                recent[candidate] = stored
+            }
+            return StepFacts(recentCandidateMessages: stored + (messages[candidate] ?? []), env: engine.env)
         }
 
         mutating func machine(for journey: Journey) -> Machine? { engine.machine(version: journey.version, flow: journey.flow) }

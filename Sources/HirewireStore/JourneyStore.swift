@@ -60,7 +60,15 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     /// The oldest unprocessed inbox events.
     func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent]
     func activeJourney(flow: String, key: String) throws(StoreError) -> Journey?
+    /// The active journeys of `flow` for any of `keys`, by key: a batch's lookups in one query.
+    func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey]
+    /// Which of `keys` ever had a journey of `flow` (for `reentry: once`), in one query.
+    func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String>
+    /// ``recentMessages(candidate:since:)`` for many candidates in one query.
+    func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]]
     func journey(id: String) throws(StoreError) -> Journey?
+    /// Journeys by id, in one query (the journeys of a batch of due timers).
+    func journeys(ids: [String]) throws(StoreError) -> [String: Journey]
     /// Whether the flow ever had a journey for this key (for `reentry: once`).
     func hadJourney(flow: String, key: String) throws(StoreError) -> Bool
     /// Commits a batch of steps and marks inbox events processed, atomically.
@@ -129,6 +137,34 @@ public protocol JourneyStore: AnyObject, OutboxStore {
 }
 
 extension JourneyStore {
+    /// One lookup per key; stores override this with a single query.
+    public func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey] {
+        var out: [String: Journey] = [:]
+        for key in keys { if let j = try activeJourney(flow: flow, key: key) { out[key] = j } }
+        return out
+    }
+
+    /// One lookup per id; stores override this with a single query.
+    public func journeys(ids: [String]) throws(StoreError) -> [String: Journey] {
+        var out: [String: Journey] = [:]
+        for id in ids { if let j = try journey(id: id) { out[id] = j } }
+        return out
+    }
+
+    /// One lookup per key; stores override this with a single query.
+    public func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String> {
+        var out: Set<String> = []
+        for key in keys where try hadJourney(flow: flow, key: key) { out.insert(key) }
+        return out
+    }
+
+    /// One lookup per candidate; stores override this with a single query.
+    public func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]] {
+        var out: [String: [Date]] = [:]
+        for candidate in candidates { out[candidate] = try recentMessages(candidate: candidate, since: since) }
+        return out
+    }
+
     /// Commits steps without recording which journeys each event touched.
     public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError) {
         try commit(steps, processedInbox: processedInbox, ignored: ignored, touched: [:])

@@ -77,6 +77,8 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// Rows changed by the last statement.
     var changes: Int { Int(sqlite3_changes(handle)) }
+    /// The rowid of the last row inserted on this connection.
+    var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 
     private func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
         if let cached = statements[sql] { return cached }

@@ -10,6 +10,12 @@ import HirewireLanguage
 public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     let db: SQLiteDatabase
     private let lock = NSLock()
+    /// Events this process appended and has not yet processed, by inbox sequence: reading them
+    /// back need not decode their stored JSON again (that decode was a third of the end-to-end
+    /// cost). Only events whose stored form reads back identical are kept; after a restart the
+    /// table is empty and events are decoded from the store as before.
+    private var appended: [Int64: CanonicalEvent] = [:]
+    private static let appendedLimit = 100_000
     public let path: String
 
     /// Opens (creating when needed) the database and brings its schema up to date.
@@ -32,24 +38,38 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {
         try locked { () throws(StoreError) -> [Bool] in
-            try db.transaction { () throws(StoreError) -> [Bool] in
+            pendingRemember = []
+            let out = try db.transaction { () throws(StoreError) -> [Bool] in
                 var out: [Bool] = []
+                var fresh: [(Int64, CanonicalEvent)] = []
                 for event in events {
                     try db.query("INSERT OR IGNORE INTO inbox (event_id, type, source, received_at, status, data) VALUES (?, ?, ?, ?, 'pending', ?)",
                                  [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
-                    out.append(db.changes == 1)
+                    let stored = db.changes == 1
+                    out.append(stored)
+                    if stored, Timestamp.parse(Timestamp.format(event.occurredAt)) == event.occurredAt { fresh.append((db.lastInsertRowid, event)) }
                 }
+                // Remembered only once the transaction has committed (a failed one throws first).
+                if appended.count + fresh.count <= Self.appendedLimit { pendingRemember = fresh }
                 return out
             }
+            for (seq, event) in pendingRemember { appended[seq] = event }
+            pendingRemember = []
+            return out
         }
     }
+
+    /// Events of the append in progress, remembered once it commits.
+    private var pendingRemember: [(Int64, CanonicalEvent)] = []
 
     public func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent] {
         try locked { () throws(StoreError) -> [InboxEvent] in
             var out: [InboxEvent] = []
+            // The stored JSON is read and decoded only for events this process did not append itself.
             try db.query("SELECT seq, received_at, data FROM inbox WHERE status = 'pending' ORDER BY seq LIMIT ?", [.integer(Int64(limit))]) { row in
-                if let event = CanonicalEvent(encoded: Self.decode(row.text(2))) {
-                    out.append(InboxEvent(sequence: row.integer(0), event: event, receivedAt: Date(timeIntervalSince1970: row.real(1))))
+                let seq = row.integer(0)
+                if let event = appended[seq] ?? CanonicalEvent(encoded: Self.decode(row.text(2))) {
+                    out.append(InboxEvent(sequence: seq, event: event, receivedAt: Date(timeIntervalSince1970: row.real(1))))
                 }
             }
             return out
@@ -167,10 +187,22 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     public func auditEntries(kind: String, limit: Int) throws(StoreError) -> [TimelineEntry] {
         try locked { () throws(StoreError) -> [TimelineEntry] in
             var out: [TimelineEntry] = []
-            try db.query("SELECT journey, flow, key, at, kind, data FROM audit WHERE kind = ? ORDER BY id DESC LIMIT ?",
-                         [.text(kind), .integer(Int64(limit))]) { row in
-                out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(3)), flow: row.text(1) ?? "", journey: row.text(0) ?? "",
-                                         key: row.text(2) ?? "", kind: row.text(4) ?? "", fields: Self.decode(row.text(5)).objectValue ?? [:]))
+            // Kinds other than the single-row ones may also sit in packed `entries` rows.
+            let packed = !Self.singleRowKinds.contains(kind)
+            try db.query("SELECT journey, flow, key, at, kind, data FROM audit WHERE kind = ? OR (? AND kind = 'entries') ORDER BY id DESC",
+                         [.text(kind), .integer(packed ? 1 : 0)]) { row in
+                guard out.count < limit else { return }
+                let journey = row.text(0) ?? "", flow = row.text(1) ?? "", key = row.text(2) ?? ""
+                let data = Self.decode(row.text(5))
+                if row.text(4) == "entries" {
+                    for entry in (data.arrayValue ?? []).reversed() where entry["kind"].stringValue == kind && out.count < limit {
+                        out.append(TimelineEntry(at: entry["at"].asTimestamp ?? Date(timeIntervalSince1970: row.real(3)), flow: flow, journey: journey,
+                                                 key: key, kind: kind, fields: TimelineFields(entry["fields"].objectValue ?? [:])))
+                    }
+                } else {
+                    out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(3)), flow: flow, journey: journey, key: key, kind: kind,
+                                             fields: TimelineFields(data.objectValue ?? [:])))
+                }
             }
             return out
         }
@@ -190,6 +222,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     public func failInbox(_ sequence: Int64, reason: String) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?", [.text(reason), .integer(sequence)])
+            appended[sequence] = nil
         }
     }
 
@@ -214,6 +247,53 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     public func activeJourney(flow: String, key: String) throws(StoreError) -> Journey? {
         try locked { () throws(StoreError) -> Journey? in
             try journeys("SELECT data FROM journeys WHERE flow = ? AND key = ? AND active = 1", [.text(flow), .text(key)]).first
+        }
+    }
+
+    /// A JSON array of strings, for `IN (SELECT value FROM json_each(?))`.
+    static func jsonList(_ items: [String]) -> SQLValue { json(.array(items.map(Value.string))) }
+
+    public func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey] {
+        guard !keys.isEmpty else { return [:] }
+        return try locked { () throws(StoreError) -> [String: Journey] in
+            var out: [String: Journey] = [:]
+            for j in try journeys("SELECT data FROM journeys WHERE flow = ? AND active = 1 AND key IN (SELECT value FROM json_each(?))",
+                                  [.text(flow), Self.jsonList(keys)]) {
+                out[j.key] = j
+            }
+            return out
+        }
+    }
+
+    public func journeys(ids: [String]) throws(StoreError) -> [String: Journey] {
+        guard !ids.isEmpty else { return [:] }
+        return try locked { () throws(StoreError) -> [String: Journey] in
+            var out: [String: Journey] = [:]
+            for j in try journeys("SELECT data FROM journeys WHERE id IN (SELECT value FROM json_each(?))", [Self.jsonList(ids)]) { out[j.id] = j }
+            return out
+        }
+    }
+
+    public func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try locked { () throws(StoreError) -> Set<String> in
+            var out: Set<String> = []
+            try db.query("SELECT DISTINCT key FROM journeys WHERE flow = ? AND key IN (SELECT value FROM json_each(?))",
+                         [.text(flow), Self.jsonList(keys)]) { row in if let k = row.text(0) { out.insert(k) } }
+            return out
+        }
+    }
+
+    public func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]] {
+        guard !candidates.isEmpty else { return [:] }
+        return try locked { () throws(StoreError) -> [String: [Date]] in
+            var out: [String: [Date]] = [:]
+            for c in candidates { out[c] = [] }
+            try db.query("SELECT candidate, at FROM messages WHERE candidate IN (SELECT value FROM json_each(?)) AND at > ? ORDER BY at",
+                         [Self.jsonList(candidates), Self.time(since)]) { row in
+                if let c = row.text(0) { out[c, default: []].append(Date(timeIntervalSince1970: row.real(1))) }
+            }
+            return out
         }
     }
 
@@ -246,6 +326,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             try db.transaction { () throws(StoreError) in
                 for step in steps { try write(step) }
                 for seq in processedInbox {
+                    appended[seq] = nil
                     let journeys = touched[seq].map { Self.json(.array($0.map(Value.string))) } ?? .null
                     try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ?", [journeys, .integer(seq)])
                 }
@@ -254,9 +335,47 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    /// Kinds of audit entries stored one to a row: dead letters refer to them by row id.
+    static let singleRowKinds: Set<String> = ["review", "action_failed"]
+
+    /// A step's timeline: runs of ordinary entries are packed into one row of kind `entries`
+    /// (an array of `{at, kind, fields}`), so a step writes one or two audit rows instead of
+    /// eight; entries dead letters point at keep rows of their own. Order is kept by row id.
+    private func auditSteps(_ entries: [TimelineEntry]) throws(StoreError) {
+        var run: [TimelineEntry] = []
+        func flush(_ store: SQLiteStore) throws(StoreError) {
+            guard let first = run.first else { return }
+            if run.count == 1 {
+                try store.audit(first)
+            } else {
+                let packed = Value.array(run.map { e in
+                    var fields = e.fields
+                    if e.kind == "action" { fields["args"] = nil }
+                    return .object(["at": .timestamp(e.at), "kind": .string(e.kind), "fields": .object(fields.dictionary)])
+                })
+                try store.db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, 'entries', ?)",
+                                   [.text(first.journey), .text(first.flow), .text(first.key), Self.time(first.at), Self.json(packed)])
+            }
+            run.removeAll(keepingCapacity: true)
+        }
+        for entry in entries {
+            if Self.singleRowKinds.contains(entry.kind) {
+                try flush(self)
+                try audit(entry)
+            } else {
+                run.append(entry)
+            }
+        }
+        try flush(self)
+    }
+
+    /// One audit row. An `action` entry is stored without its rendered arguments: the outbox
+    /// row with the same idempotency key holds them (once, not twice per action).
     private func audit(_ entry: TimelineEntry) throws(StoreError) {
+        var fields = entry.fields
+        if entry.kind == "action" { fields["args"] = nil }
         try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
-                     [.text(entry.journey), .text(entry.flow), .text(entry.key), Self.time(entry.at), .text(entry.kind), Self.json(.object(entry.fields))])
+                     [.text(entry.journey), .text(entry.flow), .text(entry.key), Self.time(entry.at), .text(entry.kind), Self.json(.object(fields.dictionary))])
     }
 
     private func write(_ step: StepCommit) throws(StoreError) {
@@ -289,7 +408,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                       Self.time(result.timeline.last?.at ?? Date()), Self.json(action.encoded), .text(action.chain),
                       .integer(Int64(action.order)), Self.time(result.timeline.last?.at ?? Date())])
         }
-        for entry in result.timeline { try audit(entry) }
+        try auditSteps(result.timeline)
     }
 
     private func timerRows(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [TimerRecord] {
@@ -335,8 +454,17 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         try locked { () throws(StoreError) -> [TimelineEntry] in
             var out: [TimelineEntry] = []
             try db.query("SELECT flow, key, at, kind, data FROM audit WHERE journey = ? ORDER BY id", [.text(journey)]) { row in
-                out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(2)), flow: row.text(0) ?? "", journey: journey,
-                                         key: row.text(1) ?? "", kind: row.text(3) ?? "", fields: Self.decode(row.text(4)).objectValue ?? [:]))
+                let flow = row.text(0) ?? "", key = row.text(1) ?? "", kind = row.text(3) ?? ""
+                let data = Self.decode(row.text(4))
+                guard kind == "entries" else {
+                    out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(2)), flow: flow, journey: journey, key: key, kind: kind,
+                                             fields: TimelineFields(data.objectValue ?? [:])))
+                    return
+                }
+                for packed in data.arrayValue ?? [] {
+                    out.append(TimelineEntry(at: packed["at"].asTimestamp ?? Date(timeIntervalSince1970: row.real(2)), flow: flow, journey: journey,
+                                             key: key, kind: packed["kind"].stringValue ?? "", fields: TimelineFields(packed["fields"].objectValue ?? [:])))
+                }
             }
             return out
         }

@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+@testable import HirewireEngine
+import HirewireLanguage
+@testable import HirewireStore
+
+/// The batch reads and the packed audit rows the engine relies on for speed, against a real
+/// SQLite file: each must answer exactly what the one-by-one calls answer.
+final class StoreBatchTests: XCTestCase {
+    let now = Date(timeIntervalSince1970: 1_772_000_000)
+
+    func makeStore() throws -> (SQLiteStore, String) {
+        let dir = NSTemporaryDirectory() + "hirewire-batch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/hirewire.db"
+        return (try SQLiteStore(path: path), path)
+    }
+
+    func journey(_ id: String, key: String, active: Bool = true, candidate: String = "c1") -> Journey {
+        Journey(id: id, flow: "offer", version: "v1", key: key, status: active ? .active : .ended(outcome: "hired"), state: "extended",
+                stateEnteredAt: now, entry: 1, startedAt: now, context: ["candidate": ["id": .string(candidate)]],
+                mergedAt: [:], vars: [:], seq: 1, insteadAt: nil)
+    }
+
+    func entry(_ j: Journey, _ kind: String, _ fields: TimelineFields, at offset: Double = 0) -> TimelineEntry {
+        TimelineEntry(at: now.addingTimeInterval(offset), flow: j.flow, journey: j.id, key: j.key, kind: kind, fields: fields)
+    }
+
+    func testBatchLookupsAnswerWhatSingleLookupsAnswer() throws {
+        let (store, _) = try makeStore()
+        var steps: [StepCommit] = []
+        for (id, key, active) in [("j1", "a1", true), ("j2", "a2", false), ("j3", "a3", true)] {
+            var result = StepResult(journey: journey(id, key: key, active: active, candidate: "c-" + key))
+            result.candidateMessages = [now, now.addingTimeInterval(5)]
+            steps.append(StepCommit(result: result))
+        }
+        try store.commit(steps, processedInbox: [], ignored: [])
+        let keys = ["a1", "a2", "a3", "missing"]
+        let batch = try store.activeJourneys(flow: "offer", keys: keys)
+        for key in keys { XCTAssertEqual(batch[key]?.id, try store.activeJourney(flow: "offer", key: key)?.id, key) }
+        XCTAssertEqual(Set(batch.keys), ["a1", "a3"])
+        XCTAssertEqual(try store.keysWithJourneys(flow: "offer", keys: keys), ["a1", "a2", "a3"])
+        XCTAssertEqual(try store.keysWithJourneys(flow: "other", keys: keys), [])
+        XCTAssertEqual(Set(try store.journeys(ids: ["j1", "j2", "nope"]).keys), ["j1", "j2"])
+        let recent = try store.recentMessages(candidates: ["c-a1", "c-a2", "nobody"], since: now.addingTimeInterval(-1))
+        XCTAssertEqual(recent["c-a1"], try store.recentMessages(candidate: "c-a1", since: now.addingTimeInterval(-1)))
+        XCTAssertEqual(recent["c-a1"]?.count, 2)
+        XCTAssertEqual(recent["nobody"], [])
+    }
+
+    func testPackedTimelineKeepsOrderKindsAndFieldsAndDeadLettersStillFindTheirRow() throws {
+        let (store, path) = try makeStore()
+        let j = journey("j1", key: "a1")
+        var result = StepResult(journey: j)
+        result.actions = [PlannedAction(connector: "email", arguments: ["to": "ada@example.com", "html": "<p>Hi \"Ada\"</p>"], idempotencyKey: "j1:1:do[0]",
+                                        path: "do[0]", audience: .candidate, template: nil, retryAttempts: nil, retryBackoff: nil, entry: 1, order: 0,
+                                        candidate: "c1")]
+        result.timeline = [
+            entry(j, "start", ["event": "offer.extended"]),
+            entry(j, "timer_set", ["due": "2026-03-04T09:00:00Z", "timer": "states.extended.after[0]"], at: 1),
+            entry(j, "action_failed", ["path": "do[1]", "reason": "missing value for '{{name}}'", "dead_letter": true], at: 2),
+            entry(j, "action", ["connector": "email", "args": result.actions[0].arguments, "idempotency_key": "j1:1:do[0]"], at: 3),
+            entry(j, "transition", ["to": "extended", "event": "offer.extended"], at: 4),
+        ]
+        try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+        // Read back through a second connection: what is on disk, not what is cached.
+        let reopened = try SQLiteStore(path: path)
+        let timeline = try reopened.timeline(journey: "j1")
+        XCTAssertEqual(timeline.map(\.kind), ["start", "timer_set", "action_failed", "action", "transition"])
+        XCTAssertEqual(timeline[1].fields["due"], "2026-03-04T09:00:00Z")
+        XCTAssertEqual(timeline[4].at, now.addingTimeInterval(4))
+        XCTAssertEqual(timeline[3].fields["idempotency_key"], "j1:1:do[0]")
+        XCTAssertNil(timeline[3].fields["args"], "the rendered arguments live in the outbox row, not twice")
+        XCTAssertEqual(try reopened.outbox(journey: "j1").first?.arguments["html"], "<p>Hi \"Ada\"</p>")
+        // Five entries, three rows: the dead letter keeps a row of its own.
+        var rows = 0
+        try reopened.db.query("SELECT COUNT(*) FROM audit WHERE journey = 'j1'") { rows = Int($0.integer(0)) }
+        XCTAssertEqual(rows, 3)
+        XCTAssertEqual(try reopened.deadLetters(limit: 10).filter { $0.kind == .failed }.count, 1)
+        XCTAssertEqual(try reopened.auditEntries(kind: "timer_set", limit: 10).map(\.journey), ["j1"])
+    }
+
+    func testInboxEventsReadBackAlikeFromThisProcessAndFromDisk() throws {
+        let (store, path) = try makeStore()
+        let events = (0..<5).map { i in
+            CanonicalEvent(id: "e\(i)", type: "offer.extended", occurredAt: now.addingTimeInterval(Double(i) * 0.001), source: "greenhouse",
+                           data: ["candidate": ["id": .string("c\(i)"), "name": "Zoë \"Z\"\n"], "offer": ["score": .number(72.5 + Double(i))]])
+        }
+        _ = try store.appendInbox(events, receivedAt: now)
+        let here = try store.pendingInbox(limit: 10)
+        let fromDisk = try SQLiteStore(path: path).pendingInbox(limit: 10)
+        XCTAssertEqual(here.map(\.event), events)
+        XCTAssertEqual(fromDisk.map(\.event), events)
+        XCTAssertEqual(here.map(\.sequence), fromDisk.map(\.sequence))
+        try store.commit([], processedInbox: [here[0].sequence], ignored: [])
+        XCTAssertEqual(try store.pendingInbox(limit: 10).map(\.event.id), ["e1", "e2", "e3", "e4"])
+    }
+}
