@@ -20,6 +20,7 @@ if wanted("validate") { results.append(ValidateBenchmark(repo: repo).run()) }
 if wanted("guards") { results.append(GuardBenchmark(repo: repo).run()) }
 let project = ProjectCompiler.compile(root: repo)
 if wanted("step") { results.append(StepBenchmark(project: project).run()) }
+if wanted("decode") { results += DecodeBenchmark(project: project).run() }
 if wanted("end") { results.append(EndToEndBenchmark(project: project).run()) }
 if wanted("timers") { results += TimerScaleBenchmark(project: project).run() }
 if wanted("lag") { results.append(FireLagBenchmark(project: project).run()) }

@@ -24,6 +24,7 @@ final class StepScope: RootScope, @unchecked Sendable {
     var letValues: [Value]
     var visibleLets = 0
     private var journeyValue: Value?
+    private var envValue: Value?
 
     init(journey: Journey, event: Value?, env: [String: String], lets: [MachineLet]) {
         journeyId = journey.id
@@ -56,7 +57,11 @@ final class StepScope: RootScope, @unchecked Sendable {
                                         "version": .string(version), "started_at": .timestamp(startedAt)])
             journeyValue = value
             return value
-        case "env": return .object(env.mapValues(Value.string))
+        case "env":
+            if let envValue { return envValue }
+            let value: Value = .object(env.mapValues(Value.string))
+            envValue = value
+            return value
         default: return .none
         }
     }

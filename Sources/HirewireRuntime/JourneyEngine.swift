@@ -93,29 +93,130 @@ public final class JourneyEngine: @unchecked Sendable {
     }
 
     /// Routes pending inbox events in batches; returns how many were processed.
+    ///
+    /// Batches are pipelined over two threads: while one batch's transaction is written and
+    /// flushed, the next batch is routed and stepped. The next batch reads the store before the
+    /// running commit starts and sees the running batch's changes through its shell, so it
+    /// computes exactly what it would after that commit; a lookup it did not read ahead (rare:
+    /// events emitted by `emit`) makes it wait and route again once the commit is done. If a
+    /// commit fails, the batch routed on top of it is dropped and computed again.
     @discardableResult
     public func processInbox(now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
         lock.lock()
         defer { lock.unlock() }
         var total = 0
+        var running: (batch: PreparedBatch, done: PendingCommit)?
+        var taken: Int64 = 0
         while true {
-            let pending = try store.pendingInbox(limit: batchSize)
-            if pending.isEmpty { return total }
-            do {
-                try process(pending, now: now)
-            } catch {
-                // One event may be poison (its steps cannot be stored): retry one at a time and
-                // park the ones that still fail, so they never block the events behind them.
-                for item in pending {
-                    do {
-                        try process([item], now: now)
-                    } catch {
-                        try store.failInbox(item.sequence, reason: error.description)
-                    }
+            let pending = try store.pendingInbox(limit: batchSize, after: taken)
+            guard let last = pending.last?.sequence else { break }
+            var next: PreparedBatch?
+            if let (batch, done) = running {
+                // Read ahead before the running commit starts writing, then route beside it.
+                var shell = BatchShell(engine: self, overlay: batch.shell)
+                let prefetched = Result { () throws(StoreError) in try shell.prefetch(pending.map(\.event), machines: machines, now: now) }
+                done.start()
+                if case .success = prefetched {
+                    shell.offline = true
+                    let routed = prepare(pending, shell: shell, now: now)
+                    if !routed.shell.missed, routed.shell.error == nil { next = routed }
                 }
+                running = nil
+                if case .failure = done.wait() {
+                    total += try settleOneByOne(batch.pending, now: now)
+                    taken = batch.pending.last?.sequence ?? taken
+                    continue  // what was routed on top of the failed batch is computed again
+                }
+                finish(batch)
+                total += batch.pending.count
             }
-            total += pending.count
+            let batch: PreparedBatch
+            if let next { batch = next } else { batch = try prepareOnline(pending, now: now) }
+            running = (batch, PendingCommit(store: store, batch: batch))
+            taken = last
         }
+        if let (batch, done) = running {
+            done.start()
+            if case .failure = done.wait() {
+                total += try settleOneByOne(batch.pending, now: now)
+            } else {
+                finish(batch)
+                total += batch.pending.count
+            }
+        }
+        return total
+    }
+
+    /// A batch routed and stepped, ready to commit.
+    fileprivate struct PreparedBatch: @unchecked Sendable {
+        // @unchecked: the shell refers to the engine only to reach the store and versions; a
+        // prepared batch is handed to the committer thread and read there, never changed.
+        var pending: [InboxEvent]
+        var shell: BatchShell
+        var ignored: [TimelineEntry]
+        var touched: [Int64: [String]]
+    }
+
+    /// One batch's transaction, written on a thread of its own so the next batch can be routed
+    /// meanwhile.
+    fileprivate final class PendingCommit: @unchecked Sendable {
+        // @unchecked: `outcome` is written by the committer thread before it signals `finished`
+        // and read by the engine thread only after waiting on it.
+        private let store: any JourneyStore
+        private let batch: PreparedBatch
+        private let finished = DispatchSemaphore(value: 0)
+        private var outcome: Result<Void, StoreError> = .success(())
+
+        init(store: any JourneyStore, batch: PreparedBatch) {
+            self.store = store
+            self.batch = batch
+        }
+
+        func start() {
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
+                do throws(StoreError) {
+                    try store.commit(batch.shell.commits, processedInbox: batch.pending.map(\.sequence), ignored: batch.ignored, touched: batch.touched)
+                } catch {
+                    outcome = .failure(error)
+                }
+                finished.signal()
+            }
+        }
+
+        func wait() -> Result<Void, StoreError> {
+            finished.wait()
+            return outcome
+        }
+    }
+
+    /// Routes a batch reading the store as it is now.
+    private func prepareOnline(_ pending: [InboxEvent], now: Date) throws(StoreError) -> PreparedBatch {
+        var shell = BatchShell(engine: self)
+        try shell.prefetch(pending.map(\.event), machines: machines, now: now)
+        let batch = prepare(pending, shell: shell, now: now)
+        if let error = batch.shell.error { throw error }
+        return batch
+    }
+
+    /// The poison-event path: a batch that could not be committed is retried one event at a
+    /// time, and the events that still fail are parked, so they never block those behind them.
+    private func settleOneByOne(_ pending: [InboxEvent], now: Date) throws(StoreError) -> Int {
+        for item in pending {
+            do {
+                let batch = try prepareOnline([item], now: now)
+                try store.commit(batch.shell.commits, processedInbox: [item.sequence], ignored: batch.ignored, touched: batch.touched)
+                finish(batch)
+            } catch {
+                try store.failInbox(item.sequence, reason: error.description)
+            }
+        }
+        return pending.count
+    }
+
+    /// Metrics of a committed batch.
+    private func finish(_ batch: PreparedBatch) {
+        for item in batch.pending { metrics.add("hirewire_events_total", ["type": item.event.type]) }
+        countTransitions(batch.shell.commits)
     }
 
     /// Routes one stored event again, to `flow` only (a review item replayed after its data or
@@ -139,10 +240,9 @@ public final class JourneyEngine: @unchecked Sendable {
         try store.commit(shell.commits, processedInbox: [], ignored: ignored)
     }
 
-    /// Routes a batch of inbox events and commits all their steps in one transaction.
-    private func process(_ pending: [InboxEvent], now: Date) throws(StoreError) {
-        var shell = BatchShell(engine: self)
-        try shell.prefetch(pending.map(\.event), machines: machines, now: now)
+    /// Routes a batch of inbox events and steps their journeys; nothing is written yet.
+    private func prepare(_ pending: [InboxEvent], shell: BatchShell, now: Date) -> PreparedBatch {
+        var shell = shell
         var ignored: [TimelineEntry] = []
         var touched: [Int64: [String]] = [:]
         for item in pending {
@@ -161,11 +261,11 @@ public final class JourneyEngine: @unchecked Sendable {
                 if let j = commit.result.journey, !names.contains("\(j.flow)/\(j.key)") { names.append("\(j.flow)/\(j.key)") }
             }
             touched[item.sequence] = names
+            if shell.missed { break }
         }
-        if let error = shell.error { throw error }
-        try store.commit(shell.commits, processedInbox: pending.map(\.sequence), ignored: ignored, touched: touched)
-        for item in pending { metrics.add("hirewire_events_total", ["type": item.event.type]) }
-        countTransitions(shell.commits)
+        // The rows' JSON is made here, beside the commit of the batch before, not inside this one's.
+        if !shell.missed { for i in shell.commits.indices { shell.commits[i].encoded = EncodedStep(shell.commits[i].result) } }
+        return PreparedBatch(pending: pending, shell: shell, ignored: ignored, touched: touched)
     }
 
     private func countTransitions(_ commits: [StepCommit]) {
@@ -263,13 +363,32 @@ public final class JourneyEngine: @unchecked Sendable {
         var started: Set<String> = []
         var messages: [String: [Date]] = [:]
         var error: StoreError?
+        /// Set while a commit runs beside this batch: the store must not be read now (it may or
+        /// may not hold that commit yet), so a lookup not read ahead sets `missed` instead.
+        var offline = false
+        var missed = false
+        /// What this batch itself changed (not what it inherited): the next batch's overlay.
+        var recordedIds: Set<String> = []
+        var recordedPairs: Set<String> = []
+        var ownMessages: [String: [Date]] = [:]
 
         init(engine: JourneyEngine) { self.engine = engine }
+
+        /// A shell for the batch after `previous`, whose commit has not landed yet: it sees the
+        /// journeys, keys and messages `previous` changed on top of what the store says.
+        init(engine: JourneyEngine, overlay previous: BatchShell) {
+            self.engine = engine
+            for id in previous.recordedIds { changed[id] = previous.changed[id] }
+            for pair in previous.recordedPairs { active[pair] = previous.active[pair] }
+            started = previous.started
+            messages = previous.ownMessages
+        }
 
         func pair(_ flow: String, _ key: String) -> String { flow + "\u{0}" + key }
 
         mutating func journey(id: String) -> Journey? {
             if let j = changed[id] { return j }
+            if offline { missed = true; return nil }
             do { return try engine.store.journey(id: id) } catch { self.error = error; return nil }
         }
 
@@ -293,19 +412,24 @@ public final class JourneyEngine: @unchecked Sendable {
                 }
                 guard !keys.isEmpty else { continue }
                 let found = try engine.store.activeJourneys(flow: machine.id, keys: keys)
-                for key in keys {
+                for key in keys where active[pair(machine.id, key)] == nil {
                     if let journey = found[key] {
                         active[pair(machine.id, key)] = .some(journey.id)
-                        changed[journey.id] = journey
+                        if changed[journey.id] == nil { changed[journey.id] = journey }
                         if let c = journey.context["candidate"]?["id"].stringValue { candidates.insert(c) }
                     } else {
                         active[pair(machine.id, key)] = .some(nil)
                     }
                 }
-                if machine.start.reentry == .once {
-                    for key in try engine.store.keysWithJourneys(flow: machine.id, keys: keys) { started.insert(pair(machine.id, key)) }
-                    for key in keys { hadKnown.insert(pair(machine.id, key)) }
+                for key in keys {
+                    if case .some(.some(let id)) = active[pair(machine.id, key)], let c = changed[id]?.context["candidate"]?["id"].stringValue {
+                        candidates.insert(c)
+                    }
                 }
+                // `reentry: once` asks whether a key ever had a journey; so does the reason given
+                // for an event no journey took (journey_ended or not_started).
+                for key in try engine.store.keysWithJourneys(flow: machine.id, keys: keys) { started.insert(pair(machine.id, key)) }
+                for key in keys { hadKnown.insert(pair(machine.id, key)) }
             }
             for event in events { if let c = event.data["candidate"]["id"].stringValue { candidates.insert(c) } }
             recent = try engine.store.recentMessages(candidates: Array(candidates), since: Date(timeIntervalSince1970: 0))
@@ -313,12 +437,14 @@ public final class JourneyEngine: @unchecked Sendable {
 
         mutating func activeJourney(flow: String, key: String) -> Journey? {
             if let known = active[pair(flow, key)] { return known.flatMap { changed[$0] } }
+            if offline { missed = true; return nil }
             do { return try engine.store.activeJourney(flow: flow, key: key) } catch { self.error = error; return nil }
         }
 
         mutating func hadJourney(flow: String, key: String) -> Bool {
             if started.contains(pair(flow, key)) { return true }
             if hadKnown.contains(pair(flow, key)) { return false }
+            if offline { missed = true; return false }
             do { return try engine.store.hadJourney(flow: flow, key: key) } catch { self.error = error; return false }
         }
 
@@ -329,6 +455,8 @@ public final class JourneyEngine: @unchecked Sendable {
             var stored: [Date] = []
             if let known = recent[candidate] {
                 stored = known
+            } else if offline {
+                missed = true
             } else {
                 do { stored = try engine.store.recentMessages(candidate: candidate, since: Date(timeIntervalSince1970: 0)) } catch { self.error = error }
                 recent[candidate] = stored
@@ -344,6 +472,8 @@ public final class JourneyEngine: @unchecked Sendable {
             commits.append(StepCommit(result: result, firedTimer: firedTimer))
             guard let journey = result.journey else { return }
             changed[journey.id] = journey
+            recordedIds.insert(journey.id)
+            recordedPairs.insert(pair(flow, journey.key))
             started.insert(pair(flow, journey.key))
             if journey.isActive {
                 active[pair(flow, journey.key)] = .some(journey.id)
@@ -352,7 +482,10 @@ public final class JourneyEngine: @unchecked Sendable {
             } else if active[pair(flow, journey.key)] == nil {
                 active[pair(flow, journey.key)] = .some(nil)
             }
-            if let candidate = journey.context["candidate"]?["id"].stringValue { messages[candidate, default: []] += result.candidateMessages }
+            if let candidate = journey.context["candidate"]?["id"].stringValue, !result.candidateMessages.isEmpty {
+                messages[candidate, default: []] += result.candidateMessages
+                ownMessages[candidate, default: []] += result.candidateMessages
+            }
         }
     }
 }

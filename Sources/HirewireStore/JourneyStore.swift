@@ -7,10 +7,13 @@ public struct StepCommit: Sendable {
     public var result: StepResult
     /// The timer this step consumed (deleted in the same transaction).
     public var firedTimer: String?
+    /// The rows' JSON, when the caller made it ahead of the commit (else the store makes it).
+    public var encoded: EncodedStep?
 
-    public init(result: StepResult, firedTimer: String? = nil) {
+    public init(result: StepResult, firedTimer: String? = nil, encoded: EncodedStep? = nil) {
         self.result = result
         self.firedTimer = firedTimer
+        self.encoded = encoded
     }
 }
 
@@ -59,6 +62,9 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool]
     /// The oldest unprocessed inbox events.
     func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent]
+    /// The oldest unprocessed inbox events after sequence `after` (those up to it are being
+    /// committed by a batch in flight).
+    func pendingInbox(limit: Int, after: Int64) throws(StoreError) -> [InboxEvent]
     func activeJourney(flow: String, key: String) throws(StoreError) -> Journey?
     /// The active journeys of `flow` for any of `keys`, by key: a batch's lookups in one query.
     func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey]

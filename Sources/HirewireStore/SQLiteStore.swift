@@ -33,7 +33,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     }
 
     static func json(_ value: Value) -> SQLValue { .text(value.jsonString()) }
-    static func decode(_ text: String?) -> Value { text.flatMap(Value.parseOwnJSON) ?? .null }
+    static func decode(_ text: String?) -> Value { text.flatMap(Value.parseStoredJSON) ?? .null }
     static func time(_ date: Date) -> SQLValue { .real(date.timeIntervalSince1970) }
 
     public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {
@@ -47,7 +47,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                                  [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
                     let stored = db.changes == 1
                     out.append(stored)
-                    if stored, Timestamp.parse(Timestamp.format(event.occurredAt)) == event.occurredAt { fresh.append((db.lastInsertRowid, event)) }
+                    if stored, Self.readsBackAlike(event) { fresh.append((db.lastInsertRowid, event)) }
                 }
                 // Remembered only once the transaction has committed (a failed one throws first).
                 if appended.count + fresh.count <= Self.appendedLimit { pendingRemember = fresh }
@@ -59,14 +59,34 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    /// Whether decoding the stored form of `event` gives `event` again: its time has whole
+    /// milliseconds and its data only JSON's own kinds (timestamps and durations are stored as strings).
+    static func readsBackAlike(_ event: CanonicalEvent) -> Bool {
+        func plain(_ v: Value) -> Bool {
+            switch v {
+            case .timestamp, .duration: return false
+            case .array(let items): return items.allSatisfy(plain)
+            case .object(let members): return members.values.allSatisfy(plain)
+            case .number(let n): return n.isFinite
+            default: return true
+            }
+        }
+        return Timestamp.parse(Timestamp.format(event.occurredAt)) == event.occurredAt && plain(event.data)
+    }
+
     /// Events of the append in progress, remembered once it commits.
     private var pendingRemember: [(Int64, CanonicalEvent)] = []
 
     public func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent] {
+        try pendingInbox(limit: limit, after: 0)
+    }
+
+    public func pendingInbox(limit: Int, after: Int64) throws(StoreError) -> [InboxEvent] {
         try locked { () throws(StoreError) -> [InboxEvent] in
             var out: [InboxEvent] = []
             // The stored JSON is read and decoded only for events this process did not append itself.
-            try db.query("SELECT seq, received_at, data FROM inbox WHERE status = 'pending' ORDER BY seq LIMIT ?", [.integer(Int64(limit))]) { row in
+            try db.query("SELECT seq, received_at, data FROM inbox WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                         [.integer(after), .integer(Int64(limit))]) { row in
                 let seq = row.integer(0)
                 if let event = appended[seq] ?? CanonicalEvent(encoded: Self.decode(row.text(2))) {
                     out.append(InboxEvent(sequence: seq, event: event, receivedAt: Date(timeIntervalSince1970: row.real(1))))
@@ -188,7 +208,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         try locked { () throws(StoreError) -> [TimelineEntry] in
             var out: [TimelineEntry] = []
             // Kinds other than the single-row ones may also sit in packed `entries` rows.
-            let packed = !Self.singleRowKinds.contains(kind)
+            let packed = !EncodedStep.singleRowKinds.contains(kind)
             try db.query("SELECT journey, flow, key, at, kind, data FROM audit WHERE kind = ? OR (? AND kind = 'entries') ORDER BY id DESC",
                          [.text(kind), .integer(packed ? 1 : 0)]) { row in
                 guard out.count < limit else { return }
@@ -335,51 +355,16 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
-    /// Kinds of audit entries stored one to a row: dead letters refer to them by row id.
-    static let singleRowKinds: Set<String> = ["review", "action_failed"]
-
-    /// A step's timeline: runs of ordinary entries are packed into one row of kind `entries`
-    /// (an array of `{at, kind, fields}`), so a step writes one or two audit rows instead of
-    /// eight; entries dead letters point at keep rows of their own. Order is kept by row id.
-    private func auditSteps(_ entries: [TimelineEntry]) throws(StoreError) {
-        var run: [TimelineEntry] = []
-        func flush(_ store: SQLiteStore) throws(StoreError) {
-            guard let first = run.first else { return }
-            if run.count == 1 {
-                try store.audit(first)
-            } else {
-                let packed = Value.array(run.map { e in
-                    var fields = e.fields
-                    if e.kind == "action" { fields["args"] = nil }
-                    return .object(["at": .timestamp(e.at), "kind": .string(e.kind), "fields": .object(fields.dictionary)])
-                })
-                try store.db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, 'entries', ?)",
-                                   [.text(first.journey), .text(first.flow), .text(first.key), Self.time(first.at), Self.json(packed)])
-            }
-            run.removeAll(keepingCapacity: true)
-        }
-        for entry in entries {
-            if Self.singleRowKinds.contains(entry.kind) {
-                try flush(self)
-                try audit(entry)
-            } else {
-                run.append(entry)
-            }
-        }
-        try flush(self)
-    }
-
-    /// One audit row. An `action` entry is stored without its rendered arguments: the outbox
-    /// row with the same idempotency key holds them (once, not twice per action).
+    /// One audit row of its own (entries no step wrote: events that reached no journey).
     private func audit(_ entry: TimelineEntry) throws(StoreError) {
-        var fields = entry.fields
-        if entry.kind == "action" { fields["args"] = nil }
         try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
-                     [.text(entry.journey), .text(entry.flow), .text(entry.key), Self.time(entry.at), .text(entry.kind), Self.json(.object(fields.dictionary))])
+                     [.text(entry.journey), .text(entry.flow), .text(entry.key), Self.time(entry.at), .text(entry.kind),
+                      .text(Value.object(EncodedStep.stored(entry)).jsonString())])
     }
 
     private func write(_ step: StepCommit) throws(StoreError) {
         let result = step.result
+        let encoded = step.encoded ?? EncodedStep(result)
         if let fired = step.firedTimer { try db.query("DELETE FROM timers WHERE id = ?", [.text(fired)]) }
         if let j = result.journey {
             try db.query("""
@@ -388,7 +373,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
                   outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data
                 """, [.text(j.id), .text(j.flow), .text(j.version), .text(j.key), .text(j.state), .integer(j.isActive ? 1 : 0),
-                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), Self.json(j.encoded)])
+                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encoded.jsonString())])
             for at in result.candidateMessages {
                 if let candidate = j.context["candidate"]?["id"].stringValue {
                     try db.query("INSERT INTO messages (candidate, at, journey) VALUES (?, ?, ?)", [.text(candidate), Self.time(at), .text(j.id)])
@@ -396,19 +381,22 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             }
         }
         for id in result.cancelTimers { try db.query("DELETE FROM timers WHERE id = ?", [.text(id)]) }
-        for timer in result.armTimers {
+        for (i, timer) in result.armTimers.enumerated() {
             try db.query("INSERT OR REPLACE INTO timers (id, journey, due, data) VALUES (?, ?, ?, ?)",
-                         [.text(timer.id), .text(timer.journey), Self.time(timer.due), Self.json(timer.encoded)])
+                         [.text(timer.id), .text(timer.journey), Self.time(timer.due), .text(encoded.timers[i])])
         }
-        for action in result.actions {
+        for (i, action) in result.actions.enumerated() {
             try db.query("""
                 INSERT OR IGNORE INTO outbox (idempotency_key, journey, connector, status, created_at, data, chain, ord, next_at)
                 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)
                 """, [.text(action.idempotencyKey), .text(result.journey?.id ?? ""), .text(action.connector),
-                      Self.time(result.timeline.last?.at ?? Date()), Self.json(action.encoded), .text(action.chain),
+                      Self.time(result.timeline.last?.at ?? Date()), .text(encoded.actions[i]), .text(action.chain),
                       .integer(Int64(action.order)), Self.time(result.timeline.last?.at ?? Date())])
         }
-        try auditSteps(result.timeline)
+        for row in encoded.audit {
+            try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
+                         [.text(row.first.journey), .text(row.first.flow), .text(row.first.key), Self.time(row.first.at), .text(row.kind), .text(row.data)])
+        }
     }
 
     private func timerRows(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [TimerRecord] {

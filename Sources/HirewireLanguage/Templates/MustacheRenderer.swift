@@ -53,27 +53,24 @@ struct MustacheRenderer {
         text.utf8.contains { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") }
     }
 
-    static func escape(_ text: String) -> String {
-        guard needsEscape(text) else { return text }
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.unicodeScalars.append(c)
+    /// Appends `text` to `out`, HTML-escaped.
+    static func appendEscaped(_ text: String, to out: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\""): out.append(contentsOf: "&quot;".utf8)
+            default: out.append(byte)
             }
         }
-        return out
     }
 
-    mutating func render(_ nodes: [MustacheNode], stack: [Value], into out: inout String, depth: Int) throws(MustacheError) {
+    mutating func render(_ nodes: [MustacheNode], stack: [Value], into out: inout [UInt8], depth: Int) throws(MustacheError) {
         for node in nodes {
             switch node {
             case .text(let t):
-                out += t
+                out.append(contentsOf: t.utf8)
             case .variable(let name, let escaped, let line, let column):
                 let value = lookup(name, in: stack)
                 if value.isNull {
@@ -83,7 +80,11 @@ struct MustacheRenderer {
                     continue
                 }
                 let text = value.displayString
-                out += escaped && escapeHTML ? Self.escape(text) : text
+                if escaped && escapeHTML && Self.needsEscape(text) {
+                    Self.appendEscaped(text, to: &out)
+                } else {
+                    out.append(contentsOf: text.utf8)
+                }
             case .section(let name, let inverted, let children, _, _):
                 let value = lookup(name, in: stack)
                 if inverted {

@@ -66,10 +66,11 @@ public struct MustacheTemplate: Sendable, Hashable {
     public func render(_ context: Value, scope: (any RootScope)? = nil, partials: [String: String] = [:], escapeHTML: Bool = true,
                        strict: Bool = false) throws(MustacheError) -> String {
         var renderer = MustacheRenderer(partials: partials, escapeHTML: escapeHTML, strict: strict, scope: scope)
-        var out = ""
-        out.reserveCapacity(256)
+        // Bytes, not a String: appending text runs and values to a byte buffer is a copy each.
+        var out: [UInt8] = []
+        out.reserveCapacity(source.utf8.count + 128)
         try renderer.render(nodes, stack: [context], into: &out, depth: 0)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

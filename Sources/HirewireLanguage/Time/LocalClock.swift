@@ -100,7 +100,7 @@ public enum ZoneNames {
 
     /// The wall clock of the zone named `name` (its transition table read once), or nil.
     public static func clock(_ name: String) -> ZoneClock? {
-        guard name == "UTC" || name == "Etc/UTC" || name == "GMT" || name.contains("/") else { return nil }
+        guard name == "UTC" || name == "Etc/UTC" || name == "GMT" || name.utf8.contains(UInt8(ascii: "/")) else { return nil }
         return cache.clock(name)
     }
 

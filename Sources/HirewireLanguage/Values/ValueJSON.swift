@@ -183,4 +183,9 @@ extension Value {
     public static func parseOwnJSON(_ text: String) -> Value? {
         try? YAMLLoader.load(Array(text.utf8), file: "", json: true).toValue()
     }
+
+    /// Reads JSON this program wrote into a store (journeys, timers, actions, audit rows):
+    /// libyaml's events straight into values, with none of the flow-file loader's positions and
+    /// diagnostics. Nil when the text is not such JSON.
+    public static func parseStoredJSON(_ text: String) -> Value? { StoredJSONReader.read(text) }
 }

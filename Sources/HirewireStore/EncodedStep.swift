@@ -1,0 +1,69 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+
+/// A step's rows as the store writes them: every JSON text already made. Encoding is most of
+/// a commit's CPU, so the engine encodes a batch on its own thread while the store's
+/// transaction for the batch before is still being written (see `JourneyEngine.processInbox`).
+public struct EncodedStep: Sendable {
+    /// The journey's JSON form (`Journey.encoded`).
+    public var journey: String?
+    /// Each armed timer's JSON form, in `armTimers` order.
+    public var timers: [String]
+    /// Each action's JSON form, in `actions` order.
+    public var actions: [String]
+    /// The step's audit rows in order: a dead-letter entry alone, runs of other entries packed.
+    public var audit: [AuditRow]
+
+    /// One audit row: the entry it starts with (journey, flow, key, time), its kind, its JSON data.
+    public struct AuditRow: Sendable {
+        public var first: TimelineEntry
+        public var kind: String
+        public var data: String
+    }
+
+    /// Kinds of audit entries stored one to a row: dead letters refer to them by row id.
+    public static let singleRowKinds: Set<String> = ["review", "action_failed"]
+
+    public init(_ result: StepResult) {
+        journey = result.journey.map { $0.encoded.jsonString() }
+        timers = result.armTimers.map { $0.encoded.jsonString() }
+        actions = result.actions.map { $0.encoded.jsonString() }
+        audit = Self.auditRows(result.timeline)
+    }
+
+    /// The fields an audit row keeps: an `action` entry's rendered arguments live in its outbox
+    /// row (same idempotency key), not twice.
+    static func stored(_ entry: TimelineEntry) -> [String: Value] {
+        var fields = entry.fields
+        if entry.kind == "action" { fields["args"] = nil }
+        return fields.dictionary
+    }
+
+    /// Packs runs of ordinary entries into one row of kind `entries` (an array of
+    /// `{at, kind, fields}`), so a step writes one or two audit rows instead of eight.
+    public static func auditRows(_ entries: [TimelineEntry]) -> [AuditRow] {
+        var rows: [AuditRow] = []
+        var run: [TimelineEntry] = []
+        func flush() {
+            guard let first = run.first else { return }
+            if run.count == 1 {
+                rows.append(AuditRow(first: first, kind: first.kind, data: Value.object(stored(first)).jsonString()))
+            } else {
+                let packed = Value.array(run.map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "fields": .object(stored($0))]) })
+                rows.append(AuditRow(first: first, kind: "entries", data: packed.jsonString()))
+            }
+            run.removeAll(keepingCapacity: true)
+        }
+        for entry in entries {
+            if singleRowKinds.contains(entry.kind) {
+                flush()
+                rows.append(AuditRow(first: entry, kind: entry.kind, data: Value.object(stored(entry)).jsonString()))
+            } else {
+                run.append(entry)
+            }
+        }
+        flush()
+        return rows
+    }
+}
