@@ -8,11 +8,11 @@ import HirewireLanguage
 struct StepBenchmark {
     let project: CompiledProject
 
-    static func offer(_ i: Int, at: Date) -> CanonicalEvent {
+    static func offer(_ i: Int, at: Date, expires: String = "2026-03-20T17:00:00Z") -> CanonicalEvent {
         CanonicalEvent(id: "e\(i)", type: "offer.extended", occurredAt: at, source: "bench", data: [
             "candidate": ["id": .string("c\(i)"), "first_name": "Ada", "email": "ada@example.com", "timezone": "Europe/London"],
             "application": ["id": .string("a\(i)")], "job": ["title": "Senior Data Engineer"],
-            "recruiter": ["name": "Sam", "email": "sam@acme.test"], "offer": ["id": "o1", "tier": "B", "expires_at": "2026-03-20T17:00:00Z"],
+            "recruiter": ["name": "Sam", "email": "sam@acme.test"], "offer": ["id": "o1", "tier": "B", "expires_at": .string(expires)],
         ])
     }
 

@@ -31,6 +31,9 @@ public final class EngineLoop: Sendable {
         self.onError = onError
     }
 
+    /// Inbox events one pass processes at most (two batches: one commits while the other is stepped).
+    static let inboxShare = 1_000
+
     /// New events are in the inbox, or timers changed: run a pass now.
     public func wake() { wakeup.signal() }
 
@@ -40,9 +43,11 @@ public final class EngineLoop: Sendable {
             var next: Date?
             do {
                 try engine.mapDeliveries(sources: sources, now: clock())
-                try engine.processInbox(now: clock())
+                // A bounded share of the inbox per pass: due timers fire between shares even
+                // while events keep arriving, and a full share means go round again at once.
+                let processed = try engine.processInbox(now: clock(), maxEvents: Self.inboxShare)
                 try engine.fireDueTimers(now: clock())
-                next = try engine.nextDue()
+                next = processed >= Self.inboxShare ? clock() : try engine.nextDue()
                 afterPass()
             } catch {
                 onError(error)

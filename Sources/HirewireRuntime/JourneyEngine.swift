@@ -27,6 +27,40 @@ public final class JourneyEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var machines: [Machine]
     private var versions: [String: Machine] = [:]
+    /// Journeys as this engine last stored them, by id: a batch reads only the sequence number
+    /// of a running journey and decodes its row only when another writer changed it (decoding
+    /// was half the cost of an event for a running journey). Bounded; emptied when full.
+    private var journeyCache: [String: Journey] = [:]
+    private static let journeyCacheLimit = 20_000
+
+    /// Remembers the journeys a committed batch wrote.
+    fileprivate func remember(_ commits: [StepCommit]) {
+        if journeyCache.count > Self.journeyCacheLimit { journeyCache.removeAll(keepingCapacity: true) }
+        for commit in commits {
+            guard let j = commit.result.journey else { continue }
+            // Kept only when it is exactly what a restarted engine would read back.
+            journeyCache[j.id] = j.isActive && StoredForm.readsBackAlike(j) ? j : nil
+        }
+    }
+
+    /// The active journeys of `flow` for `keys`: from memory when the stored sequence number
+    /// matches, from the store otherwise.
+    fileprivate func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey] {
+        let sequences = try store.activeJourneySequences(flow: flow, keys: keys)
+        var out: [String: Journey] = [:]
+        var stale: [String: String] = [:]
+        for (key, found) in sequences {
+            if let cached = journeyCache[found.id], cached.seq == found.seq { out[key] = cached } else { stale[found.id] = key }
+        }
+        if !stale.isEmpty {
+            for (id, journey) in try store.journeys(ids: Array(stale.keys)) {
+                guard let key = stale[id] else { continue }
+                out[key] = journey
+                journeyCache[id] = journey
+            }
+        }
+        return out
+    }
     private var setup: EngineSetup
     private var project: CompiledProject
     private let env: [String: String]
@@ -101,14 +135,20 @@ public final class JourneyEngine: @unchecked Sendable {
     /// events emitted by `emit`) makes it wait and route again once the commit is done. If a
     /// commit fails, the batch routed on top of it is dropped and computed again.
     @discardableResult
-    public func processInbox(now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
+    ///
+    /// `maxEvents` bounds one call under sustained load, so that a scheduler can fire due timers
+    /// between calls instead of waiting for an inbox that never empties.
+    public func processInbox(now: Date, batchSize: Int = 500, maxEvents: Int = .max) throws(StoreError) -> Int {
         lock.lock()
         defer { lock.unlock() }
+        // The step clock at the store's precision: journeys in memory then equal their stored rows.
+        let now = StoredForm.normalized(now)
         var total = 0
         var running: (batch: PreparedBatch, done: PendingCommit)?
         var taken: Int64 = 0
-        while true {
-            let pending = try store.pendingInbox(limit: batchSize, after: taken)
+        var takenCount = 0
+        while takenCount < maxEvents {
+            let pending = try store.pendingInbox(limit: min(batchSize, maxEvents - takenCount), after: taken)
             guard let last = pending.last?.sequence else { break }
             var next: PreparedBatch?
             if let (batch, done) = running {
@@ -134,6 +174,7 @@ public final class JourneyEngine: @unchecked Sendable {
             if let next { batch = next } else { batch = try prepareOnline(pending, now: now) }
             running = (batch, PendingCommit(store: store, batch: batch))
             taken = last
+            takenCount += pending.count
         }
         if let (batch, done) = running {
             done.start()
@@ -213,8 +254,9 @@ public final class JourneyEngine: @unchecked Sendable {
         return pending.count
     }
 
-    /// Metrics of a committed batch.
+    /// Metrics of a committed batch, and its journeys remembered.
     private func finish(_ batch: PreparedBatch) {
+        remember(batch.shell.commits)
         for item in batch.pending { metrics.add("hirewire_events_total", ["type": item.event.type]) }
         countTransitions(batch.shell.commits)
     }
@@ -411,7 +453,7 @@ public final class JourneyEngine: @unchecked Sendable {
                     keys.append(key)
                 }
                 guard !keys.isEmpty else { continue }
-                let found = try engine.store.activeJourneys(flow: machine.id, keys: keys)
+                let found = try engine.activeJourneys(flow: machine.id, keys: keys)
                 for key in keys where active[pair(machine.id, key)] == nil {
                     if let journey = found[key] {
                         active[pair(machine.id, key)] = .some(journey.id)

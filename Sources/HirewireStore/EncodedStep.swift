@@ -67,3 +67,33 @@ public struct EncodedStep: Sendable {
         return rows
     }
 }
+
+/// Whether a record reads back from its stored JSON exactly as it is in memory, so that a copy
+/// kept in memory and one read after a restart behave the same. Times are stored to the
+/// millisecond; timestamps and durations inside values are stored as strings.
+public enum StoredForm {
+    /// `date` as it reads back from the store.
+    public static func normalized(_ date: Date) -> Date { Timestamp.parse(Timestamp.format(date)) ?? date }
+
+    public static func exact(_ date: Date) -> Bool { normalized(date) == date }
+
+    /// True when `value` holds only JSON's own kinds.
+    public static func plain(_ value: Value) -> Bool {
+        switch value {
+        case .timestamp, .duration: return false
+        case .array(let items): return items.allSatisfy(plain)
+        case .object(let members): return members.values.allSatisfy(plain)
+        case .number(let n): return n.isFinite
+        default: return true
+        }
+    }
+
+    public static func readsBackAlike(_ event: CanonicalEvent) -> Bool {
+        exact(event.occurredAt) && plain(event.data)
+    }
+
+    public static func readsBackAlike(_ journey: Journey) -> Bool {
+        exact(journey.startedAt) && exact(journey.stateEnteredAt) && (journey.insteadAt.map(exact) ?? true)
+            && journey.mergedAt.values.allSatisfy(exact) && journey.context.values.allSatisfy(plain) && journey.vars.values.allSatisfy(plain)
+    }
+}

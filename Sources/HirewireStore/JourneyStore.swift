@@ -68,6 +68,9 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     func activeJourney(flow: String, key: String) throws(StoreError) -> Journey?
     /// The active journeys of `flow` for any of `keys`, by key: a batch's lookups in one query.
     func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey]
+    /// The ids and step sequence numbers of the active journeys of `flow` for any of `keys`, by
+    /// key, without their data: a caller holding a journey at that sequence need not read it again.
+    func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)]
     /// Which of `keys` ever had a journey of `flow` (for `reentry: once`), in one query.
     func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String>
     /// ``recentMessages(candidate:since:)`` for many candidates in one query.
@@ -148,6 +151,11 @@ extension JourneyStore {
         var out: [String: Journey] = [:]
         for key in keys { if let j = try activeJourney(flow: flow, key: key) { out[key] = j } }
         return out
+    }
+
+    /// Read through ``activeJourneys(flow:keys:)``; stores override this without reading data.
+    public func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)] {
+        try activeJourneys(flow: flow, keys: keys).mapValues { (id: $0.id, seq: $0.seq) }
     }
 
     /// One lookup per id; stores override this with a single query.

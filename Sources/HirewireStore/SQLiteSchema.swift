@@ -81,6 +81,12 @@ enum SQLiteSchema {
         DROP INDEX inbox_pending;
         CREATE INDEX inbox_waiting ON inbox (seq) WHERE status = 'pending';
         """,
+        // 8: each journey row's step sequence number, so an engine holding that version of the
+        // journey in memory need not read and decode its data again.
+        """
+        ALTER TABLE journeys ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+        UPDATE journeys SET seq = COALESCE(json_extract(data, '$.seq'), 0);
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

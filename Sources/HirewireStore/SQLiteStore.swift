@@ -47,7 +47,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                                  [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
                     let stored = db.changes == 1
                     out.append(stored)
-                    if stored, Self.readsBackAlike(event) { fresh.append((db.lastInsertRowid, event)) }
+                    if stored, StoredForm.readsBackAlike(event) { fresh.append((db.lastInsertRowid, event)) }
                 }
                 // Remembered only once the transaction has committed (a failed one throws first).
                 if appended.count + fresh.count <= Self.appendedLimit { pendingRemember = fresh }
@@ -57,21 +57,6 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             pendingRemember = []
             return out
         }
-    }
-
-    /// Whether decoding the stored form of `event` gives `event` again: its time has whole
-    /// milliseconds and its data only JSON's own kinds (timestamps and durations are stored as strings).
-    static func readsBackAlike(_ event: CanonicalEvent) -> Bool {
-        func plain(_ v: Value) -> Bool {
-            switch v {
-            case .timestamp, .duration: return false
-            case .array(let items): return items.allSatisfy(plain)
-            case .object(let members): return members.values.allSatisfy(plain)
-            case .number(let n): return n.isFinite
-            default: return true
-            }
-        }
-        return Timestamp.parse(Timestamp.format(event.occurredAt)) == event.occurredAt && plain(event.data)
     }
 
     /// Events of the append in progress, remembered once it commits.
@@ -294,6 +279,18 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)] {
+        guard !keys.isEmpty else { return [:] }
+        return try locked { () throws(StoreError) -> [String: (id: String, seq: Int)] in
+            var out: [String: (id: String, seq: Int)] = [:]
+            try db.query("SELECT key, id, seq FROM journeys WHERE flow = ? AND active = 1 AND key IN (SELECT value FROM json_each(?))",
+                         [.text(flow), Self.jsonList(keys)]) { row in
+                if let key = row.text(0), let id = row.text(1) { out[key] = (id, Int(row.integer(2))) }
+            }
+            return out
+        }
+    }
+
     public func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
         return try locked { () throws(StoreError) -> Set<String> in
@@ -368,12 +365,12 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         if let fired = step.firedTimer { try db.query("DELETE FROM timers WHERE id = ?", [.text(fired)]) }
         if let j = result.journey {
             try db.query("""
-                INSERT INTO journeys (id, flow, version, key, state, active, outcome, started_at, updated_at, data)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO journeys (id, flow, version, key, state, active, outcome, started_at, updated_at, data, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
-                  outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data
+                  outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data, seq = excluded.seq
                 """, [.text(j.id), .text(j.flow), .text(j.version), .text(j.key), .text(j.state), .integer(j.isActive ? 1 : 0),
-                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encoded.jsonString())])
+                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encoded.jsonString()), .integer(Int64(j.seq))])
             for at in result.candidateMessages {
                 if let candidate = j.context["candidate"]?["id"].stringValue {
                     try db.query("INSERT INTO messages (candidate, at, journey) VALUES (?, ?, ?)", [.text(candidate), Self.time(at), .text(j.id)])

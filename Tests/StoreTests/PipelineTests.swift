@@ -77,4 +77,27 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(try run(batchSize: size), whole, "batches of \(size)")
         }
     }
+
+    /// A journey this engine holds in memory and another writer (a second process on the same
+    /// file) moved on is read again, not stepped from the stale copy.
+    func testAJourneyChangedByAnotherWriterIsReadAgain() throws {
+        let dir = NSTemporaryDirectory() + "hirewire-pipeline-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try JourneyEngine(project: Self.project, store: SQLiteStore(path: dir + "/hirewire.db"), now: at)
+        let second = try JourneyEngine(project: Self.project, store: SQLiteStore(path: dir + "/hirewire.db"), now: at)
+        _ = try first.submit([event(0, "offer.extended", application: 1, candidate: 1)], now: at)
+        XCTAssertEqual(try first.processInbox(now: at), 1)
+        _ = try second.submit([event(1, "offer.viewed", application: 1, candidate: 1)], now: at)
+        XCTAssertEqual(try second.processInbox(now: at), 1)
+        XCTAssertEqual(try first.store.activeJourney(flow: "offer-nurture", key: "a1")?.state, "viewed")
+        // The first engine still remembers the journey in `extended`; declining from there would
+        // email the candidate, from `viewed` too — but only `viewed` has its Slack message sent.
+        _ = try first.submit([event(2, "offer.declined", application: 1, candidate: 1)], now: at)
+        XCTAssertEqual(try first.processInbox(now: at), 1)
+        let journey = try XCTUnwrap(try first.store.journeys(flow: "offer-nurture", key: "a1").first)
+        XCTAssertEqual(journey.outcome, "declined")
+        let timeline = try first.store.timeline(journey: journey.id)
+        XCTAssertEqual(timeline.filter { $0.kind == "transition" }.last?.fields["from"], "viewed", "stepped from the state the other writer left")
+        XCTAssertEqual(journey.seq, 3)
+    }
 }

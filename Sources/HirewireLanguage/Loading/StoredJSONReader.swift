@@ -5,9 +5,13 @@ import CYaml
 /// by ``Value/jsonString(pretty:)``). A third the cost of the flow-file loader per journey row,
 /// and journeys are read for every event of a running journey.
 enum StoredJSONReader {
-    private enum Frame {
-        case array([Value])
-        case object([String: Value], key: String?)
+    /// Open containers, innermost last. Values are added in place (`objects[last][key] = v`):
+    /// taking a container out of an enum to add to it would copy it on every member.
+    private struct Open {
+        var isObject: [Bool] = []
+        var objects: [[String: Value]] = []
+        var arrays: [[Value]] = []
+        var keys: [String?] = []
     }
 
     static func read(_ text: String) -> Value? {
@@ -17,26 +21,22 @@ enum StoredJSONReader {
         var text = text
         return text.withUTF8 { buffer -> Value? in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var stack: [Frame] = []
+            var open = Open()
             var root: Value?
             var event = yaml_event_t()
             func put(_ value: Value) -> Bool {
-                guard let top = stack.popLast() else {
+                guard let isObject = open.isObject.last else {
                     root = value
                     return true
                 }
-                switch top {
-                case .array(var items):
-                    items.append(value)
-                    stack.append(.array(items))
-                case .object(var members, let key):
-                    if let key {
-                        members[key] = value
-                        stack.append(.object(members, key: nil))
-                    } else {
-                        guard case .string(let name) = value else { return false }
-                        stack.append(.object(members, key: name))
-                    }
+                if !isObject {
+                    open.arrays[open.arrays.count - 1].append(value)
+                } else if let key = open.keys[open.keys.count - 1] {
+                    open.objects[open.objects.count - 1][key] = value
+                    open.keys[open.keys.count - 1] = nil
+                } else {
+                    guard case .string(let name) = value else { return false }
+                    open.keys[open.keys.count - 1] = name
                 }
                 return true
             }
@@ -47,19 +47,17 @@ enum StoredJSONReader {
                 case YAML_STREAM_END_EVENT:
                     return root
                 case YAML_SEQUENCE_START_EVENT:
-                    stack.append(.array([]))
+                    open.isObject.append(false)
+                    open.arrays.append([])
                 case YAML_MAPPING_START_EVENT:
-                    stack.append(.object([:], key: nil))
-                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    guard let done = stack.popLast() else { return nil }
-                    let value: Value
-                    switch done {
-                    case .array(let items): value = .array(items)
-                    case .object(let members, let key):
-                        guard key == nil else { return nil }
-                        value = .object(members)
-                    }
-                    guard put(value) else { return nil }
+                    open.isObject.append(true)
+                    open.objects.append([:])
+                    open.keys.append(nil)
+                case YAML_SEQUENCE_END_EVENT:
+                    guard open.isObject.popLast() == false, let items = open.arrays.popLast(), put(.array(items)) else { return nil }
+                case YAML_MAPPING_END_EVENT:
+                    guard open.isObject.popLast() == true, let members = open.objects.popLast(), let key = open.keys.popLast(), key == nil,
+                          put(.object(members)) else { return nil }
                 case YAML_SCALAR_EVENT:
                     let scalar = event.data.scalar
                     let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), as: UTF8.self)
