@@ -76,30 +76,31 @@ public struct StepResult: Sendable {
 /// several entries of two to four fields each; a list of pairs costs one allocation where a
 /// dictionary would hash every key, and the step is hot.
 public struct TimelineFields: Sendable, Hashable, ExpressibleByDictionaryLiteral {
-    public private(set) var pairs: [(key: String, value: Value)]
+    /// Field names and values in order (the literal's own array: no copy is made of it).
+    public private(set) var pairs: [(String, Value)]
 
     public init(dictionaryLiteral elements: (String, Value)...) {
-        pairs = elements.map { (key: $0.0, value: $0.1) }
+        pairs = elements
     }
 
     /// Fields from an object (entries read back from a store), keys sorted.
     public init(_ object: [String: Value]) {
-        pairs = object.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+        pairs = object.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// The value of field `key`, if the entry has it. Setting appends or replaces.
     public subscript(key: String) -> Value? {
-        get { pairs.first { $0.key == key }?.value }
+        get { pairs.first { $0.0 == key }?.1 }
         set {
-            if let i = pairs.firstIndex(where: { $0.key == key }) {
-                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            if let i = pairs.firstIndex(where: { $0.0 == key }) {
+                if let newValue { pairs[i].1 = newValue } else { pairs.remove(at: i) }
             } else if let newValue {
-                pairs.append((key: key, value: newValue))
+                pairs.append((key, newValue))
             }
         }
     }
 
-    public var keys: [String] { pairs.map(\.key) }
+    public var keys: [String] { pairs.map(\.0) }
     public var isEmpty: Bool { pairs.isEmpty }
     /// The fields as an object (the last of repeated keys wins).
     public var dictionary: [String: Value] { Dictionary(pairs, uniquingKeysWith: { _, last in last }) }

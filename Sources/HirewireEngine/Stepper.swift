@@ -140,6 +140,13 @@ struct Stepper {
     /// event is not overwritten by an older one.
     mutating func merge(_ event: CanonicalEvent) {
         guard case .object(let data) = event.data else { return }
+        if journey.context.isEmpty, journey.mergedAt.isEmpty {
+            // A new journey: the event's entities are the context.
+            journey.context = data
+            journey.mergedAt = data.mapValues { _ in event.occurredAt }
+            letsStale = true
+            return
+        }
         for (entity, value) in data {
             if let last = journey.mergedAt[entity], last > event.occurredAt { continue }
             if var current = journey.context.removeValue(forKey: entity) {

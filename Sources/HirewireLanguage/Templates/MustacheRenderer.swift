@@ -16,7 +16,7 @@ struct MustacheRenderer {
 
     /// Resolves a (dotted) name against the stack: the first part is looked up from the top of
     /// the stack down; the rest descends into that value only. `.` is the top of the stack.
-    func lookup(_ name: MustacheName, in stack: [Value]) -> Value {
+    func lookup<Stack: RandomAccessCollection<Value>>(_ name: MustacheName, in stack: Stack) -> Value where Stack.Index == Int {
         guard let first = name.parts.first else { return stack.last ?? .null }
         var found: Value?
         var i = stack.count - 1

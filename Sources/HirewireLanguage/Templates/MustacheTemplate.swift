@@ -66,6 +66,27 @@ public struct MustacheTemplate: Sendable, Hashable {
     public func render(_ context: Value, scope: (any RootScope)? = nil, partials: [String: String] = [:], escapeHTML: Bool = true,
                        strict: Bool = false) throws(MustacheError) -> String {
         var renderer = MustacheRenderer(partials: partials, escapeHTML: escapeHTML, strict: strict, scope: scope)
+        // Most action arguments are plain text or one tag (`{{candidate.email}}`): no buffer then.
+        if nodes.isEmpty { return "" }
+        if nodes.count == 1 {
+            switch nodes[0] {
+            case .text(let t):
+                return t
+            case .variable(let name, let escaped, let line, let column):
+                let value = renderer.lookup(name, in: CollectionOfOne(context))
+                if value.isNull {
+                    if strict { throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column) }
+                    return ""
+                }
+                let text = value.displayString
+                guard escaped, escapeHTML, MustacheRenderer.needsEscape(text) else { return text }
+                var out: [UInt8] = []
+                MustacheRenderer.appendEscaped(text, to: &out)
+                return String(decoding: out, as: UTF8.self)
+            default:
+                break
+            }
+        }
         // Bytes, not a String: appending text runs and values to a byte buffer is a copy each.
         var out: [UInt8] = []
         out.reserveCapacity(source.utf8.count + 128)
