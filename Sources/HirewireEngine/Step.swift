@@ -20,7 +20,7 @@ public enum Step {
     /// by ``start(_:setup:event:key:journeyId:now:facts:)``).
     public static func startConditionHolds(_ machine: Machine, event: CanonicalEvent, now: Date) -> Bool {
         guard let condition = machine.start.condition else { return true }
-        return condition.holds(SingleRoot.eventContext(event, now: now))
+        return condition.holds(EventRoot.context(event, now: now))
     }
 
     /// Applies an event, a fired timer or an action failure to an existing journey.
@@ -69,7 +69,7 @@ public enum Step {
     /// The journey key of `event` for `machine`: `start.key` evaluated against the event alone;
     /// nil when it is null (the event reaches no journey of this flow).
     public static func key(_ machine: Machine, event: CanonicalEvent, now: Date) -> String? {
-        let value = machine.start.key.evaluate(SingleRoot.eventContext(event, now: now))
+        let value = machine.start.key.evaluate(EventRoot.context(event, now: now))
         switch value {
         case .null: return nil
         case .string(let s): return s.isEmpty ? nil : s

@@ -67,22 +67,32 @@ final class StepScope: RootScope, @unchecked Sendable {
     }
 }
 
-/// One root on top of a dictionary: `event` over an event's data, for `start.key` and `start.if`.
-/// Immutable, hence `Sendable`.
-final class SingleRoot: RootScope, Sendable {
-    let name: String
-    let value: Value
+/// `event` over an event's data, for `start.key` and `start.if`: the event's own value is
+/// built only if the expression reads `event` (a key such as `application.id` never does, and
+/// every flow's key is evaluated for every event).
+///
+/// `@unchecked Sendable`: `built` is filled on first read by the one step that owns the
+/// context; the context is never shared beyond that evaluation.
+final class EventRoot: RootScope, @unchecked Sendable {
+    let event: CanonicalEvent
+    private var built: Value?
 
-    init(_ name: String, _ value: Value) {
-        self.name = name
-        self.value = value
+    init(_ event: CanonicalEvent, value: Value? = nil) {
+        self.event = event
+        built = value
     }
 
     // `.none`, not `nil`: Value is itself ExpressibleByNilLiteral, and `c ? value : nil` would be `.null`.
-    func root(_ name: String) -> Value? { name == self.name ? .some(value) : .none }
+    func root(_ name: String) -> Value? {
+        guard name == "event" else { return .none }
+        if let built { return built }
+        let value = event.value
+        built = value
+        return value
+    }
 
     /// What `start.key` and `start.if` see: the event's entities and the event itself.
-    static func eventContext(_ event: CanonicalEvent, value: Value? = nil, now: Date) -> ExprContext {
-        ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: SingleRoot("event", value ?? event.value))
+    static func context(_ event: CanonicalEvent, value: Value? = nil, now: Date) -> ExprContext {
+        ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: EventRoot(event, value: value))
     }
 }

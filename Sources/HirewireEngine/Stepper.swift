@@ -165,7 +165,7 @@ struct Stepper {
     mutating func start(_ event: CanonicalEvent) {
         self.event = event
         let data = event.data.objectValue ?? [:]
-        if let condition = machine.start.condition, !condition.holds(SingleRoot.eventContext(event, value: eventValue, now: now)) {
+        if let condition = machine.start.condition, !condition.holds(EventRoot.context(event, value: eventValue, now: now)) {
             record("ignored", ["reason": "not_started", "event": .string(event.type), "detail": "start.if is false"])
             discard = true
             return
