@@ -396,13 +396,19 @@ public final class JourneyEngine: @unchecked Sendable {
         return machine
     }
 
+    /// A flow and a journey key (hashed as a pair, not joined into a new string per lookup).
+    fileprivate struct FlowKey: Hashable {
+        let flow: String
+        let key: String
+    }
+
     /// The batch's view: journeys changed earlier in the batch win over the store.
     fileprivate struct BatchShell: RoutingShell {
         let engine: JourneyEngine
         var commits: [StepCommit] = []
         var changed: [String: Journey] = [:]
-        var active: [String: String?] = [:]
-        var started: Set<String> = []
+        var active: [FlowKey: String?] = [:]
+        var started: Set<FlowKey> = []
         var messages: [String: [Date]] = [:]
         var error: StoreError?
         /// Set while a commit runs beside this batch: the store must not be read now (it may or
@@ -411,7 +417,7 @@ public final class JourneyEngine: @unchecked Sendable {
         var missed = false
         /// What this batch itself changed (not what it inherited): the next batch's overlay.
         var recordedIds: Set<String> = []
-        var recordedPairs: Set<String> = []
+        var recordedPairs: Set<FlowKey> = []
         var ownMessages: [String: [Date]] = [:]
 
         init(engine: JourneyEngine) { self.engine = engine }
@@ -426,7 +432,7 @@ public final class JourneyEngine: @unchecked Sendable {
             messages = previous.ownMessages
         }
 
-        func pair(_ flow: String, _ key: String) -> String { flow + "\u{0}" + key }
+        func pair(_ flow: String, _ key: String) -> FlowKey { FlowKey(flow: flow, key: key) }
 
         mutating func journey(id: String) -> Journey? {
             if let j = changed[id] { return j }
@@ -435,7 +441,7 @@ public final class JourneyEngine: @unchecked Sendable {
         }
 
         /// Keys whose `hadJourney` answer was read ahead (true ones are in `started`).
-        var hadKnown: Set<String> = []
+        var hadKnown: Set<FlowKey> = []
         /// Candidates' recent messages read ahead for the batch.
         var recent: [String: [Date]] = [:]
 
