@@ -45,8 +45,8 @@ public final class JourneyEngine: @unchecked Sendable {
 
     /// The active journeys of `flow` for `keys`: from memory when the stored sequence number
     /// matches, from the store otherwise.
-    fileprivate func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey] {
-        let sequences = try store.activeJourneySequences(flow: flow, keys: keys)
+    fileprivate func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> (active: [String: Journey], had: Set<String>) {
+        let (sequences, had) = try store.journeyIndex(flow: flow, keys: keys)
         var out: [String: Journey] = [:]
         var stale: [String: String] = [:]
         for (key, found) in sequences {
@@ -59,7 +59,7 @@ public final class JourneyEngine: @unchecked Sendable {
                 journeyCache[id] = journey
             }
         }
-        return out
+        return (out, had)
     }
     private var setup: EngineSetup
     private var project: CompiledProject
@@ -459,7 +459,7 @@ public final class JourneyEngine: @unchecked Sendable {
                     keys.append(key)
                 }
                 guard !keys.isEmpty else { continue }
-                let found = try engine.activeJourneys(flow: machine.id, keys: keys)
+                let (found, had) = try engine.activeJourneys(flow: machine.id, keys: keys)
                 for key in keys where active[pair(machine.id, key)] == nil {
                     if let journey = found[key] {
                         active[pair(machine.id, key)] = .some(journey.id)
@@ -476,7 +476,7 @@ public final class JourneyEngine: @unchecked Sendable {
                 }
                 // `reentry: once` asks whether a key ever had a journey; so does the reason given
                 // for an event no journey took (journey_ended or not_started).
-                for key in try engine.store.keysWithJourneys(flow: machine.id, keys: keys) { started.insert(pair(machine.id, key)) }
+                for key in had { started.insert(pair(machine.id, key)) }
                 for key in keys { hadKnown.insert(pair(machine.id, key)) }
             }
             for event in events { if let c = event.data["candidate"]["id"].stringValue { candidates.insert(c) } }

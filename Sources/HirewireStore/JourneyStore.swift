@@ -71,6 +71,9 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     /// The ids and step sequence numbers of the active journeys of `flow` for any of `keys`, by
     /// key, without their data: a caller holding a journey at that sequence need not read it again.
     func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)]
+    /// ``activeJourneySequences(flow:keys:)`` and ``keysWithJourneys(flow:keys:)`` at once: what a
+    /// batch needs to know of its keys for one flow before it routes.
+    func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>)
     /// Which of `keys` ever had a journey of `flow` (for `reentry: once`), in one query.
     func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String>
     /// ``recentMessages(candidate:since:)`` for many candidates in one query.
@@ -156,6 +159,11 @@ extension JourneyStore {
     /// Read through ``activeJourneys(flow:keys:)``; stores override this without reading data.
     public func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)] {
         try activeJourneys(flow: flow, keys: keys).mapValues { (id: $0.id, seq: $0.seq) }
+    }
+
+    /// Two queries; stores override this with one.
+    public func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) {
+        (try activeJourneySequences(flow: flow, keys: keys), try keysWithJourneys(flow: flow, keys: keys))
     }
 
     /// One lookup per id; stores override this with a single query.

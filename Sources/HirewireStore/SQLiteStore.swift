@@ -291,6 +291,21 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) {
+        guard !keys.isEmpty else { return ([:], []) }
+        return try locked { () throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) in
+            var active: [String: (id: String, seq: Int)] = [:]
+            var had: Set<String> = []
+            try db.query("SELECT key, id, seq, active FROM journeys WHERE flow = ? AND key IN (SELECT value FROM json_each(?))",
+                         [.text(flow), Self.jsonList(keys)]) { row in
+                guard let key = row.text(0), let id = row.text(1) else { return }
+                had.insert(key)
+                if row.integer(3) == 1 { active[key] = (id, Int(row.integer(2))) }
+            }
+            return (active, had)
+        }
+    }
+
     public func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
         return try locked { () throws(StoreError) -> Set<String> in

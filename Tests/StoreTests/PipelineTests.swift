@@ -100,4 +100,21 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(timeline.filter { $0.kind == "transition" }.last?.fields["from"], "viewed", "stepped from the state the other writer left")
         XCTAssertEqual(journey.seq, 3)
     }
+
+    /// One call takes a bounded share of a backlog (the scheduler fires due timers between
+    /// shares); the rest stays pending, in order, for the next call.
+    func testABoundedShareLeavesTheRestPendingInOrder() throws {
+        let dir = NSTemporaryDirectory() + "hirewire-pipeline-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: dir + "/hirewire.db")
+        let engine = try JourneyEngine(project: Self.project, store: store, now: at)
+        let backlog = (0..<250).map { event($0, "offer.extended", application: $0, candidate: $0) }
+        _ = try engine.submit(backlog, now: at)
+        XCTAssertEqual(try engine.processInbox(now: at, batchSize: 40, maxEvents: 100), 100)
+        let pending = try store.pendingInbox(limit: 1_000)
+        XCTAssertEqual(pending.map(\.event.id), backlog[100...].map(\.id))
+        XCTAssertEqual(try store.activeJourneys(flow: "offer-nurture", keys: (0..<250).map { "a\($0)" }).count, 100)
+        XCTAssertEqual(try engine.processInbox(now: at, batchSize: 40), 150)
+        XCTAssertTrue(try store.pendingInbox(limit: 10).isEmpty)
+    }
 }
