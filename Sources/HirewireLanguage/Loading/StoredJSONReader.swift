@@ -63,8 +63,8 @@ enum StoredJSONReader {
                     let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), as: UTF8.self)
                     let value: Value
                     if scalar.style == YAML_PLAIN_SCALAR_STYLE {
-                        guard let core = Node.coreScalar(text) else { return nil }
-                        value = core
+                        // As the flow-file loader reads it (a plain scalar that is no number stays text).
+                        value = Node.coreScalar(text) ?? .string(text)
                     } else {
                         value = .string(text)
                     }
