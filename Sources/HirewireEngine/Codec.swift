@@ -95,3 +95,68 @@ extension CanonicalEvent {
         self.init(id: id, type: type, occurredAt: at, source: v["source"].stringValue ?? "", data: v["data"])
     }
 }
+
+// The same JSON as `encoded.jsonString()`, written member by member in ascending key order
+// (the store's encoding runs for every step; building the dictionaries first cost twice as much).
+extension Journey {
+    public var encodedJSON: String {
+        var w = JSONObjectWriter(capacity: 1024)
+        w.add("context", .object(context))
+        w.add("entered_at", .timestamp(stateEnteredAt))
+        w.add("entry", .number(Double(entry)))
+        w.add("flow", string: flow)
+        w.add("id", string: id)
+        if let insteadAt { w.add("instead_at", .timestamp(insteadAt)) }
+        w.add("key", string: key)
+        w.add("merged_at", .object(mergedAt.mapValues(Value.timestamp)))
+        if let outcome { w.add("outcome", string: outcome) }
+        w.add("seq", .number(Double(seq)))
+        w.add("started_at", .timestamp(startedAt))
+        w.add("state", string: state)
+        w.add("vars", .object(vars))
+        w.add("version", string: version)
+        return w.finish()
+    }
+}
+
+extension PlannedAction {
+    public var encodedJSON: String {
+        var w = JSONObjectWriter(capacity: 1024)
+        write(into: &w)
+        return w.finish()
+    }
+
+    func write(into w: inout JSONObjectWriter) {
+        w.add("args", arguments)
+        w.add("audience", string: audience.rawValue)
+        if let candidate { w.add("candidate", string: candidate) }
+        w.add("connector", string: connector)
+        w.add("entry", .number(Double(entry)))
+        w.add("key", string: idempotencyKey)
+        w.add("order", .number(Double(order)))
+        w.add("path", string: path)
+        if let retryAttempts { w.add("retry_attempts", .number(Double(retryAttempts))) }
+        if let retryBackoff { w.add("retry_backoff", .number(retryBackoff)) }
+        if let template { w.add("template", string: template) }
+    }
+}
+
+extension TimerRecord {
+    public var encodedJSON: String {
+        var w = JSONObjectWriter(capacity: 256)
+        if case .deferred(let action, _) = kind { w.add("action") { action.write(into: &$0) } }
+        w.add("armed_at", .timestamp(armedAt))
+        w.add("due", .timestamp(due))
+        w.add("entry", .number(Double(entry)))
+        w.add("id", string: id)
+        w.add("journey", string: journey)
+        switch kind {
+        case .flow(let path): w.add("kind", string: "flow"); w.add("path", string: path)
+        case .timeout: w.add("kind", string: "timeout")
+        case .deferred(_, let scope): w.add("kind", string: "deferred"); w.add("scope", string: scope.rawValue)
+        }
+        w.add("state_scoped", .bool(stateScoped))
+        if let windowEnd { w.add("window_end", .timestamp(windowEnd)) }
+        return w.finish()
+    }
+}

@@ -26,9 +26,9 @@ public struct EncodedStep: Sendable {
     public static let singleRowKinds: Set<String> = ["review", "action_failed"]
 
     public init(_ result: StepResult) {
-        journey = result.journey.map { $0.encoded.jsonString() }
-        timers = result.armTimers.map { $0.encoded.jsonString() }
-        actions = result.actions.map { $0.encoded.jsonString() }
+        journey = result.journey.map(\.encodedJSON)
+        timers = result.armTimers.map(\.encodedJSON)
+        actions = result.actions.map(\.encodedJSON)
         audit = Self.auditRows(result.timeline)
     }
 
@@ -40,6 +40,17 @@ public struct EncodedStep: Sendable {
         return fields.dictionary
     }
 
+    /// An entry's stored fields as a JSON object, keys in order (no dictionary in between).
+    static func storedJSON(_ entry: TimelineEntry, into w: inout JSONObjectWriter) {
+        var seen: Set<String> = []
+        var pairs: [(String, Value)] = []
+        // The last of repeated keys wins, as in a dictionary; then ascending key order.
+        for (key, value) in entry.fields.pairs.reversed() where seen.insert(key).inserted && !(entry.kind == "action" && key == "args") {
+            pairs.append((key, value))
+        }
+        for (key, value) in pairs.sorted(by: { $0.0 < $1.0 }) { w.add(key, value) }
+    }
+
     /// Packs runs of ordinary entries into one row of kind `entries` (an array of
     /// `{at, kind, fields}`), so a step writes one or two audit rows instead of eight.
     public static func auditRows(_ entries: [TimelineEntry]) -> [AuditRow] {
@@ -48,17 +59,31 @@ public struct EncodedStep: Sendable {
         func flush() {
             guard let first = run.first else { return }
             if run.count == 1 {
-                rows.append(AuditRow(first: first, kind: first.kind, data: Value.object(stored(first)).jsonString()))
+                var w = JSONObjectWriter(capacity: 256)
+                storedJSON(first, into: &w)
+                rows.append(AuditRow(first: first, kind: first.kind, data: w.finish()))
             } else {
-                let packed = Value.array(run.map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "fields": .object(stored($0))]) })
-                rows.append(AuditRow(first: first, kind: "entries", data: packed.jsonString()))
+                var packed: [UInt8] = [91]
+                packed.reserveCapacity(run.count * 160)
+                for (i, entry) in run.enumerated() {
+                    if i > 0 { packed.append(44) }
+                    var w = JSONObjectWriter(capacity: 160)
+                    w.add("at", .timestamp(entry.at))
+                    w.add("fields") { storedJSON(entry, into: &$0) }
+                    w.add("kind", string: entry.kind)
+                    packed.append(contentsOf: w.finishedBytes)
+                }
+                packed.append(93)
+                rows.append(AuditRow(first: first, kind: "entries", data: String(decoding: packed, as: UTF8.self)))
             }
             run.removeAll(keepingCapacity: true)
         }
         for entry in entries {
             if singleRowKinds.contains(entry.kind) {
                 flush()
-                rows.append(AuditRow(first: entry, kind: entry.kind, data: Value.object(stored(entry)).jsonString()))
+                var w = JSONObjectWriter(capacity: 256)
+                storedJSON(entry, into: &w)
+                rows.append(AuditRow(first: entry, kind: entry.kind, data: w.finish()))
             } else {
                 run.append(entry)
             }

@@ -102,4 +102,36 @@ final class StoreBatchTests: XCTestCase {
         try store.commit([], processedInbox: [here[0].sequence], ignored: [])
         XCTAssertEqual(try store.pendingInbox(limit: 10).map(\.event.id), ["e1", "e2", "e3", "e4"])
     }
+
+    /// The member-by-member writers produce exactly the JSON of the records' `encoded` values.
+    func testDirectJSONIsTheSameTextAsTheEncodedValues() {
+        var ended = journey("j9", key: "a9", active: false)
+        ended.insteadAt = now.addingTimeInterval(0.5)
+        ended.vars = ["when": .timestamp(now), "wait": .duration(3600), "n": 3]
+        ended.mergedAt = ["candidate": now, "offer": now.addingTimeInterval(-60)]
+        for j in [journey("j1", key: "a1"), ended] {
+            XCTAssertEqual(j.encodedJSON, j.encoded.jsonString())
+        }
+        let full = PlannedAction(connector: "email", arguments: ["to": "ada@example.com", "html": "<p>\"Hi\"</p>\n"], idempotencyKey: "j1:2:do[0]",
+                                 path: "do[0]", audience: .candidate, template: "offer-next-steps", retryAttempts: 3, retryBackoff: 1.5,
+                                 entry: 2, order: 1, candidate: "c1")
+        let bare = PlannedAction(connector: "slack", arguments: ["text": "x"], idempotencyKey: "k", path: "p", audience: .team,
+                                 template: nil, retryAttempts: nil, retryBackoff: nil, entry: 0, order: 0, candidate: nil)
+        for a in [full, bare] { XCTAssertEqual(a.encodedJSON, a.encoded.jsonString()) }
+        let kinds: [TimerKind] = [.flow(path: "states.x.after[0]"), .timeout, .deferred(action: full, scope: .journey)]
+        for (i, kind) in kinds.enumerated() {
+            let t = TimerRecord(id: "t\(i)", journey: "j1", due: now.addingTimeInterval(90), entry: 1, stateScoped: i == 0, kind: kind,
+                                windowEnd: i == 0 ? now.addingTimeInterval(7200) : nil, armedAt: now)
+            XCTAssertEqual(t.encodedJSON, t.encoded.jsonString())
+        }
+        let j = journey("j1", key: "a1")
+        let entries = [entry(j, "action", ["connector": "email", "args": ["to": "x"], "path": "do[0]"]),
+                       entry(j, "timer_set", ["due": "2026-03-04T09:00:00Z", "timer": "after[0]", "due": "2026-03-05T09:00:00Z"]),
+                       entry(j, "review", ["reason": "missing candidate.email"])]
+        let rows = EncodedStep.auditRows(entries)
+        XCTAssertEqual(rows.map(\.kind), ["entries", "review"])
+        let packed = Value.array(entries.prefix(2).map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "fields": .object(EncodedStep.stored($0))]) })
+        XCTAssertEqual(rows[0].data, packed.jsonString())
+        XCTAssertEqual(rows[1].data, Value.object(EncodedStep.stored(entries[2])).jsonString())
+    }
 }

@@ -39,7 +39,7 @@ extension Value {
         out.append(contentsOf: repeatElement(32, count: indent * 2))
     }
 
-    private func writeJSON(into out: inout [UInt8], pretty: Bool, indent: Int) {
+    func writeJSON(into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)

@@ -1,0 +1,56 @@
+/// Writes one JSON object member by member, straight into bytes, for records whose shape is
+/// known (a journey, a timer, an action, an audit entry). Building a `[String: Value]` first
+/// only to write it hashed every key twice; that was most of a step's encoding cost.
+///
+/// Members must be given in ascending key order so the text is exactly what
+/// ``Value/jsonString(pretty:)`` writes for the same object.
+public struct JSONObjectWriter {
+    public private(set) var bytes: [UInt8]
+    private var first = true
+
+    public init(capacity: Int = 512) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(123)
+    }
+
+    private mutating func key(_ name: String) {
+        if !first { bytes.append(44) }
+        first = false
+        Value.writeJSONString(name, into: &bytes)
+        bytes.append(58)
+    }
+
+    /// A member holding any value.
+    public mutating func add(_ name: String, _ value: Value) {
+        key(name)
+        value.writeJSON(into: &bytes, pretty: false, indent: 0)
+    }
+
+    /// A member holding a string.
+    public mutating func add(_ name: String, string: String) {
+        key(name)
+        Value.writeJSONString(string, into: &bytes)
+    }
+
+    /// A member holding an object written by `body` (members in ascending key order too).
+    public mutating func add(_ name: String, object body: (inout JSONObjectWriter) -> Void) {
+        key(name)
+        var inner = JSONObjectWriter(capacity: 0)
+        body(&inner)
+        bytes.append(contentsOf: inner.finishedBytes)
+    }
+
+    /// The object's bytes, closed.
+    public var finishedBytes: [UInt8] {
+        var out = bytes
+        out.append(125)
+        return out
+    }
+
+    /// The object's text, closed.
+    public mutating func finish() -> String {
+        bytes.append(125)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
