@@ -16,7 +16,7 @@ struct DecodeBenchmark {
         let text = journey.encoded.jsonString()
         let rounds = 2_000
         var results: [BenchResult] = []
-        for (name, decode) in [("libyaml", { (t: String) in Value.parseOwnJSON(t) }),
+        for (name, decode) in [("flow-file loader", { (t: String) in Value.parseOwnJSON(t) }),
                                ("stored-JSON reader", { (t: String) in Value.parseStoredJSON(t) })] {
             var ok = 0
             let elapsed = seconds { for _ in 0..<rounds where decode(text).flatMap(Journey.init(encoded:)) != nil { ok += 1 } }
