@@ -60,10 +60,12 @@ public struct ZoneClock: Sendable {
         // A wall time is valid for an offset when that offset holds at the instant it names;
         // of two valid readings (fall back) the earlier instant wins.
         var earliest: Double?
-        for offset in before == after ? [before] : [before, after] {
+        func consider(_ offset: Int) {
             let t = wall - Double(offset)
             if rules.offset(at: t) == offset, earliest.map({ t < $0 }) ?? true { earliest = t }
         }
+        consider(before)
+        if after != before { consider(after) }
         if let earliest { return Date(timeIntervalSince1970: earliest) }
         // In a gap: the first valid instant is the transition itself.
         let start = wall - Double(max(before, after)) - 7200
