@@ -25,6 +25,8 @@ struct Stepper {
     var letsStale = true
     /// The zone resolved last in this step (a journey's zone expression gives one name).
     var lastZone: (name: String, clock: ZoneClock)?
+    /// Purposes (`quiet hours`, `calendar NAME`) whose zone fell back in this step, recorded once.
+    var badZonesRecorded: Set<String> = []
     /// Immediate transitions taken in this step (guards against `choose` loops).
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.

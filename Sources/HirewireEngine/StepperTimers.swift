@@ -15,7 +15,8 @@ extension Stepper {
     }
 
     /// Evaluates a zone expression; a null or non-IANA result falls back to the default zone and
-    /// records `bad_timezone`. The last zone resolved is remembered for the rest of the step.
+    /// records `bad_timezone` (once per purpose in a step). The last zone resolved is remembered for
+    /// the rest of the step.
     mutating func resolveZone(_ expression: CompiledExpression?, what: @autoclosure () -> String) -> ZoneClock {
         guard let expression else { return setup.defaultClock }
         let here = roots()
@@ -27,7 +28,12 @@ extension Stepper {
                 return clock
             }
         }
-        record("bad_timezone", ["for": .string(what()), "value": value, "fallback": .string(setup.defaultZone.identifier)])
+        // Once per purpose per step: the quiet-hours zone is asked for each candidate message.
+        let purpose = what()
+        if !badZonesRecorded.contains(purpose) {
+            badZonesRecorded.insert(purpose)
+            record("bad_timezone", ["for": .string(purpose), "value": value, "fallback": .string(setup.defaultZone.identifier)])
+        }
         return setup.defaultClock
     }
 

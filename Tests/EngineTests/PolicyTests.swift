@@ -77,6 +77,16 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.actionLog, ["email@2026-03-03T13:00:00Z"])   // 08:00 EST
     }
 
+    func testABadTimezoneIsRecordedOncePerStepHoweverOftenItIsAsked() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: "  a: {do: [{email: {to: \"{{candidate.email}}\", subject: s, text: t}}, {sms: {to: \"+15550100\", text: t}}], end: done}")
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-03T15:00:00Z")
+        sim.send("candidate.applied", applied.merging(["candidate": ["timezone": "Mars/Base"]]), at: "2026-03-03T15:00:00Z")
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-03T15:00:00Z", "sms@2026-03-03T15:00:00Z"])
+        XCTAssertEqual(sim.kinds("bad_timezone").count, 1)
+        XCTAssertEqual(sim.kinds("bad_timezone").first?.fields["for"], "quiet hours")
+    }
+
     func testFrequencyCapRunsInsteadOncePerWindow() throws {
         let f = flow(policy: """
               max_messages: {count: 2, per: 72h, instead: [{task: {title: "Call instead"}}]}
