@@ -32,15 +32,8 @@ public struct EncodedStep: Sendable {
         audit = Self.auditRows(result.timeline)
     }
 
-    /// The fields an audit row keeps: an `action` entry's rendered arguments live in its outbox
-    /// row (same idempotency key), not twice.
-    static func stored(_ entry: TimelineEntry) -> [String: Value] {
-        var fields = entry.fields
-        if entry.kind == "action" { fields["args"] = nil }
-        return fields.dictionary
-    }
-
-    /// An entry's stored fields as a JSON object, keys in order (no dictionary in between).
+    /// An entry's stored fields as a JSON object, keys in order (no dictionary in between). An
+    /// `action` entry's rendered arguments live in its outbox row (same idempotency key), not twice.
     static func storedJSON(_ entry: TimelineEntry, into w: inout JSONObjectWriter) {
         var seen: Set<String> = []
         var pairs: [(String, Value)] = []
@@ -56,12 +49,15 @@ public struct EncodedStep: Sendable {
     public static func auditRows(_ entries: [TimelineEntry]) -> [AuditRow] {
         var rows: [AuditRow] = []
         var run: [TimelineEntry] = []
+        func single(_ entry: TimelineEntry) -> AuditRow {
+            var w = JSONObjectWriter(capacity: 256)
+            storedJSON(entry, into: &w)
+            return AuditRow(first: entry, kind: entry.kind, data: w.finish())
+        }
         func flush() {
             guard let first = run.first else { return }
             if run.count == 1 {
-                var w = JSONObjectWriter(capacity: 256)
-                storedJSON(first, into: &w)
-                rows.append(AuditRow(first: first, kind: first.kind, data: w.finish()))
+                rows.append(single(first))
             } else {
                 var packed: [UInt8] = [91]
                 packed.reserveCapacity(run.count * 160)
@@ -81,9 +77,7 @@ public struct EncodedStep: Sendable {
         for entry in entries {
             if singleRowKinds.contains(entry.kind) {
                 flush()
-                var w = JSONObjectWriter(capacity: 256)
-                storedJSON(entry, into: &w)
-                rows.append(AuditRow(first: entry, kind: entry.kind, data: w.finish()))
+                rows.append(single(entry))
             } else {
                 run.append(entry)
             }

@@ -66,16 +66,11 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     /// committed by a batch in flight).
     func pendingInbox(limit: Int, after: Int64) throws(StoreError) -> [InboxEvent]
     func activeJourney(flow: String, key: String) throws(StoreError) -> Journey?
-    /// The active journeys of `flow` for any of `keys`, by key: a batch's lookups in one query.
-    func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey]
-    /// The ids and step sequence numbers of the active journeys of `flow` for any of `keys`, by
-    /// key, without their data: a caller holding a journey at that sequence need not read it again.
-    func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)]
-    /// ``activeJourneySequences(flow:keys:)`` and ``keysWithJourneys(flow:keys:)`` at once: what a
-    /// batch needs to know of its keys for one flow before it routes.
+    /// What a batch needs to know of its keys for one flow before it routes, in one query: the
+    /// id and step sequence number of each key's active journey (no data: a caller holding the
+    /// journey at that sequence need not read it again), and which keys ever had a journey
+    /// (`reentry: once`, and the reason an event no journey took).
     func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>)
-    /// Which of `keys` ever had a journey of `flow` (for `reentry: once`), in one query.
-    func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String>
     /// ``recentMessages(candidate:since:)`` for many candidates in one query.
     func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]]
     func journey(id: String) throws(StoreError) -> Journey?
@@ -149,34 +144,21 @@ public protocol JourneyStore: AnyObject, OutboxStore {
 }
 
 extension JourneyStore {
-    /// One lookup per key; stores override this with a single query.
-    public func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey] {
-        var out: [String: Journey] = [:]
-        for key in keys { if let j = try activeJourney(flow: flow, key: key) { out[key] = j } }
-        return out
-    }
-
-    /// Read through ``activeJourneys(flow:keys:)``; stores override this without reading data.
-    public func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)] {
-        try activeJourneys(flow: flow, keys: keys).mapValues { (id: $0.id, seq: $0.seq) }
-    }
-
-    /// Two queries; stores override this with one.
+    /// Two lookups per key; stores override this with a single query.
     public func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) {
-        (try activeJourneySequences(flow: flow, keys: keys), try keysWithJourneys(flow: flow, keys: keys))
+        var active: [String: (id: String, seq: Int)] = [:]
+        var had: Set<String> = []
+        for key in keys {
+            if let j = try activeJourney(flow: flow, key: key) { active[key] = (j.id, j.seq) }
+            if try hadJourney(flow: flow, key: key) { had.insert(key) }
+        }
+        return (active, had)
     }
 
     /// One lookup per id; stores override this with a single query.
     public func journeys(ids: [String]) throws(StoreError) -> [String: Journey] {
         var out: [String: Journey] = [:]
         for id in ids { if let j = try journey(id: id) { out[id] = j } }
-        return out
-    }
-
-    /// One lookup per key; stores override this with a single query.
-    public func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String> {
-        var out: Set<String> = []
-        for key in keys where try hadJourney(flow: flow, key: key) { out.insert(key) }
         return out
     }
 

@@ -38,8 +38,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {
         try locked { () throws(StoreError) -> [Bool] in
-            pendingRemember = []
-            let out = try db.transaction { () throws(StoreError) -> [Bool] in
+            let (out, fresh) = try db.transaction { () throws(StoreError) -> ([Bool], [(Int64, CanonicalEvent)]) in
                 var out: [Bool] = []
                 var fresh: [(Int64, CanonicalEvent)] = []
                 for event in events {
@@ -49,18 +48,13 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     out.append(stored)
                     if stored, StoredForm.readsBackAlike(event) { fresh.append((db.lastInsertRowid, event)) }
                 }
-                // Remembered only once the transaction has committed (a failed one throws first).
-                if appended.count + fresh.count <= Self.appendedLimit { pendingRemember = fresh }
-                return out
+                return (out, fresh)
             }
-            for (seq, event) in pendingRemember { appended[seq] = event }
-            pendingRemember = []
+            // Remembered only once the transaction has committed (a failed one threw above).
+            if appended.count + fresh.count <= Self.appendedLimit { for (seq, event) in fresh { appended[seq] = event } }
             return out
         }
     }
-
-    /// Events of the append in progress, remembered once it commits.
-    private var pendingRemember: [(Int64, CanonicalEvent)] = []
 
     public func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent] {
         try pendingInbox(limit: limit, after: 0)
@@ -197,17 +191,9 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             try db.query("SELECT journey, flow, key, at, kind, data FROM audit WHERE kind = ? OR (? AND kind = 'entries') ORDER BY id DESC",
                          [.text(kind), .integer(packed ? 1 : 0)]) { row in
                 guard out.count < limit else { return }
-                let journey = row.text(0) ?? "", flow = row.text(1) ?? "", key = row.text(2) ?? ""
-                let data = Self.decode(row.text(5))
-                if row.text(4) == "entries" {
-                    for entry in (data.arrayValue ?? []).reversed() where entry["kind"].stringValue == kind && out.count < limit {
-                        out.append(TimelineEntry(at: entry["at"].asTimestamp ?? Date(timeIntervalSince1970: row.real(3)), flow: flow, journey: journey,
-                                                 key: key, kind: kind, fields: TimelineFields(entry["fields"].objectValue ?? [:])))
-                    }
-                } else {
-                    out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(3)), flow: flow, journey: journey, key: key, kind: kind,
-                                             fields: TimelineFields(data.objectValue ?? [:])))
-                }
+                let entries = Self.entries(journey: row.text(0) ?? "", flow: row.text(1) ?? "", key: row.text(2) ?? "", at: row.real(3),
+                                           kind: row.text(4) ?? "", data: Self.decode(row.text(5)))
+                for entry in entries.reversed() where entry.kind == kind && out.count < limit { out.append(entry) }
             }
             return out
         }
@@ -258,35 +244,11 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     /// A JSON array of strings, for `IN (SELECT value FROM json_each(?))`.
     static func jsonList(_ items: [String]) -> SQLValue { json(.array(items.map(Value.string))) }
 
-    public func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> [String: Journey] {
-        guard !keys.isEmpty else { return [:] }
-        return try locked { () throws(StoreError) -> [String: Journey] in
-            var out: [String: Journey] = [:]
-            for j in try journeys("SELECT data FROM journeys WHERE flow = ? AND active = 1 AND key IN (SELECT value FROM json_each(?))",
-                                  [.text(flow), Self.jsonList(keys)]) {
-                out[j.key] = j
-            }
-            return out
-        }
-    }
-
     public func journeys(ids: [String]) throws(StoreError) -> [String: Journey] {
         guard !ids.isEmpty else { return [:] }
         return try locked { () throws(StoreError) -> [String: Journey] in
             var out: [String: Journey] = [:]
             for j in try journeys("SELECT data FROM journeys WHERE id IN (SELECT value FROM json_each(?))", [Self.jsonList(ids)]) { out[j.id] = j }
-            return out
-        }
-    }
-
-    public func activeJourneySequences(flow: String, keys: [String]) throws(StoreError) -> [String: (id: String, seq: Int)] {
-        guard !keys.isEmpty else { return [:] }
-        return try locked { () throws(StoreError) -> [String: (id: String, seq: Int)] in
-            var out: [String: (id: String, seq: Int)] = [:]
-            try db.query("SELECT key, id, seq FROM journeys WHERE flow = ? AND active = 1 AND key IN (SELECT value FROM json_each(?))",
-                         [.text(flow), Self.jsonList(keys)]) { row in
-                if let key = row.text(0), let id = row.text(1) { out[key] = (id, Int(row.integer(2))) }
-            }
             return out
         }
     }
@@ -303,16 +265,6 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 if row.integer(3) == 1 { active[key] = (id, Int(row.integer(2))) }
             }
             return (active, had)
-        }
-    }
-
-    public func keysWithJourneys(flow: String, keys: [String]) throws(StoreError) -> Set<String> {
-        guard !keys.isEmpty else { return [] }
-        return try locked { () throws(StoreError) -> Set<String> in
-            var out: Set<String> = []
-            try db.query("SELECT DISTINCT key FROM journeys WHERE flow = ? AND key IN (SELECT value FROM json_each(?))",
-                         [.text(flow), Self.jsonList(keys)]) { row in if let k = row.text(0) { out.insert(k) } }
-            return out
         }
     }
 
@@ -362,16 +314,30 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     let journeys = touched[seq].map { Self.json(.array($0.map(Value.string))) } ?? .null
                     try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ?", [journeys, .integer(seq)])
                 }
-                for entry in ignored { try audit(entry) }
+                // A row each: these come from different events (none reached a journey).
+                for entry in ignored { try insert(EncodedStep.auditRows([entry])) }
             }
         }
     }
 
-    /// One audit row of its own (entries no step wrote: events that reached no journey).
-    private func audit(_ entry: TimelineEntry) throws(StoreError) {
-        try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
-                     [.text(entry.journey), .text(entry.flow), .text(entry.key), Self.time(entry.at), .text(entry.kind),
-                      .text(Value.object(EncodedStep.stored(entry)).jsonString())])
+    /// The timeline entries of one audit row: itself, or the entries a packed `entries` row holds.
+    static func entries(journey: String, flow: String, key: String, at: Double, kind: String, data: Value) -> [TimelineEntry] {
+        guard kind == "entries" else {
+            return [TimelineEntry(at: Date(timeIntervalSince1970: at), flow: flow, journey: journey, key: key, kind: kind,
+                                  fields: TimelineFields(data.objectValue ?? [:]))]
+        }
+        return (data.arrayValue ?? []).map { packed in
+            TimelineEntry(at: packed["at"].asTimestamp ?? Date(timeIntervalSince1970: at), flow: flow, journey: journey, key: key,
+                          kind: packed["kind"].stringValue ?? "", fields: TimelineFields(packed["fields"].objectValue ?? [:]))
+        }
+    }
+
+    /// Inserts audit rows as `EncodedStep.auditRows` made them.
+    private func insert(_ rows: [EncodedStep.AuditRow]) throws(StoreError) {
+        for row in rows {
+            try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
+                         [.text(row.first.journey), .text(row.first.flow), .text(row.first.key), Self.time(row.first.at), .text(row.kind), .text(row.data)])
+        }
     }
 
     private func write(_ step: StepCommit) throws(StoreError) {
@@ -385,7 +351,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
                   outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data, seq = excluded.seq
                 """, [.text(j.id), .text(j.flow), .text(j.version), .text(j.key), .text(j.state), .integer(j.isActive ? 1 : 0),
-                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encoded.jsonString()), .integer(Int64(j.seq))])
+                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encodedJSON), .integer(Int64(j.seq))])
             for at in result.candidateMessages {
                 if let candidate = j.context["candidate"]?["id"].stringValue {
                     try db.query("INSERT INTO messages (candidate, at, journey) VALUES (?, ?, ?)", [.text(candidate), Self.time(at), .text(j.id)])
@@ -405,10 +371,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                       Self.time(result.timeline.last?.at ?? Date()), .text(encoded.actions[i]), .text(action.chain),
                       .integer(Int64(action.order)), Self.time(result.timeline.last?.at ?? Date())])
         }
-        for row in encoded.audit {
-            try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
-                         [.text(row.first.journey), .text(row.first.flow), .text(row.first.key), Self.time(row.first.at), .text(row.kind), .text(row.data)])
-        }
+        try insert(encoded.audit)
     }
 
     private func timerRows(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [TimerRecord] {
@@ -454,17 +417,8 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         try locked { () throws(StoreError) -> [TimelineEntry] in
             var out: [TimelineEntry] = []
             try db.query("SELECT flow, key, at, kind, data FROM audit WHERE journey = ? ORDER BY id", [.text(journey)]) { row in
-                let flow = row.text(0) ?? "", key = row.text(1) ?? "", kind = row.text(3) ?? ""
-                let data = Self.decode(row.text(4))
-                guard kind == "entries" else {
-                    out.append(TimelineEntry(at: Date(timeIntervalSince1970: row.real(2)), flow: flow, journey: journey, key: key, kind: kind,
-                                             fields: TimelineFields(data.objectValue ?? [:])))
-                    return
-                }
-                for packed in data.arrayValue ?? [] {
-                    out.append(TimelineEntry(at: packed["at"].asTimestamp ?? Date(timeIntervalSince1970: row.real(2)), flow: flow, journey: journey,
-                                             key: key, kind: packed["kind"].stringValue ?? "", fields: TimelineFields(packed["fields"].objectValue ?? [:])))
-                }
+                out += Self.entries(journey: journey, flow: row.text(0) ?? "", key: row.text(1) ?? "", at: row.real(2), kind: row.text(3) ?? "",
+                                    data: Self.decode(row.text(4)))
             }
             return out
         }

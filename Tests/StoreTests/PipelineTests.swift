@@ -113,7 +113,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try engine.processInbox(now: at, batchSize: 40, maxEvents: 100), 100)
         let pending = try store.pendingInbox(limit: 1_000)
         XCTAssertEqual(pending.map(\.event.id), backlog[100...].map(\.id))
-        XCTAssertEqual(try store.activeJourneys(flow: "offer-nurture", keys: (0..<250).map { "a\($0)" }).count, 100)
+        XCTAssertEqual(try store.journeyIndex(flow: "offer-nurture", keys: (0..<250).map { "a\($0)" }).active.count, 100)
         XCTAssertEqual(try engine.processInbox(now: at, batchSize: 40), 150)
         XCTAssertTrue(try store.pendingInbox(limit: 10).isEmpty)
     }
