@@ -33,34 +33,6 @@ public final class JourneyEngine: @unchecked Sendable {
     private var journeyCache: [String: Journey] = [:]
     private static let journeyCacheLimit = 20_000
 
-    /// Remembers the journeys a committed batch wrote.
-    fileprivate func remember(_ commits: [StepCommit]) {
-        if journeyCache.count > Self.journeyCacheLimit { journeyCache.removeAll(keepingCapacity: true) }
-        for commit in commits {
-            guard let j = commit.result.journey else { continue }
-            // Kept only when it is exactly what a restarted engine would read back.
-            journeyCache[j.id] = j.isActive && StoredForm.readsBackAlike(j) ? j : nil
-        }
-    }
-
-    /// The active journeys of `flow` for `keys`: from memory when the stored sequence number
-    /// matches, from the store otherwise.
-    fileprivate func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> (active: [String: Journey], had: Set<String>) {
-        let (sequences, had) = try store.journeyIndex(flow: flow, keys: keys)
-        var out: [String: Journey] = [:]
-        var stale: [String: String] = [:]
-        for (key, found) in sequences {
-            if let cached = journeyCache[found.id], cached.seq == found.seq { out[key] = cached } else { stale[found.id] = key }
-        }
-        if !stale.isEmpty {
-            for (id, journey) in try store.journeys(ids: Array(stale.keys)) {
-                guard let key = stale[id] else { continue }
-                out[key] = journey
-                journeyCache[id] = journey
-            }
-        }
-        return (out, had)
-    }
     private var setup: EngineSetup
     private var project: CompiledProject
     private let env: [String: String]
@@ -134,10 +106,10 @@ public final class JourneyEngine: @unchecked Sendable {
     /// computes exactly what it would after that commit; a lookup it did not read ahead (rare:
     /// events emitted by `emit`) makes it wait and route again once the commit is done. If a
     /// commit fails, the batch routed on top of it is dropped and computed again.
-    @discardableResult
     ///
     /// `maxEvents` bounds one call under sustained load, so that a scheduler can fire due timers
     /// between calls instead of waiting for an inbox that never empties.
+    @discardableResult
     public func processInbox(now: Date, batchSize: Int = 500, maxEvents: Int = .max) throws(StoreError) -> Int {
         lock.lock()
         defer { lock.unlock() }
@@ -162,13 +134,11 @@ public final class JourneyEngine: @unchecked Sendable {
                     if !routed.shell.missed, routed.shell.error == nil { next = routed }
                 }
                 running = nil
-                if case .failure = done.wait() {
-                    total += try settleOneByOne(batch.pending, now: now)
-                    taken = batch.pending.last?.sequence ?? taken
-                    continue  // what was routed on top of the failed batch is computed again
-                }
-                finish(batch)
+                let committed = try settle(batch, done, now: now)
                 total += batch.pending.count
+                // What was routed on top of a failed batch is computed again (`taken` already
+                // stands after the failed batch, so the next pass reads this one's events again).
+                if !committed { continue }
             }
             let batch: PreparedBatch
             if let next { batch = next } else { batch = try prepareOnline(pending, now: now) }
@@ -178,14 +148,21 @@ public final class JourneyEngine: @unchecked Sendable {
         }
         if let (batch, done) = running {
             done.start()
-            if case .failure = done.wait() {
-                total += try settleOneByOne(batch.pending, now: now)
-            } else {
-                finish(batch)
-                total += batch.pending.count
-            }
+            _ = try settle(batch, done, now: now)
+            total += batch.pending.count
         }
         return total
+    }
+
+    /// Waits for a batch's commit; when it failed, retries the batch's events one at a time.
+    /// Returns whether the batch committed as a whole.
+    private func settle(_ batch: PreparedBatch, _ done: PendingCommit, now: Date) throws(StoreError) -> Bool {
+        if case .failure = done.wait() {
+            try settleOneByOne(batch.pending, now: now)
+            return false
+        }
+        finish(batch)
+        return true
     }
 
     /// A batch routed and stepped, ready to commit.
@@ -241,7 +218,7 @@ public final class JourneyEngine: @unchecked Sendable {
 
     /// The poison-event path: a batch that could not be committed is retried one event at a
     /// time, and the events that still fail are parked, so they never block those behind them.
-    private func settleOneByOne(_ pending: [InboxEvent], now: Date) throws(StoreError) -> Int {
+    private func settleOneByOne(_ pending: [InboxEvent], now: Date) throws(StoreError) {
         for item in pending {
             do {
                 let batch = try prepareOnline([item], now: now)
@@ -251,7 +228,6 @@ public final class JourneyEngine: @unchecked Sendable {
                 try store.failInbox(item.sequence, reason: error.description)
             }
         }
-        return pending.count
     }
 
     /// Metrics of a committed batch, and its journeys remembered.
@@ -329,9 +305,7 @@ public final class JourneyEngine: @unchecked Sendable {
             if due.isEmpty { return total }
             var shell = BatchShell(engine: self)
             // The batch's journeys in one query; the steps below find them in the shell.
-            for (id, journey) in try store.journeys(ids: Array(Set(due.map(\.journey)))) where shell.changed[id] == nil {
-                shell.changed[id] = journey
-            }
+            shell.changed = try store.journeys(ids: Array(Set(due.map(\.journey))))
             for timer in due {
                 guard var journey = shell.journey(id: timer.journey), let machine = shell.machine(for: journey) else {
                     shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
@@ -387,6 +361,34 @@ public final class JourneyEngine: @unchecked Sendable {
         return result.journey
     }
 
+    /// Remembers the journeys a committed batch wrote.
+    fileprivate func remember(_ commits: [StepCommit]) {
+        if journeyCache.count > Self.journeyCacheLimit { journeyCache.removeAll(keepingCapacity: true) }
+        for commit in commits {
+            guard let j = commit.result.journey else { continue }
+            // Kept only when it is exactly what a restarted engine would read back.
+            journeyCache[j.id] = j.isActive && StoredForm.readsBackAlike(j) ? j : nil
+        }
+    }
+
+    /// The active journeys of `flow` for `keys`: from memory when the stored sequence number
+    /// matches, from the store otherwise.
+    fileprivate func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> (active: [String: Journey], had: Set<String>) {
+        let (sequences, had) = try store.journeyIndex(flow: flow, keys: keys)
+        var out: [String: Journey] = [:]
+        var stale: [String: String] = [:]
+        for (key, found) in sequences {
+            if let cached = journeyCache[found.id], cached.seq == found.seq { out[key] = cached } else { stale[found.id] = key }
+        }
+        if !stale.isEmpty {
+            for (id, journey) in try store.journeys(ids: Array(stale.keys)) {
+                guard let key = stale[id] else { continue }
+                out[key] = journey
+                journeyCache[id] = journey
+            }
+        }
+        return (out, had)
+    }
     /// The machine of a stored version, compiled from its recorded source when it is not current.
     fileprivate func machine(version: String, flow: String) -> Machine? {
         if let m = versions[version] { return m }
@@ -419,6 +421,10 @@ public final class JourneyEngine: @unchecked Sendable {
         var recordedIds: Set<String> = []
         var recordedPairs: Set<FlowKey> = []
         var ownMessages: [String: [Date]] = [:]
+        /// Keys whose `hadJourney` answer was read ahead (true ones are in `started`).
+        var hadKnown: Set<FlowKey> = []
+        /// Candidates' recent messages read ahead for the batch.
+        var recent: [String: [Date]] = [:]
 
         init(engine: JourneyEngine) { self.engine = engine }
 
@@ -440,13 +446,8 @@ public final class JourneyEngine: @unchecked Sendable {
             do { return try engine.store.journey(id: id) } catch { self.error = error; return nil }
         }
 
-        /// Keys whose `hadJourney` answer was read ahead (true ones are in `started`).
-        var hadKnown: Set<FlowKey> = []
-        /// Candidates' recent messages read ahead for the batch.
-        var recent: [String: [Date]] = [:]
-
         /// Reads ahead, in one query per flow, what the batch's events will ask of the store:
-        /// the active journeys of their keys, whether `once` flows had journeys for them, and the
+        /// the active journeys of their keys and whether the keys ever had journeys; then the
         /// recent messages of their candidates. Lookups the batch makes later (emitted events,
         /// candidates of existing journeys) still go to the store one by one.
         mutating func prefetch(_ events: [CanonicalEvent], machines: [Machine], now: Date) throws(StoreError) {
@@ -464,11 +465,11 @@ public final class JourneyEngine: @unchecked Sendable {
                     if let journey = found[key] {
                         active[pair(machine.id, key)] = .some(journey.id)
                         if changed[journey.id] == nil { changed[journey.id] = journey }
-                        if let c = journey.context["candidate"]?["id"].stringValue { candidates.insert(c) }
                     } else {
                         active[pair(machine.id, key)] = .some(nil)
                     }
                 }
+                // The candidates of the keys' journeys, read ahead or inherited from the batch before.
                 for key in keys {
                     if case .some(.some(let id)) = active[pair(machine.id, key)], let c = changed[id]?.context["candidate"]?["id"].stringValue {
                         candidates.insert(c)
