@@ -63,27 +63,16 @@ struct Stepper {
     /// `head` + separator + decimal `number` + separator + `tail`, written in one allocation
     /// (string interpolation cost ten times as much, and a step makes several ids).
     static func join(_ head: String, _ separator: UInt8, _ number: Int, _ tail: String) -> String {
-        var head = head, tail = tail
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        return withUnsafeMutableBytes(of: &digits) { scratch in
-            var n = number.magnitude, count = 0
-            repeat {
-                scratch[19 - count] = UInt8(truncatingIfNeeded: 48 + n % 10)
-                n /= 10
-                count += 1
-            } while n > 0
-            if number < 0 { count += 1; scratch[20 - count] = UInt8(ascii: "-") }
-            let numberBytes = UnsafeRawBufferPointer(rebasing: scratch[(20 - count)...])
-            return head.withUTF8 { h in
+        var head = head, digits = String(number), tail = tail
+        return head.withUTF8 { h in
+            digits.withUTF8 { d in
                 tail.withUTF8 { t in
-                    String(unsafeUninitializedCapacity: h.count + t.count + count + 2) { out in
+                    String(unsafeUninitializedCapacity: h.count + d.count + t.count + 2) { out in
                         var i = 0
-                        for b in h { out[i] = b; i += 1 }
-                        out[i] = separator; i += 1
-                        for b in numberBytes { out[i] = b; i += 1 }
-                        out[i] = separator; i += 1
-                        for b in t { out[i] = b; i += 1 }
+                        func put(_ bytes: UnsafeBufferPointer<UInt8>) { for b in bytes { out[i] = b; i += 1 } }
+                        put(h); out[i] = separator; i += 1
+                        put(d); out[i] = separator; i += 1
+                        put(t)
                         return i
                     }
                 }

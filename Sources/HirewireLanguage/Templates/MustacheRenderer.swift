@@ -66,21 +66,27 @@ struct MustacheRenderer {
         }
     }
 
+    /// The text a `{{name}}` tag shows; nil (nothing) for a missing or null value, which strict
+    /// rendering refuses instead.
+    func interpolation<Stack: RandomAccessCollection<Value>>(_ name: MustacheName, line: Int, column: Int,
+                                                              in stack: Stack) throws(MustacheError) -> String? where Stack.Index == Int {
+        let value = lookup(name, in: stack)
+        guard value.isNull else { return value.displayString }
+        if strict { throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column) }
+        return nil
+    }
+
+    /// Whether a tag's text is HTML-escaped: an escaping tag, escaping on, and a character to escape.
+    func shouldEscape(_ text: String, escaped: Bool) -> Bool { escaped && escapeHTML && Self.needsEscape(text) }
+
     mutating func render(_ nodes: [MustacheNode], stack: [Value], into out: inout [UInt8], depth: Int) throws(MustacheError) {
         for node in nodes {
             switch node {
             case .text(let t):
                 out.append(contentsOf: t.utf8)
             case .variable(let name, let escaped, let line, let column):
-                let value = lookup(name, in: stack)
-                if value.isNull {
-                    if strict {
-                        throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column)
-                    }
-                    continue
-                }
-                let text = value.displayString
-                if escaped && escapeHTML && Self.needsEscape(text) {
+                guard let text = try interpolation(name, line: line, column: column, in: stack) else { continue }
+                if shouldEscape(text, escaped: escaped) {
                     Self.appendEscaped(text, to: &out)
                 } else {
                     out.append(contentsOf: text.utf8)

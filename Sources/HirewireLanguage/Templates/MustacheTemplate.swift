@@ -73,13 +73,8 @@ public struct MustacheTemplate: Sendable, Hashable {
             case .text(let t):
                 return t
             case .variable(let name, let escaped, let line, let column):
-                let value = renderer.lookup(name, in: CollectionOfOne(context))
-                if value.isNull {
-                    if strict { throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column) }
-                    return ""
-                }
-                let text = value.displayString
-                guard escaped, escapeHTML, MustacheRenderer.needsEscape(text) else { return text }
+                guard let text = try renderer.interpolation(name, line: line, column: column, in: CollectionOfOne(context)) else { return "" }
+                guard renderer.shouldEscape(text, escaped: escaped) else { return text }
                 var out: [UInt8] = []
                 MustacheRenderer.appendEscaped(text, to: &out)
                 return String(decoding: out, as: UTF8.self)
