@@ -101,7 +101,6 @@ public struct TimelineFields: Sendable, Hashable, ExpressibleByDictionaryLiteral
     }
 
     public var keys: [String] { pairs.map(\.0) }
-    public var isEmpty: Bool { pairs.isEmpty }
     /// The fields as an object (the last of repeated keys wins).
     public var dictionary: [String: Value] { Dictionary(pairs, uniquingKeysWith: { _, last in last }) }
 

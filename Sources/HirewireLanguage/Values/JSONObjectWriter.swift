@@ -5,7 +5,7 @@
 /// Members must be given in ascending key order so the text is exactly what
 /// ``Value/jsonString(pretty:)`` writes for the same object.
 public struct JSONObjectWriter {
-    public private(set) var bytes: [UInt8]
+    private var bytes: [UInt8]
     private var first = true
 
     public init(capacity: Int = 512) {
