@@ -242,7 +242,7 @@ struct Stepper {
         guard journey.isActive else { return }
         if timer.stateScoped, timer.entry != journey.entry { return }
         if case .timeout = timer.kind {
-            record("timer_fired", ["timer": "timeout", "due": .string(Timestamp.format(timer.due))])
+            record("timer_fired", ["due": .string(Timestamp.format(timer.due)), "timer": "timeout"])
             end("timed_out")
             return
         }
@@ -255,7 +255,7 @@ struct Stepper {
         if let windowEnd = timer.windowEnd, timer.due > windowEnd {
             record("window_missed", ["timer": .string(path), "window_end": .string(Timestamp.format(windowEnd))])
         }
-        record("timer_fired", ["timer": .string(path), "due": .string(Timestamp.format(timer.due)), "lateness_s": .number(max(0, lateness))])
+        record("timer_fired", ["due": .string(Timestamp.format(timer.due)), "lateness_s": .number(max(0, lateness)), "timer": .string(path)])
         guard holds(spec.condition, roots()) else {
             record("timer_skipped", ["timer": .string(path), "reason": "if is false"])
             return
@@ -311,9 +311,9 @@ struct Stepper {
         journey.stateEnteredAt = now
         stateChanged()
         if let from {
-            record("transition", ["from": .string(from), "to": .string(state.name), "event": .string(cause)])
+            record("transition", ["event": .string(cause), "from": .string(from), "to": .string(state.name)])
         } else {
-            record("transition", ["to": .string(state.name), "event": .string(cause)])
+            record("transition", ["event": .string(cause), "to": .string(state.name)])
         }
         let failedGoto = run(state.actions, scope: state.isFinal ? .always : .stateEntry)
         if let outcome = state.outcome {

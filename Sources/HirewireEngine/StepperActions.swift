@@ -101,7 +101,8 @@ extension Stepper {
         order += 1
         result.actions.append(action)
         if action.audience == .candidate { result.candidateMessages.append(now) }
-        record("action", ["connector": .string(action.connector), "args": action.arguments,
+        // Fields in ascending key order (the store writes such entries without sorting them).
+        record("action", ["args": action.arguments, "connector": .string(action.connector),
                           "idempotency_key": .string(action.idempotencyKey), "path": .string(action.path)])
     }
 

@@ -35,13 +35,21 @@ public struct EncodedStep: Sendable {
     /// An entry's stored fields as a JSON object, keys in order (no dictionary in between). An
     /// `action` entry's rendered arguments live in its outbox row (same idempotency key), not twice.
     static func storedJSON(_ entry: TimelineEntry, into w: inout JSONObjectWriter) {
-        var seen: Set<String> = []
-        var pairs: [(String, Value)] = []
-        // The last of repeated keys wins, as in a dictionary; then ascending key order.
-        for (key, value) in entry.fields.pairs.reversed() where seen.insert(key).inserted && !(entry.kind == "action" && key == "args") {
-            pairs.append((key, value))
+        let pairs = entry.fields.pairs
+        let skipArgs = entry.kind == "action"
+        // Steps write most entries' fields in ascending key order already (so no key repeats):
+        // those are written as they are, with no set and no sort.
+        if zip(pairs, pairs.dropFirst()).allSatisfy({ $0.0 < $1.0 }) {
+            for (key, value) in pairs where !(skipArgs && key == "args") { w.add(key, value) }
+            return
         }
-        for (key, value) in pairs.sorted(by: { $0.0 < $1.0 }) { w.add(key, value) }
+        var seen: Set<String> = []
+        var kept: [(String, Value)] = []
+        // The last of repeated keys wins, as in a dictionary; then ascending key order.
+        for (key, value) in pairs.reversed() where seen.insert(key).inserted && !(skipArgs && key == "args") {
+            kept.append((key, value))
+        }
+        for (key, value) in kept.sorted(by: { $0.0 < $1.0 }) { w.add(key, value) }
     }
 
     /// Packs runs of ordinary entries into one row of kind `entries` (an array of
