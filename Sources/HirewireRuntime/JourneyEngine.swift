@@ -233,7 +233,11 @@ public final class JourneyEngine: @unchecked Sendable {
     /// Metrics of a committed batch, and its journeys remembered.
     private func finish(_ batch: PreparedBatch) {
         remember(batch.shell.commits)
-        for item in batch.pending { metrics.add("hirewire_events_total", ["type": item.event.type]) }
+        // Counted per batch, then added once per label: a counter update takes a lock and
+        // builds its key, and a batch holds hundreds of events of a few types.
+        var types: [String: Double] = [:]
+        for item in batch.pending { types[item.event.type, default: 0] += 1 }
+        for (type, count) in types { metrics.add("hirewire_events_total", ["type": type], by: count) }
         countTransitions(batch.shell.commits)
     }
 
@@ -287,11 +291,11 @@ public final class JourneyEngine: @unchecked Sendable {
     }
 
     private func countTransitions(_ commits: [StepCommit]) {
+        var flows: [String: Double] = [:]
         for commit in commits {
-            for entry in commit.result.timeline where entry.kind == "transition" {
-                metrics.add("hirewire_transitions_total", ["flow": entry.flow])
-            }
+            for entry in commit.result.timeline where entry.kind == "transition" { flows[entry.flow, default: 0] += 1 }
         }
+        for (flow, count) in flows { metrics.add("hirewire_transitions_total", ["flow": flow], by: count) }
     }
 
     /// Fires every timer due at `now`, in due order, in batches; returns how many fired.
@@ -364,10 +368,11 @@ public final class JourneyEngine: @unchecked Sendable {
     /// Remembers the journeys a committed batch wrote.
     fileprivate func remember(_ commits: [StepCommit]) {
         if journeyCache.count > Self.journeyCacheLimit { journeyCache.removeAll(keepingCapacity: true) }
+        var exact: Set<Date> = []
         for commit in commits {
             guard let j = commit.result.journey else { continue }
             // Kept only when it is exactly what a restarted engine would read back.
-            journeyCache[j.id] = j.isActive && StoredForm.readsBackAlike(j) ? j : nil
+            journeyCache[j.id] = j.isActive && StoredForm.readsBackAlike(j, knownExact: &exact) ? j : nil
         }
     }
 

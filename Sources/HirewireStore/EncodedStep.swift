@@ -102,7 +102,12 @@ public enum StoredForm {
     /// `date` as it reads back from the store.
     public static func normalized(_ date: Date) -> Date { Timestamp.parse(Timestamp.format(date)) ?? date }
 
-    public static func exact(_ date: Date) -> Bool { normalized(date) == date }
+    public static func exact(_ date: Date) -> Bool {
+        // Whole seconds of years 1 to 9999 are written without a fraction and read back as they were.
+        let t = date.timeIntervalSince1970
+        if t == t.rounded(.down), t >= -62_135_596_800, t < 253_402_300_800 { return true }
+        return normalized(date) == date
+    }
 
     /// True when `value` holds only JSON's own kinds.
     public static func plain(_ value: Value) -> Bool {
@@ -120,7 +125,20 @@ public enum StoredForm {
     }
 
     public static func readsBackAlike(_ journey: Journey) -> Bool {
-        exact(journey.startedAt) && exact(journey.stateEnteredAt) && (journey.insteadAt.map(exact) ?? true)
-            && journey.mergedAt.values.allSatisfy(exact) && journey.context.values.allSatisfy(plain) && journey.vars.values.allSatisfy(plain)
+        var known: Set<Date> = []
+        return readsBackAlike(journey, knownExact: &known)
+    }
+
+    /// The same, remembering in `knownExact` the times found exact: the journeys of one batch
+    /// share most of their times (the batch's clock), and each is then checked once.
+    public static func readsBackAlike(_ journey: Journey, knownExact: inout Set<Date>) -> Bool {
+        func check(_ date: Date) -> Bool {
+            if knownExact.contains(date) { return true }
+            guard exact(date) else { return false }
+            knownExact.insert(date)
+            return true
+        }
+        return check(journey.startedAt) && check(journey.stateEnteredAt) && (journey.insteadAt.map(check) ?? true)
+            && journey.mergedAt.values.allSatisfy(check) && journey.context.values.allSatisfy(plain) && journey.vars.values.allSatisfy(plain)
     }
 }

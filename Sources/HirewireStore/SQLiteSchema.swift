@@ -87,6 +87,27 @@ enum SQLiteSchema {
         ALTER TABLE journeys ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
         UPDATE journeys SET seq = COALESCE(json_extract(data, '$.seq'), 0);
         """,
+        // 9: outbox indexes that hold only the rows their queries look for. The planner used
+        // `outbox_pending (status, seq)` for every query and never `outbox_due`, yet each action
+        // paid an entry in both, and in `outbox_chain`, for as long as the outbox kept it. Now
+        // pending actions are indexed by when they are due, sending and dead ones by number,
+        // and chains only while they have work left (the query's own `IN` term, so the planner
+        // can use it). Timers are keyed by id alone (WITHOUT ROWID): one b-tree less to write
+        // for every timer armed, fired or cancelled.
+        """
+        DROP INDEX outbox_pending;
+        DROP INDEX outbox_due;
+        DROP INDEX outbox_chain;
+        CREATE INDEX outbox_waiting ON outbox (next_at, seq) WHERE status = 'pending';
+        CREATE INDEX outbox_sending ON outbox (seq) WHERE status = 'sending';
+        CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
+        CREATE INDEX outbox_chain_live ON outbox (chain, ord) WHERE status IN ('pending', 'sending');
+        CREATE TABLE timers_keyed (id TEXT PRIMARY KEY, journey TEXT NOT NULL, due REAL NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
+        INSERT INTO timers_keyed (id, journey, due, data) SELECT id, journey, due, data FROM timers;
+        DROP TABLE timers;
+        ALTER TABLE timers_keyed RENAME TO timers;
+        CREATE INDEX timers_due ON timers (due, id);
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

@@ -125,8 +125,11 @@ final class StoreBatchTests: XCTestCase {
             XCTAssertEqual(t.encodedJSON, t.encoded.jsonString())
         }
         let j = journey("j1", key: "a1")
+        // Unsorted fields, a repeated key, and (written without sorting) fields already in key order.
         let entries = [entry(j, "action", ["connector": "email", "args": ["to": "x"], "path": "do[0]"]),
                        entry(j, "timer_set", ["due": "2026-03-04T09:00:00Z", "timer": "after[0]", "due": "2026-03-05T09:00:00Z"]),
+                       entry(j, "action", ["args": ["to": "y"], "connector": "slack", "path": "do[1]"]),
+                       entry(j, "transition", ["event": "offer.viewed", "to": "viewed"]),
                        entry(j, "review", ["reason": "missing candidate.email"])]
         let rows = EncodedStep.auditRows(entries)
         XCTAssertEqual(rows.map(\.kind), ["entries", "review"])
@@ -136,8 +139,23 @@ final class StoreBatchTests: XCTestCase {
             if e.kind == "action" { fields["args"] = nil }
             return fields
         }
-        let packed = Value.array(entries.prefix(2).map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "fields": .object(stored($0))]) })
+        let packed = Value.array(entries.prefix(4).map { .object(["at": .timestamp($0.at), "kind": .string($0.kind), "fields": .object(stored($0))]) })
         XCTAssertEqual(rows[0].data, packed.jsonString())
-        XCTAssertEqual(rows[1].data, Value.object(stored(entries[2])).jsonString())
+        XCTAssertEqual(rows[1].data, Value.object(stored(entries[4])).jsonString())
+    }
+
+    /// The quick test for whole seconds agrees with writing the time and reading it back.
+    func testExactTimesAreThoseThatReadBackUnchanged() {
+        let times: [Double] = [0, 1, -1, 1_772_000_000, 1_772_000_000.5, 1_772_000_000.123, 1_772_000_000.0004,
+                               -62_135_596_800, -62_135_596_801, 253_402_300_799, 253_402_300_800, 4e11]
+        for t in times {
+            let date = Date(timeIntervalSince1970: t)
+            XCTAssertEqual(StoredForm.exact(date), StoredForm.normalized(date) == date, "\(t)")
+        }
+        var known: Set<Date> = []
+        var j = journey("j1", key: "a1")
+        XCTAssertTrue(StoredForm.readsBackAlike(j, knownExact: &known))
+        j.stateEnteredAt = now.addingTimeInterval(0.0004)
+        XCTAssertFalse(StoredForm.readsBackAlike(j, knownExact: &known), "a time finer than a millisecond does not read back alike")
     }
 }

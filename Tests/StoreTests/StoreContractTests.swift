@@ -130,4 +130,39 @@ final class SQLiteStoreContractTests: JourneyStoreContract {
         XCTAssertEqual(version, SQLiteSchema.migrations.count)
         XCTAssertEqual(mode, "wal")
     }
+
+    /// A database written before migration 9 (timers with a rowid, the old outbox indexes)
+    /// keeps its timers and actions, and every outbox state is still found through the new
+    /// partial indexes.
+    func testMigrationNineKeepsTimersAndOutboxStates() throws {
+        let dir = NSTemporaryDirectory() + "hirewire-m9-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/hirewire.db"
+        do {
+            let old = try SQLiteDatabase(path: path)
+            try old.execute("PRAGMA journal_mode=WAL;")
+            for sql in SQLiteSchema.migrations.prefix(8) { try old.execute(sql) }
+            try old.execute("PRAGMA user_version = 8")
+            for t in [timer("t2", due: 20), timer("t1", due: 10)] {
+                try old.query("INSERT INTO timers (id, journey, due, data) VALUES (?, ?, ?, ?)",
+                              [.text(t.id), .text(t.journey), .real(t.due.timeIntervalSince1970), .text(t.encodedJSON)])
+            }
+            for (key, status) in [("k-pending", "pending"), ("k-sending", "sending"), ("k-dead", "dead"), ("k-sent", "sent")] {
+                try old.query("INSERT INTO outbox (idempotency_key, journey, connector, status, created_at, data, next_at, last_error) VALUES (?, 'j1', 'email', ?, ?, ?, 0, ?)",
+                              [.text(key), .text(status), .real(now.timeIntervalSince1970), .text(action(key).encodedJSON), .text("boom")])
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        XCTAssertEqual(try store.timers(dueBefore: nil).map(\.id), ["t1", "t2"], "timers kept, in due order")
+        XCTAssertEqual(try store.nextDue(), now.addingTimeInterval(10))
+        XCTAssertEqual(try store.deadLetters(limit: 10).count, 1, "the dead action is still a dead letter")
+        XCTAssertEqual(try store.resetInFlightActions(), 1, "the action left sending is found")
+        XCTAssertEqual(try store.claimActions(now: now, limit: 10).map(\.action.idempotencyKey).sorted(), ["k-pending", "k-sending"])
+        // Fired and cancelled timers are deleted by id in the rebuilt table.
+        var result = StepResult(journey: journey("j1"))
+        result.cancelTimers = ["t2"]
+        try store.commit([StepCommit(result: result, firedTimer: "t1")], processedInbox: [], ignored: [])
+        XCTAssertEqual(try store.timers(dueBefore: nil).count, 0)
+    }
 }
