@@ -73,6 +73,10 @@ let package = Package(
                                                                   "HirewireIntake", "HirewireConnectors"],
                           path: "Sources/HirewireBench"),
 
+        // The embedding example of docs/embedding.md, as a program a test runs.
+        .executableTarget(name: "hirewire-embed-example", dependencies: ["HirewireRuntime", "HirewireStore", "HirewireEngine", "HirewireLanguage"],
+                          path: "examples/embedding"),
+
         // A deterministic load for the crash tests (killed with SIGKILL and restarted).
         .executableTarget(name: "hirewire-soak", dependencies: ["HirewireRuntime", "HirewireStore", "HirewireEngine", "HirewireLanguage"],
                           path: "Sources/HirewireSoak"),

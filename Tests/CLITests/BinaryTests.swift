@@ -3,14 +3,14 @@ import XCTest
 
 /// Runs the real `hirewire` executable, as a user would.
 final class BinaryTests: XCTestCase {
-    func run(_ arguments: [String], in directory: String = repoRoot) throws -> (code: Int32, out: String, err: String) {
+    func run(_ arguments: [String], in directory: String = repoRoot, executable: String = "hirewire") throws -> (code: Int32, out: String, err: String) {
         let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var binary = products.appendingPathComponent("hirewire")
+        var binary = products.appendingPathComponent(executable)
         if !FileManager.default.fileExists(atPath: binary.path) {
-            binary = URL(fileURLWithPath: repoRoot + "/.build/debug/hirewire")
+            binary = URL(fileURLWithPath: repoRoot + "/.build/debug/" + executable)
         }
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("hirewire executable not built at \(binary.path)")
+            throw XCTSkip("\(executable) executable not built at \(binary.path)")
         }
         let process = Process()
         process.executableURL = binary
@@ -24,6 +24,20 @@ final class BinaryTests: XCTestCase {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// docs/embedding.md's program: its own store, its own clock, the offer journey's follow-up
+    /// on Monday 09:00 (36h after Friday 16:00 falls on Sunday night) and the call task a day later.
+    func testEmbeddingExampleRunsAsDocumented() throws {
+        let result = try run([repoRoot], in: NSTemporaryDirectory(), executable: "hirewire-embed-example")
+        XCTAssertEqual(result.code, 0, result.err)
+        let lines = result.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "submitted: new")
+        let actions = lines.dropFirst().map { $0.split(separator: " ", maxSplits: 3).map(String.init) }
+        XCTAssertEqual(actions.map { $0.prefix(2).joined(separator: " ") },
+                       ["2026-03-06T16:00:00Z email", "2026-03-09T09:00:00Z email", "2026-03-10T09:00:00Z task"], result.out)
+        XCTAssertEqual(actions.last?.last, "Call Ada about the SRE offer")
+        XCTAssertTrue(actions.allSatisfy { $0.count == 4 && $0[2].hasPrefix("jrn_") }, "each action carries its idempotency key")
     }
 
     func testExitCodesOfTheRealBinary() throws {
