@@ -31,6 +31,9 @@ struct Stepper {
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
     var order = 0
+    /// The id of the timer this step fires: it is gone once the step commits, so leaving its
+    /// state does not cancel it (nor record it as cancelled).
+    var firingTimerId: String?
 
     init(machine: Machine, setup: EngineSetup, now: Date, facts: StepFacts, journey: Journey) {
         self.machine = machine
@@ -256,6 +259,7 @@ struct Stepper {
             record("window_missed", ["timer": .string(path), "window_end": .string(Timestamp.format(windowEnd))])
         }
         record("timer_fired", ["due": .string(Timestamp.format(timer.due)), "lateness_s": .number(max(0, lateness)), "timer": .string(path)])
+        firingTimerId = timer.id
         guard holds(spec.condition, roots()) else {
             record("timer_skipped", ["timer": .string(path), "reason": "if is false"])
             return
@@ -293,6 +297,7 @@ struct Stepper {
         guard let index = machine.stateIndex[journey.state] else { return }
         for timer in machine.states[index].timers {
             let id = timerId(journey.entry, timer.path)
+            if id == firingTimerId { continue }
             result.cancelTimers.append(id)
             record("timer_cancelled", ["timer": .string(timer.path)])
         }

@@ -44,4 +44,22 @@ final class FlowTestCommandTests: XCTestCase {
         let times = entries.compactMap { $0["at"] as? String }
         XCTAssertEqual(times, times.sorted())
     }
+
+    /// The README's command on the bundled week of offer events: Friday's email, Sunday's
+    /// deadline reminder, Monday's check-in capped (two emails in 72h) with its call task
+    /// instead, Slack when the offer is viewed, the call task a day later, hired on Wednesday.
+    func testSimulateTheBundledOfferWeek() async throws {
+        let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", "examples/events/offer-week.jsonl", "--until", "+7d"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let entries = r.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let outward = entries.filter { ["action", "capped"].contains($0["kind"] as? String) }
+            .map { "\($0["kind"] ?? "") \($0["connector"] ?? "") \($0["at"] ?? "")" }
+        XCTAssertEqual(outward, ["action email 2026-03-06T16:00:00Z", "action email 2026-03-08T17:00:00Z", "capped email 2026-03-09T09:00:00Z",
+                                 "action task 2026-03-09T09:00:00Z", "action slack 2026-03-09T10:30:00Z", "action task 2026-03-10T10:30:00Z",
+                                 "action slack 2026-03-11T09:15:00Z"], r.out)
+        XCTAssertEqual(entries.last?["kind"] as? String, "end")
+        XCTAssertEqual(entries.last?["outcome"] as? String, "hired")
+        // Only the follow-up timer, left when the offer is viewed, is cancelled; fired timers are not.
+        XCTAssertEqual(entries.filter { $0["kind"] as? String == "timer_cancelled" }.compactMap { $0["timer"] as? String }, ["states.follow_up.after[0]"])
+    }
 }

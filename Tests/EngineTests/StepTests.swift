@@ -65,6 +65,28 @@ final class StepTests: XCTestCase {
         XCTAssertTrue(sim.timers.isEmpty, "\(sim.timers.keys)")
     }
 
+    /// The timer that moves a journey on is fired, not cancelled: leaving its state cancels only
+    /// the state's other timers, and the audit says so.
+    func testATimerThatLeavesItsStateIsNotAlsoCancelled() throws {
+        let fixture = try EngineFixture(flow: Self.offerFlow)
+        var sim = fixture.simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.advance(to: t("2026-03-04T09:00:00Z"))
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "nudge")
+        XCTAssertEqual(sim.kinds("timer_fired").map { $0.fields["timer"] }, ["states.extended.after[0]"])
+        XCTAssertEqual(sim.kinds("timer_cancelled").count, 0, "\(sim.kinds("timer_cancelled"))")
+        // The pure step agrees: the fired timer's id is not among the ones to cancel.
+        let setup = EngineSetup(fixture.project)
+        let start = Step.start(fixture.machine, setup: setup, event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
+                               key: "a1", journeyId: "j1", now: t("2026-03-02T09:00:00Z"), facts: StepFacts())
+        guard let journey = start.journey, let timer = start.armTimers.first(where: { $0.kind == .flow(path: "states.extended.after[0]") }) else {
+            return XCTFail("no state timer armed")
+        }
+        let fired = Step.apply(fixture.machine, setup: setup, journey: journey, input: .timer(timer), now: timer.due, facts: StepFacts())
+        XCTAssertFalse(fired.cancelTimers.contains(timer.id))
+        XCTAssertEqual(fired.journey?.state, "nudge")
+    }
+
     func testExitFromAnyStateRunsItsActions() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
