@@ -103,9 +103,11 @@ public enum StoredForm {
     public static func normalized(_ date: Date) -> Date { Timestamp.parse(Timestamp.format(date)) ?? date }
 
     public static func exact(_ date: Date) -> Bool {
-        // Whole seconds of years 1 to 9999 are written without a fraction and read back as they were.
-        let t = date.timeIntervalSince1970
-        if t == t.rounded(.down), t >= -62_135_596_800, t < 253_402_300_800 { return true }
+        // Whole seconds of years 1 to 9999 are written without a fraction and read back as they
+        // were. A date holds its time since 2001, whole exactly when the time since 1970 is
+        // (`timeIntervalSince1970` is computed from it and can round a tiny fraction away).
+        let t = date.timeIntervalSinceReferenceDate
+        if t == t.rounded(.down), t >= -63_113_904_000, t < 252_423_993_600 { return true }
         return normalized(date) == date
     }
 

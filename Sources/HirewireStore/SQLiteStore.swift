@@ -63,13 +63,22 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     public func pendingInbox(limit: Int, after: Int64) throws(StoreError) -> [InboxEvent] {
         try locked { () throws(StoreError) -> [InboxEvent] in
             var out: [InboxEvent] = []
+            var unreadable: [Int64] = []
             // The stored JSON is read and decoded only for events this process did not append itself.
             try db.query("SELECT seq, received_at, data FROM inbox WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
                          [.integer(after), .integer(Int64(limit))]) { row in
                 let seq = row.integer(0)
                 if let event = appended[seq] ?? CanonicalEvent(encoded: Self.decode(row.text(2))) {
                     out.append(InboxEvent(sequence: seq, event: event, receivedAt: Date(timeIntervalSince1970: row.real(1))))
+                } else {
+                    unreadable.append(seq)
                 }
+            }
+            // A row that cannot be read is parked with its reason (`hirewire events` shows it)
+            // instead of staying pending, unseen, for ever.
+            for seq in unreadable {
+                try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?",
+                             [.text("the stored event cannot be read back (damaged row)"), .integer(seq)])
             }
             return out
         }

@@ -27,6 +27,30 @@ final class StoredJSONTests: XCTestCase {
         XCTAssertEqual(Value.parseStoredJSON(value.jsonString()), ["at": "2026-03-02T14:00:00.250Z", "wait": "1d12h"])
     }
 
+    /// Characters YAML does not take raw (DEL, C1 controls, NEL, line and paragraph separators,
+    /// the byte-order mark, U+FFFE/U+FFFF) are escaped, so a mis-encoded name in a webhook still
+    /// reads back from the store exactly.
+    func testCharactersYAMLRefusesRawAreEscapedAndReadBack() throws {
+        let awkward = ["O\u{92}Brien", "del\u{7F}", "nel\u{85}line", "c1 \u{80}\u{9F}", "ls\u{2028}ps\u{2029}", "bom\u{FEFF}",
+                       "non\u{FFFE}\u{FFFF}", "keep \u{A0}\u{85}\u{2027}\u{202A}\u{FFFD}é", "\u{7E}\u{7F}\u{80}"]
+        for string in awkward {
+            let value: Value = ["name": .string(string), string: [.string(string)]]
+            let text = value.jsonString()
+            XCTAssertEqual(Value.parseStoredJSON(text), value, text)
+            XCTAssertEqual(try Value.parseJSON(text), value, "still standard JSON: \(text)")
+        }
+        XCTAssertEqual(Value.string("a\u{85}b\u{2028}").jsonString(), #""a\u0085b\u2028""#)
+        XCTAssertEqual(Value.string("ok \u{A0}é").jsonString(), "\"ok \u{A0}é\"", "other characters stay as they are")
+    }
+
+    /// Rows written before those escapes hold the characters raw: libyaml refuses them, and
+    /// the reader falls back to Foundation's parser rather than losing the record.
+    func testRawCharactersInOlderRowsStillReadBack() {
+        let raw = "{\"name\":\"O\u{92}Brien\",\"x\":\"\u{7F}\u{FFFE}\"}"
+        XCTAssertNil(StoredJSONReader.read(raw), "libyaml refuses these raw")
+        XCTAssertEqual(Value.parseStoredJSON(raw), ["name": "O\u{92}Brien", "x": "\u{7F}\u{FFFE}"])
+    }
+
     func testNotJSONIsNil() {
         XCTAssertNil(Value.parseStoredJSON("{\"a\": "))
         XCTAssertNil(Value.parseStoredJSON("[1, 2"))

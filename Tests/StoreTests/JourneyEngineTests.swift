@@ -179,4 +179,35 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertNotEqual(new.version, v1)
         XCTAssertEqual(new.state, "check_in")
     }
+
+    /// A Windows-1252 apostrophe that arrived as U+0092 (and other characters YAML refuses raw)
+    /// survives the store: after a restart the journey is found, its context intact, and its
+    /// timers fire by stepping it.
+    func testMisEncodedNamesSurviveARestart() throws {
+        var event = offer()
+        event.data = event.data.merging(["candidate": ["first_name": "O\u{92}Brien\u{85}\u{7F}"]])
+        var e = try engine()
+        _ = try e.submit([event], now: t("2026-03-06T16:00:00Z"))
+        XCTAssertEqual(try e.processInbox(now: t("2026-03-06T16:00:00Z")), 1)
+        e = try engine()
+        let journey = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertEqual(journey.context["candidate"]?["first_name"], "O\u{92}Brien\u{85}\u{7F}")
+        XCTAssertGreaterThan(try e.fireDueTimers(now: t("2026-03-10T12:00:00Z")), 0)
+        XCTAssertTrue(try e.store.timeline(journey: journey.id).contains { $0.kind == "timer_fired" })
+    }
+
+    /// An inbox row that cannot be read back is parked with its reason, not left pending.
+    func testUnreadableInboxRowIsParked() throws {
+        let e = try engine()
+        _ = try e.submit([offer()], now: t("2026-03-06T16:00:00Z"))
+        let db = try SQLiteDatabase(path: dbPath)
+        try db.query("UPDATE inbox SET data = '{\"id\": \"e1\", \"type\": ' WHERE event_id = 'e1'", [])
+        let reopened = try engine()
+        XCTAssertEqual(try reopened.processInbox(now: t("2026-03-06T16:00:00Z")), 0)
+        XCTAssertEqual(try reopened.store.depths().inbox, 0, "no longer pending")
+        var status = "", reason = ""
+        try db.query("SELECT status, reason FROM inbox WHERE event_id = 'e1'") { row in status = row.text(0) ?? ""; reason = row.text(1) ?? "" }
+        XCTAssertEqual(status, "failed")
+        XCTAssertTrue(reason.contains("cannot be read"), reason)
+    }
 }

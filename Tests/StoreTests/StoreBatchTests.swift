@@ -152,6 +152,10 @@ final class StoreBatchTests: XCTestCase {
             let date = Date(timeIntervalSince1970: t)
             XCTAssertEqual(StoredForm.exact(date), StoredForm.normalized(date) == date, "\(t)")
         }
+        // A fraction too small to survive `timeIntervalSince1970` is still a fraction.
+        let almostWhole = Date(timeIntervalSinceReferenceDate: 786_000_000 + 1.0 / 8_388_608)
+        XCTAssertEqual(StoredForm.exact(almostWhole), StoredForm.normalized(almostWhole) == almostWhole)
+        XCTAssertFalse(StoredForm.exact(almostWhole))
         var known: Set<Date> = []
         var j = journey("j1", key: "a1")
         XCTAssertTrue(StoredForm.readsBackAlike(j, knownExact: &known))

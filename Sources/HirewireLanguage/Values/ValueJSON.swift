@@ -81,19 +81,41 @@ extension Value {
         return "\(n)"
     }
 
+    /// Writes `s` as a JSON string. Besides what JSON requires (`"`, `\`, controls below U+0020),
+    /// characters that YAML does not take raw inside a quoted scalar are written as `\u` escapes:
+    /// DEL and the C1 controls (U+007F–U+009F; a raw NEL would read back as a space), the line and
+    /// paragraph separators, the byte-order mark and the noncharacters U+FFFE/U+FFFF. The store's
+    /// reader is libyaml, and a record it cannot read back would be lost to it.
     static func writeJSONString(_ s: String, into out: inout [UInt8]) {
         out.append(34)
         var s = s
         s.withUTF8 { bytes in
             // Runs of bytes that need no escape are copied whole.
             var run = 0
-            for i in 0..<bytes.count {
+            var i = 0
+            let count = bytes.count
+            while i < count {
                 let byte = bytes[i]
-                guard byte < 32 || byte == 34 || byte == 92 else { continue }
+                let scalar: UInt32
+                let width: Int
+                if byte < 32 || byte == 34 || byte == 92 || byte == 0x7F {
+                    scalar = UInt32(byte); width = 1
+                } else if byte == 0xC2, i + 1 < count, bytes[i + 1] < 0xA0 {
+                    scalar = UInt32(bytes[i + 1]); width = 2                      // U+0080–U+009F
+                } else if byte == 0xE2, i + 2 < count, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 {
+                    scalar = 0x2000 | UInt32(bytes[i + 2] & 0x3F); width = 3      // U+2028, U+2029
+                } else if byte == 0xEF, i + 2 < count,
+                          (bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF) || (bytes[i + 1] == 0xBF && bytes[i + 2] >= 0xBE) {
+                    scalar = 0xF000 | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F); width = 3  // U+FEFF, U+FFFE, U+FFFF
+                } else {
+                    i += 1
+                    continue
+                }
                 if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
-                run = i + 1
+                i += width
+                run = i
                 out.append(92)
-                switch byte {
+                switch scalar {
                 case 34: out.append(34)
                 case 92: out.append(92)
                 case 10: out.append(110)
@@ -101,11 +123,11 @@ extension Value {
                 case 9: out.append(116)
                 default:
                     let hex: StaticString = "0123456789abcdef"
-                    out.append(117); out.append(48); out.append(48)
-                    out.append(hex.utf8Start[Int(byte >> 4)]); out.append(hex.utf8Start[Int(byte & 15)])
+                    out.append(117)
+                    for shift in [12, 8, 4, 0] as [UInt32] { out.append(hex.utf8Start[Int((scalar >> shift) & 15)]) }
                 }
             }
-            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count])) }
+            if run < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<count])) }
         }
         out.append(34)
     }
@@ -187,5 +209,10 @@ extension Value {
     /// Reads JSON this program wrote into a store (journeys, timers, actions, audit rows):
     /// libyaml's events straight into values, with none of the flow-file loader's positions and
     /// diagnostics. Nil when the text is not such JSON.
-    public static func parseStoredJSON(_ text: String) -> Value? { StoredJSONReader.read(text) }
+    ///
+    /// Rows written before the writer escaped DEL, C1 controls and noncharacters may hold them raw,
+    /// which libyaml refuses; those are read with Foundation's parser instead.
+    public static func parseStoredJSON(_ text: String) -> Value? {
+        StoredJSONReader.read(text) ?? (try? parseJSON(text))
+    }
 }
