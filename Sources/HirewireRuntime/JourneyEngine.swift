@@ -360,8 +360,7 @@ public final class JourneyEngine: @unchecked Sendable {
         var shell = BatchShell(engine: self)
         guard let machine = shell.machine(for: journey) else { return nil }
         let result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
-        try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
-        _ = try store.cancelPendingActions(journey: journey.id)
+        try store.commit([StepCommit(result: result, cancelPendingActions: true)], processedInbox: [], ignored: [])
         return result.journey
     }
 

@@ -9,13 +9,21 @@ public struct StepCommit: Sendable {
     public var firedTimer: String?
     /// The rows' JSON, when the caller made it ahead of the commit (else the store makes it).
     public var encoded: EncodedStep?
+    /// Whether the journey's actions still pending in the outbox are cancelled in the same
+    /// transaction (`hirewire cancel`): none of them goes out once the cancellation is stored.
+    public var cancelPendingActions: Bool
 
-    public init(result: StepResult, firedTimer: String? = nil, encoded: EncodedStep? = nil) {
+    public init(result: StepResult, firedTimer: String? = nil, encoded: EncodedStep? = nil, cancelPendingActions: Bool = false) {
         self.result = result
         self.firedTimer = firedTimer
         self.encoded = encoded
+        self.cancelPendingActions = cancelPendingActions
     }
 }
+
+/// What a store says when a step's journey is not newer than the stored one: another writer
+/// (a second engine, a `hirewire` command) stepped the journey since it was read.
+public let staleJourneyMessage = "was changed by another writer since it was read"
 
 /// An event waiting in the inbox, in arrival order.
 public struct InboxEvent: Sendable {

@@ -359,8 +359,15 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
                   outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data, seq = excluded.seq
+                  WHERE journeys.seq < excluded.seq
                 """, [.text(j.id), .text(j.flow), .text(j.version), .text(j.key), .text(j.state), .integer(j.isActive ? 1 : 0),
                       j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encodedJSON), .integer(Int64(j.seq))])
+            // Every step numbers the journey one higher; a row already at this number or beyond
+            // was written by another writer after this step read the journey (a lost update).
+            guard db.changes == 1 else { throw StoreError("journey \(j.id) \(staleJourneyMessage)") }
+            if step.cancelPendingActions {
+                try db.query("UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND journey = ?", [.text(j.id)])
+            }
             for at in result.candidateMessages {
                 if let candidate = j.context["candidate"]?["id"].stringValue {
                     try db.query("INSERT INTO messages (candidate, at, journey) VALUES (?, ?, ?)", [.text(candidate), Self.time(at), .text(j.id)])

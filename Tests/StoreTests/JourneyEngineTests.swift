@@ -108,8 +108,13 @@ final class JourneyEngineTests: XCTestCase {
         _ = try e.submit([offer()], now: t("2026-03-06T16:00:00Z"))
         try e.processInbox(now: t("2026-03-06T16:00:00Z"))
         let id = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.id)
+        let pending = try XCTUnwrap(e.store as? SQLiteStore).outboxRows(journey: id).filter { $0.status == "pending" }
+        XCTAssertFalse(pending.isEmpty, "the offer email waits in the outbox")
         XCTAssertEqual(try e.cancel(journeyId: id, now: t("2026-03-07T10:00:00Z"))?.outcome, "cancelled")
         XCTAssertEqual(try e.store.timers(dueBefore: nil).filter { $0.journey == id && !isDeferred($0) }.count, 0)
+        // In the cancellation's own transaction, so no dispatcher can claim them after it.
+        let after = try XCTUnwrap(e.store as? SQLiteStore).outboxRows(journey: id)
+        XCTAssertEqual(Set(after.map(\.status)), ["cancelled"])
         XCTAssertEqual(try e.fireDueTimers(now: t("2026-04-30T00:00:00Z")), 0)
     }
 

@@ -14,10 +14,11 @@ class JourneyStoreContract: XCTestCase {
 
     let now = Date(timeIntervalSince1970: 1_772_000_000)
 
-    func journey(_ id: String, key: String = "a1", active: Bool = true) -> Journey {
+    /// Journey `id` as step number `seq` left it (each later step of a journey numbers it higher).
+    func journey(_ id: String, key: String = "a1", active: Bool = true, seq: Int = 1) -> Journey {
         Journey(id: id, flow: "offer", version: "v1", key: key, status: active ? .active : .ended(outcome: "hired"), state: "extended",
                 stateEnteredAt: now, entry: 1, startedAt: now, context: ["candidate": ["id": "c1", "email": "ada@example.com"]],
-                mergedAt: ["candidate": now], vars: ["n": 1], seq: 1, insteadAt: nil)
+                mergedAt: ["candidate": now], vars: ["n": 1], seq: seq, insteadAt: nil)
     }
 
     func timer(_ id: String, journey: String = "j1", due: TimeInterval) -> TimerRecord {
@@ -53,6 +54,28 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.pendingInbox(limit: 10).map(\.event.id), ["e2"])
     }
 
+    /// Optimistic concurrency: a step whose journey is not newer than the stored row was
+    /// computed from a stale read; its whole commit is refused and nothing of it is written.
+    func testAStaleJourneyWriteIsRefusedWhole() throws {
+        let (store, _) = try makeStore()
+        var j = journey("j1")
+        try store.commit([step(j)], processedInbox: [], ignored: [])
+        j.seq = 2
+        j.state = "viewed"
+        try store.commit([step(j)], processedInbox: [], ignored: [])
+        var stale = j
+        stale.state = "accepted"
+        XCTAssertThrowsError(try store.commit([step(stale, timers: [timer("t9", due: 5)], actions: [action("j1:2:late")])], processedInbox: [], ignored: [])) { error in
+            XCTAssertTrue("\(error)".contains(staleJourneyMessage), "\(error)")
+        }
+        XCTAssertEqual(try store.journey(id: "j1")?.state, "viewed")
+        XCTAssertTrue(try store.timers(dueBefore: nil).isEmpty)
+        XCTAssertTrue(try store.outbox(journey: "j1").isEmpty)
+        stale.seq = 3
+        try store.commit([step(stale)], processedInbox: [], ignored: [])
+        XCTAssertEqual(try store.journey(id: "j1")?.state, "accepted")
+    }
+
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), timers: [timer("t1", due: 60), timer("t2", due: 30)], actions: [action("j1:1:x")])],
@@ -72,14 +95,14 @@ class JourneyStoreContract: XCTestCase {
     func testFiredAndCancelledTimersAreGone() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), timers: [timer("t1", due: 10), timer("t2", due: 20), timer("t3", due: 30)])], processedInbox: [], ignored: [])
-        try store.commit([step(journey("j1"), cancel: ["t2"], fired: "t1")], processedInbox: [], ignored: [])
+        try store.commit([step(journey("j1", seq: 2), cancel: ["t2"], fired: "t1")], processedInbox: [], ignored: [])
         XCTAssertEqual(try store.timers(dueBefore: nil).map(\.id), ["t3"])
     }
 
-    func testOutboxKeysAreUniqueSoARepeatedStepQueuesOnce() throws {
+    func testOutboxKeysAreUniqueSoARepeatedActionQueuesOnce() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), actions: [action("k")])], processedInbox: [], ignored: [])
-        try store.commit([step(journey("j1"), actions: [action("k")])], processedInbox: [], ignored: [])
+        try store.commit([step(journey("j1", seq: 2), actions: [action("k")])], processedInbox: [], ignored: [])
         XCTAssertEqual(try store.outbox(journey: nil).count, 1)
     }
 
@@ -89,7 +112,7 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertThrowsError(try store.commit([step(journey("j2"))], processedInbox: [], ignored: []))
         // The failed batch left nothing behind.
         XCTAssertNil(try store.journey(id: "j2"))
-        try store.commit([step(journey("j1", active: false)), step(journey("j2"))], processedInbox: [], ignored: [])
+        try store.commit([step(journey("j1", active: false, seq: 2)), step(journey("j2"))], processedInbox: [], ignored: [])
         XCTAssertEqual(try store.activeJourney(flow: "offer", key: "a1")?.id, "j2")
         XCTAssertEqual(try store.journeys(flow: "offer", key: "a1").count, 2)
     }
