@@ -232,7 +232,7 @@ public final class JourneyEngine: @unchecked Sendable {
 
     /// Metrics of a committed batch, and its journeys remembered.
     private func finish(_ batch: PreparedBatch) {
-        remember(batch.shell.commits)
+        remember(batch.shell)
         // Counted per batch, then added once per label: a counter update takes a lock and
         // builds its key, and a batch holds hundreds of events of a few types.
         var types: [String: Double] = [:]
@@ -322,6 +322,7 @@ public final class JourneyEngine: @unchecked Sendable {
             }
             if let error = shell.error { throw error }
             try store.commit(shell.commits, processedInbox: [], ignored: [])
+            remember(shell)
             countTransitions(shell.commits)
             for timer in due {
                 let lag = max(0, now.timeIntervalSince(timer.due))
@@ -364,14 +365,13 @@ public final class JourneyEngine: @unchecked Sendable {
         return result.journey
     }
 
-    /// Remembers the journeys a committed batch wrote.
-    fileprivate func remember(_ commits: [StepCommit]) {
+    /// Remembers the journeys a committed batch wrote, in the form the store gives back (the
+    /// shell keeps them so); ended ones leave the cache.
+    fileprivate func remember(_ shell: BatchShell) {
         if journeyCache.count > Self.journeyCacheLimit { journeyCache.removeAll(keepingCapacity: true) }
-        var exact: Set<Date> = []
-        for commit in commits {
-            guard let j = commit.result.journey else { continue }
-            // Kept only when it is exactly what a restarted engine would read back.
-            journeyCache[j.id] = j.isActive && StoredForm.readsBackAlike(j, knownExact: &exact) ? j : nil
+        for id in shell.recordedIds {
+            let journey = shell.changed[id]
+            journeyCache[id] = journey?.isActive == true ? journey : nil
         }
     }
 
@@ -429,6 +429,13 @@ public final class JourneyEngine: @unchecked Sendable {
         var hadKnown: Set<FlowKey> = []
         /// Candidates' recent messages read ahead for the batch.
         var recent: [String: [Date]] = [:]
+        /// Times found to read back from the store unchanged (most of a batch's are its clock).
+        var exactTimes: Set<Date> = []
+
+        /// `journey` as the store reads it back.
+        static func storedForm(_ journey: Journey) -> Journey {
+            Value.parseStoredJSON(journey.encodedJSON).flatMap(Journey.init(encoded:)) ?? journey
+        }
 
         init(engine: JourneyEngine) { self.engine = engine }
 
@@ -523,7 +530,12 @@ public final class JourneyEngine: @unchecked Sendable {
 
         mutating func record(_ result: StepResult, flow: String, firedTimer: String?) {
             commits.append(StepCommit(result: result, firedTimer: firedTimer))
-            guard let journey = result.journey else { return }
+            guard let stepped = result.journey else { return }
+            // Later steps of this batch, the batch routed on top of it and the engine's cache
+            // see the journey exactly as the store will give it back: a journey holding values
+            // JSON has no kind for (a timestamp set in `vars`) or times finer than a millisecond
+            // is passed on in its stored form, so batch boundaries and restarts change nothing.
+            let journey = StoredForm.readsBackAlike(stepped, knownExact: &exactTimes) ? stepped : Self.storedForm(stepped)
             changed[journey.id] = journey
             recordedIds.insert(journey.id)
             recordedPairs.insert(pair(flow, journey.key))
