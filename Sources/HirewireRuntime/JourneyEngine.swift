@@ -218,12 +218,16 @@ public final class JourneyEngine: @unchecked Sendable {
 
     /// The poison-event path: a batch that could not be committed is retried one event at a
     /// time, and the events that still fail are parked, so they never block those behind them.
+    /// A failure that says nothing about the event (the disk is full, the database busy) is
+    /// thrown instead: the events stay pending and the next pass tries them again.
     private func settleOneByOne(_ pending: [InboxEvent], now: Date) throws(StoreError) {
         for item in pending {
             do {
                 let batch = try prepareOnline([item], now: now)
                 try store.commit(batch.shell.commits, processedInbox: [item.sequence], ignored: batch.ignored, touched: batch.touched)
                 finish(batch)
+            } catch where error.transient {
+                throw error
             } catch {
                 try store.failInbox(item.sequence, reason: error.description)
             }

@@ -5,9 +5,13 @@ import Foundation
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var sql: String?
-    public init(_ message: String, sql: String? = nil) {
+    /// The store could not do the work now (busy, locked, out of memory or disk, an I/O error)
+    /// whatever the data: the same work may succeed later, so it is retried, never parked.
+    public var transient: Bool
+    public init(_ message: String, sql: String? = nil, transient: Bool = false) {
         self.message = message
         self.sql = sql
+        self.transient = transient
     }
     public var description: String { sql.map { "\(message) (in: \($0))" } ?? message }
 }
@@ -39,16 +43,24 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     private func error(_ sql: String?) -> StoreError {
-        StoreError(handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection", sql: sql)
+        StoreError(handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection", sql: sql,
+                   transient: Self.transient(handle.map(sqlite3_errcode) ?? SQLITE_CANTOPEN))
+    }
+
+    /// Result codes that say nothing about the data: the database is busy or locked, memory or
+    /// disk ran out, or I/O failed.
+    static func transient(_ code: Int32) -> Bool {
+        [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL].contains(code & 0xFF)
     }
 
     /// Runs one or more statements without results.
     func execute(_ sql: String) throws(StoreError) {
         var message: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
             let text = message.map { String(cString: $0) } ?? "error"
             sqlite3_free(message)
-            throw StoreError(text, sql: sql)
+            throw StoreError(text, sql: sql, transient: Self.transient(rc))
         }
     }
 

@@ -215,4 +215,28 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(status, "failed")
         XCTAssertTrue(reason.contains("cannot be read"), reason)
     }
+
+    /// A full disk is not the events' fault: none of them is parked, and once there is room
+    /// again they are processed.
+    func testAFullDiskLeavesEventsPendingInsteadOfParkingThem() throws {
+        let store = try SQLiteStore(path: dbPath)
+        let e = try JourneyEngine(project: Self.project, store: store)
+        let offers = (1...300).map { offer(id: "e\($0)", application: "a\($0)") }
+        _ = try e.submit(offers, now: t("2026-03-06T16:00:00Z"))
+        // No free pages left to reuse (migrations drop tables), then no room to grow.
+        try store.db.execute("VACUUM")
+        var pages: Int64 = 0
+        try store.db.query("PRAGMA page_count") { row in pages = row.integer(0) }
+        try store.db.execute("PRAGMA max_page_count = \(pages)")
+        XCTAssertThrowsError(try e.processInbox(now: t("2026-03-06T16:00:00Z"))) { error in
+            XCTAssertTrue((error as? StoreError)?.transient == true, "\(error)")
+        }
+        let waiting = try store.depths().inbox
+        XCTAssertGreaterThan(waiting, 0, "the events that found no room are still pending")
+        XCTAssertTrue(try store.failedInbox().isEmpty, "nothing parked")
+        try store.db.execute("PRAGMA max_page_count = 1073741823")
+        XCTAssertEqual(try e.processInbox(now: t("2026-03-06T16:00:00Z")), waiting)
+        XCTAssertEqual(try store.depths().inbox, 0)
+        XCTAssertNotNil(try store.activeJourney(flow: "offer-nurture", key: "a300"))
+    }
 }
