@@ -51,7 +51,10 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 return (out, fresh)
             }
             // Remembered only once the transaction has committed (a failed one threw above).
-            if appended.count + fresh.count <= Self.appendedLimit { for (seq, event) in fresh { appended[seq] = event } }
+            // Entries another writer processed are never removed here; when the table is full it
+            // starts again (what it forgets is read from the store, as after a restart).
+            if appended.count + fresh.count > Self.appendedLimit { appended.removeAll(keepingCapacity: true) }
+            if fresh.count <= Self.appendedLimit { for (seq, event) in fresh { appended[seq] = event } }
             return out
         }
     }
