@@ -96,6 +96,11 @@ extension Value {
             let count = bytes.count
             while i < count {
                 let byte = bytes[i]
+                // Printable ASCII other than `"` and `\` (nearly every byte) goes straight on.
+                if byte >= 32, byte < 0x7F, byte != 34, byte != 92 {
+                    i += 1
+                    continue
+                }
                 let scalar: UInt32
                 let width: Int
                 if byte < 32 || byte == 34 || byte == 92 || byte == 0x7F {
