@@ -6,6 +6,23 @@ import HirewireRuntime
 import HirewireStore
 
 final class StoreCommandTests: XCTestCase {
+    /// A candidate without a time zone: the fallback line says the value was null, not blank.
+    func testInspectSpellsOutANullField() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let engine = try JourneyEngine(project: ProjectCompiler.compile(root: project), store: SQLiteStore(path: project + "/.hirewire/hirewire.db"))
+        let now = Timestamp.parse("2030-01-07T12:00:00Z") ?? Date()
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "offer.extended", occurredAt: now, source: "test", data: [
+            "candidate": ["id": "c1", "first_name": "Ada", "email": "ada@example.com"], "application": ["id": "a2"],
+            "job": ["title": "SRE"], "recruiter": ["email": "sam@acme.test"], "offer": ["id": "o1", "tier": "B"],
+        ])], now: now)
+        try engine.processInbox(now: now)
+        let inspect = await hirewire(["inspect", "offer-nurture/a2"], in: project)
+        XCTAssertEqual(inspect.code, 0, inspect.err)
+        let line = inspect.out.split(separator: "\n").first { $0.contains("bad_timezone") && $0.contains("for=quiet hours") }
+        XCTAssertTrue(line?.contains("value=null") == true, inspect.out)
+    }
+
     func testTimersInspectAndCancelOnARealStore() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }

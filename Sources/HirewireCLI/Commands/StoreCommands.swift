@@ -87,7 +87,7 @@ enum InspectCommand: HirewireCommand {
         io.out("\(journey.id)  \(journey.flow)/\(journey.key)  version \(journey.version)\n")
         io.out("state \(journey.state)  \(journey.outcome.map { "ended: \($0)" } ?? "active")  started \(Timestamp.format(journey.startedAt))\n\n")
         for entry in timeline {
-            let details = entry.fields.keys.sorted().filter { $0 != "args" }.map { "\($0)=\(entry.fields[$0]?.displayString ?? "")" }
+            let details = entry.fields.keys.sorted().filter { $0 != "args" }.map { "\($0)=\(Self.shown(entry.fields[$0]))" }
             io.out("\(Timestamp.format(entry.at))  \(entry.kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(details.joined(separator: " "))\n")
         }
         if !actions.isEmpty {
@@ -102,6 +102,16 @@ enum InspectCommand: HirewireCommand {
             for timer in timers { io.out("  \(Timestamp.format(timer.due))  \(StoreAccess.describe(timer))\n") }
         }
         return 0
+    }
+
+    /// A field's value on a timeline line: `null` and the empty string are spelled out, so a
+    /// `bad_timezone` entry says which of the two the journey's zone was.
+    static func shown(_ value: Value?) -> String {
+        switch value {
+        case nil, .null?: return "null"
+        case .string("")?: return "\"\""
+        case let value?: return value.displayString
+        }
     }
 }
 
