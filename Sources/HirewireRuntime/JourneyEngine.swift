@@ -124,10 +124,20 @@ public final class JourneyEngine: @unchecked Sendable {
             guard let last = pending.last?.sequence else { break }
             var next: PreparedBatch?
             if let (batch, done) = running {
-                // Read ahead before the running commit starts writing, then route beside it.
+                // Read ahead as the store is before the running commit writes, then route
+                // beside it: from a snapshot opened before the commit starts, so the reading
+                // overlaps the commit; without one, by reading before starting it.
                 var shell = BatchShell(engine: self, overlay: batch.shell)
-                let prefetched = Result { () throws(StoreError) in try shell.prefetch(pending.map(\.event), machines: machines, now: now) }
-                done.start()
+                let events = pending.map(\.event)
+                let prefetched: Result<Void, StoreError>
+                if let snapshot = (try? store.openSnapshot()) ?? nil {
+                    done.start()
+                    prefetched = Result { () throws(StoreError) in try shell.prefetch(events, machines: machines, now: now, reads: snapshot) }
+                    snapshot.close()
+                } else {
+                    prefetched = Result { () throws(StoreError) in try shell.prefetch(events, machines: machines, now: now, reads: store) }
+                    done.start()
+                }
                 if case .success = prefetched {
                     shell.offline = true
                     let routed = prepare(pending, shell: shell, now: now)
@@ -210,7 +220,7 @@ public final class JourneyEngine: @unchecked Sendable {
     /// Routes a batch reading the store as it is now.
     private func prepareOnline(_ pending: [InboxEvent], now: Date) throws(StoreError) -> PreparedBatch {
         var shell = BatchShell(engine: self)
-        try shell.prefetch(pending.map(\.event), machines: machines, now: now)
+        try shell.prefetch(pending.map(\.event), machines: machines, now: now, reads: store)
         let batch = prepare(pending, shell: shell, now: now)
         if let error = batch.shell.error { throw error }
         return batch
@@ -380,16 +390,16 @@ public final class JourneyEngine: @unchecked Sendable {
     }
 
     /// The active journeys of `flow` for `keys`: from memory when the stored sequence number
-    /// matches, from the store otherwise.
-    fileprivate func activeJourneys(flow: String, keys: [String]) throws(StoreError) -> (active: [String: Journey], had: Set<String>) {
-        let (sequences, had) = try store.journeyIndex(flow: flow, keys: keys)
+    /// matches, from `reads` (the store, or a snapshot of it) otherwise.
+    fileprivate func activeJourneys(flow: String, keys: [String], reads: any BatchReads) throws(StoreError) -> (active: [String: Journey], had: Set<String>) {
+        let (sequences, had) = try reads.journeyIndex(flow: flow, keys: keys)
         var out: [String: Journey] = [:]
         var stale: [String: String] = [:]
         for (key, found) in sequences {
             if let cached = journeyCache[found.id], cached.seq == found.seq { out[key] = cached } else { stale[found.id] = key }
         }
         if !stale.isEmpty {
-            for (id, journey) in try store.journeys(ids: Array(stale.keys)) {
+            for (id, journey) in try reads.journeys(ids: Array(stale.keys)) {
                 guard let key = stale[id] else { continue }
                 out[key] = journey
                 journeyCache[id] = journey
@@ -465,7 +475,7 @@ public final class JourneyEngine: @unchecked Sendable {
         /// the active journeys of their keys and whether the keys ever had journeys; then the
         /// recent messages of their candidates. Lookups the batch makes later (emitted events,
         /// candidates of existing journeys) still go to the store one by one.
-        mutating func prefetch(_ events: [CanonicalEvent], machines: [Machine], now: Date) throws(StoreError) {
+        mutating func prefetch(_ events: [CanonicalEvent], machines: [Machine], now: Date, reads: any BatchReads) throws(StoreError) {
             var candidates: Set<String> = []
             for machine in machines {
                 var keys: [String] = []
@@ -475,7 +485,7 @@ public final class JourneyEngine: @unchecked Sendable {
                     keys.append(key)
                 }
                 guard !keys.isEmpty else { continue }
-                let (found, had) = try engine.activeJourneys(flow: machine.id, keys: keys)
+                let (found, had) = try engine.activeJourneys(flow: machine.id, keys: keys, reads: reads)
                 for key in keys where active[pair(machine.id, key)] == nil {
                     if let journey = found[key] {
                         active[pair(machine.id, key)] = .some(journey.id)
@@ -496,7 +506,7 @@ public final class JourneyEngine: @unchecked Sendable {
                 for key in keys { hadKnown.insert(pair(machine.id, key)) }
             }
             for event in events { if let c = event.data["candidate"]["id"].stringValue { candidates.insert(c) } }
-            recent = try engine.store.recentMessages(candidates: Array(candidates), since: Date(timeIntervalSince1970: 0))
+            recent = try reads.recentMessages(candidates: Array(candidates), since: Date(timeIntervalSince1970: 0))
         }
 
         mutating func activeJourney(flow: String, key: String) -> Journey? {

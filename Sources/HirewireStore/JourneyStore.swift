@@ -65,7 +65,25 @@ public struct Delivery: Sendable {
 /// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
 /// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
 /// (later); both must pass the contract tests in Tests/StoreTests.
-public protocol JourneyStore: AnyObject, OutboxStore {
+/// The reads an inbox batch makes before it is routed (see `JourneyEngine.processInbox`).
+public protocol BatchReads {
+    /// For each key of `flow`: its active journey's id and step sequence number, and which keys
+    /// ever had a journey.
+    func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>)
+    /// Journeys by id, in one query.
+    func journeys(ids: [String]) throws(StoreError) -> [String: Journey]
+    /// Candidate-facing messages queued for each candidate since `since`.
+    func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]]
+}
+
+/// A read-only view of the store as it was when the view was opened: commits that land while
+/// it is open (from any thread) are not in it. Used on one thread, then closed.
+public protocol StoreSnapshot: BatchReads {
+    /// Ends the view (its read transaction); the snapshot is not used again.
+    func close()
+}
+
+public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     /// Appends events to the inbox; returns, per event, false when its id was seen before.
     func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool]
     /// The oldest unprocessed inbox events.
@@ -86,6 +104,9 @@ public protocol JourneyStore: AnyObject, OutboxStore {
     func journeys(ids: [String]) throws(StoreError) -> [String: Journey]
     /// Whether the flow ever had a journey for this key (for `reentry: once`).
     func hadJourney(flow: String, key: String) throws(StoreError) -> Bool
+    /// A consistent read-only view for reading a batch ahead while another batch commits; nil
+    /// when the store has none (the default).
+    func openSnapshot() throws(StoreError) -> (any StoreSnapshot)?
     /// Commits a batch of steps and marks inbox events processed, atomically.
     /// `touched` names, per processed inbox event, the journeys (`flow/key`) its steps changed.
     func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry], touched: [Int64: [String]]) throws(StoreError)
@@ -152,6 +173,10 @@ public protocol JourneyStore: AnyObject, OutboxStore {
 }
 
 extension JourneyStore {
+    /// A snapshot for reading ahead while a commit runs, when the store can give one (nil: the
+    /// engine reads ahead before the commit starts instead).
+    public func openSnapshot() throws(StoreError) -> (any StoreSnapshot)? { nil }
+
     /// Two lookups per key; stores override this with a single query.
     public func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) {
         var active: [String: (id: String, seq: Int)] = [:]

@@ -17,10 +17,13 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     private var appended: [Int64: CanonicalEvent] = [:]
     private static let appendedLimit = 100_000
     public let path: String
+    /// The second connection, for read-ahead snapshots (`openSnapshot`).
+    let reader: SnapshotReader
 
     /// Opens (creating when needed) the database and brings its schema up to date.
     public init(path: String) throws(StoreError) {
         self.path = path
+        reader = SnapshotReader(path: path)
         db = try SQLiteDatabase(path: path)
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;")
         try SQLiteSchema.migrate(db)
@@ -240,6 +243,10 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     }
 
     private func journeys(_ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [Journey] {
+        try Self.journeys(in: db, sql, bindings)
+    }
+
+    static func journeys(in db: SQLiteDatabase, _ sql: String, _ bindings: [SQLValue]) throws(StoreError) -> [Journey] {
         var out: [Journey] = []
         try db.query(sql, bindings) { row in
             if let j = Journey(encoded: Self.decode(row.text(0))) { out.append(j) }
@@ -257,40 +264,50 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     static func jsonList(_ items: [String]) -> SQLValue { json(.array(items.map(Value.string))) }
 
     public func journeys(ids: [String]) throws(StoreError) -> [String: Journey] {
-        guard !ids.isEmpty else { return [:] }
-        return try locked { () throws(StoreError) -> [String: Journey] in
-            var out: [String: Journey] = [:]
-            for j in try journeys("SELECT data FROM journeys WHERE id IN (SELECT value FROM json_each(?))", [Self.jsonList(ids)]) { out[j.id] = j }
-            return out
-        }
+        try locked { () throws(StoreError) -> [String: Journey] in try Self.journeys(in: db, ids: ids) }
     }
 
     public func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) {
-        guard !keys.isEmpty else { return ([:], []) }
-        return try locked { () throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) in
-            var active: [String: (id: String, seq: Int)] = [:]
-            var had: Set<String> = []
-            try db.query("SELECT key, id, seq, active FROM journeys WHERE flow = ? AND key IN (SELECT value FROM json_each(?))",
-                         [.text(flow), Self.jsonList(keys)]) { row in
-                guard let key = row.text(0), let id = row.text(1) else { return }
-                had.insert(key)
-                if row.integer(3) == 1 { active[key] = (id, Int(row.integer(2))) }
-            }
-            return (active, had)
+        try locked { () throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) in
+            try Self.journeyIndex(in: db, flow: flow, keys: keys)
         }
     }
 
     public func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]] {
-        guard !candidates.isEmpty else { return [:] }
-        return try locked { () throws(StoreError) -> [String: [Date]] in
-            var out: [String: [Date]] = [:]
-            for c in candidates { out[c] = [] }
-            try db.query("SELECT candidate, at FROM messages WHERE candidate IN (SELECT value FROM json_each(?)) AND at > ? ORDER BY at",
-                         [Self.jsonList(candidates), Self.time(since)]) { row in
-                if let c = row.text(0) { out[c, default: []].append(Date(timeIntervalSince1970: row.real(1))) }
-            }
-            return out
+        try locked { () throws(StoreError) -> [String: [Date]] in try Self.recentMessages(in: db, candidates: candidates, since: since) }
+    }
+
+    // The batch reads, on either connection (the store's own, or a snapshot's).
+
+    static func journeys(in db: SQLiteDatabase, ids: [String]) throws(StoreError) -> [String: Journey] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [String: Journey] = [:]
+        for j in try journeys(in: db, "SELECT data FROM journeys WHERE id IN (SELECT value FROM json_each(?))", [jsonList(ids)]) { out[j.id] = j }
+        return out
+    }
+
+    static func journeyIndex(in db: SQLiteDatabase, flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>) {
+        guard !keys.isEmpty else { return ([:], []) }
+        var active: [String: (id: String, seq: Int)] = [:]
+        var had: Set<String> = []
+        try db.query("SELECT key, id, seq, active FROM journeys WHERE flow = ? AND key IN (SELECT value FROM json_each(?))",
+                     [.text(flow), jsonList(keys)]) { row in
+            guard let key = row.text(0), let id = row.text(1) else { return }
+            had.insert(key)
+            if row.integer(3) == 1 { active[key] = (id, Int(row.integer(2))) }
         }
+        return (active, had)
+    }
+
+    static func recentMessages(in db: SQLiteDatabase, candidates: [String], since: Date) throws(StoreError) -> [String: [Date]] {
+        guard !candidates.isEmpty else { return [:] }
+        var out: [String: [Date]] = [:]
+        for c in candidates { out[c] = [] }
+        try db.query("SELECT candidate, at FROM messages WHERE candidate IN (SELECT value FROM json_each(?)) AND at > ? ORDER BY at",
+                     [jsonList(candidates), time(since)]) { row in
+            if let c = row.text(0) { out[c, default: []].append(Date(timeIntervalSince1970: row.real(1))) }
+        }
+        return out
     }
 
     public func journey(id: String) throws(StoreError) -> Journey? {

@@ -53,6 +53,40 @@ final class StoreBatchTests: XCTestCase {
         XCTAssertEqual(recent["nobody"], [])
     }
 
+    /// A snapshot answers the batch reads as the store was when it opened, while commits land
+    /// on the main connection; the next snapshot sees them.
+    func testSnapshotKeepsItsViewWhileACommitLands() throws {
+        let (store, _) = try makeStore()
+        var first = StepResult(journey: journey("j1", key: "a1"))
+        first.candidateMessages = [now]
+        try store.commit([StepCommit(result: first)], processedInbox: [], ignored: [])
+        let snapshot = try XCTUnwrap(try store.openSnapshot())
+        var moved = journey("j1", key: "a1")
+        moved.seq = 2
+        var stepped = StepResult(journey: moved)
+        stepped.candidateMessages = [now.addingTimeInterval(1)]
+        let second = stepped
+        let started = journey("j2", key: "a2")
+        // The commit runs on another thread while the snapshot is open, as in the pipeline.
+        let committed = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? store.commit([StepCommit(result: second), StepCommit(result: StepResult(journey: started))], processedInbox: [], ignored: [])
+            committed.signal()
+        }
+        committed.wait()
+        XCTAssertEqual(try store.journeyIndex(flow: "offer", keys: ["a1", "a2"]).active["a2"]?.id, "j2", "the store has the commit")
+        let seen = try snapshot.journeyIndex(flow: "offer", keys: ["a1", "a2"])
+        XCTAssertEqual(seen.active["a1"]?.seq, 1)
+        XCTAssertNil(seen.active["a2"])
+        XCTAssertEqual(try snapshot.journeys(ids: ["j1", "j2"]).keys.sorted(), ["j1"])
+        XCTAssertEqual(try snapshot.recentMessages(candidates: ["c1"], since: .distantPast)["c1"]?.count, 1)
+        snapshot.close()
+        let later = try XCTUnwrap(try store.openSnapshot())
+        defer { later.close() }
+        XCTAssertEqual(try later.journeyIndex(flow: "offer", keys: ["a1", "a2"]).active["a1"]?.seq, 2)
+        XCTAssertEqual(try later.recentMessages(candidates: ["c1"], since: .distantPast)["c1"]?.count, 2)
+    }
+
     func testPackedTimelineKeepsOrderKindsAndFieldsAndDeadLettersStillFindTheirRow() throws {
         let (store, path) = try makeStore()
         let j = journey("j1", key: "a1")
