@@ -10,6 +10,18 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertFalse(r.out.contains("✗"))
     }
 
+    /// A path with no flow tests is a usage error, not "0 passed, 0 failed" and success.
+    func testAPathWithoutTestsIsAUsageError() async {
+        for path in ["flows/tests/nope.test.yaml", "flows/offer-nurture.yaml"] {
+            let r = await hirewire(["test", path])
+            XCTAssertEqual(r.code, 2, r.out)
+            XCTAssertTrue(r.err.contains("no flow tests at \(path)"), r.err)
+        }
+        let one = await hirewire(["test", "flows/tests/offer-withdrawn.test.yaml"])
+        XCTAssertEqual(one.code, 0, one.err)
+        XCTAssertTrue(one.out.hasSuffix("1 passed, 0 failed\n"), one.out)
+    }
+
     func testABrokenExpectationFailsWithReason() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }

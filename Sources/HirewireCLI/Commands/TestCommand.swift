@@ -18,6 +18,10 @@ enum TestCommand: HirewireCommand {
         let compiled = await CommandSupport.compileWithPlugins(root: locator.root, displayPrefix: locator.displayPrefix)
         let selected = arguments.positionalList("paths").map { locator.displayPath(ofAbsolute: locator.absolute($0, workingDirectory: io.workingDirectory)) ?? $0 }
         let tests = compiled.files.tests.filter { CommandSupport.isSelected($0.file, by: selected) }
+        // A path that names no test is a mistake (a typo in CI would otherwise pass with 0 tests).
+        for (path, shown) in zip(arguments.positionalList("paths"), selected) where !compiled.files.tests.contains(where: { CommandSupport.isSelected($0.file, by: [shown]) }) {
+            throw UsageError("no flow tests at \(path) (flow tests are files named *.test.yaml under flows/)")
+        }
         let errors = compiled.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty { io.err(DiagnosticOutput.text(errors)) }
         let runner = FlowTestRunner(project: compiled, env: CommandSupport.environment(for: compiled.files.config))
