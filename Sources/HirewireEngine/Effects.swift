@@ -53,6 +53,26 @@ public struct TimelineEntry: Sendable, Hashable {
     }
 }
 
+/// A candidate-facing message as `max_messages` counts it: when it was queued, and the
+/// action's idempotency key (which a dropped or dead-lettered message is uncounted by).
+public struct CandidateMessage: Sendable, Hashable {
+    public var at: Date
+    public var key: String
+
+    public init(at: Date, key: String) {
+        self.at = at
+        self.key = key
+    }
+}
+
+/// Removes one occurrence of each of `withdrawn` from `times` (a multiset difference).
+public func subtractingOnce(_ withdrawn: [Date], from times: [Date]) -> [Date] {
+    guard !withdrawn.isEmpty else { return times }
+    var out = times
+    for date in withdrawn { if let i = out.firstIndex(of: date) { out.remove(at: i) } }
+    return out
+}
+
 /// The step's output: the journey as it now is, and what the shell must do.
 public struct StepResult: Sendable {
     public var journey: Journey?
@@ -64,8 +84,11 @@ public struct StepResult: Sendable {
     /// Internal events emitted by `emit` actions, to route after this step commits.
     public var emitted: [CanonicalEvent] = []
     public var timeline: [TimelineEntry] = []
-    /// Candidate-facing messages queued by this step (for `max_messages` bookkeeping).
-    public var candidateMessages: [Date] = []
+    /// Candidate-facing messages queued by this step (for `max_messages` bookkeeping); one
+    /// deferred by quiet hours counts from when it was queued, once.
+    public var candidateMessages: [CandidateMessage] = []
+    /// Deferred messages this step dropped at their release: they no longer count.
+    public var withdrawnMessages: [CandidateMessage] = []
 
     public init(journey: Journey? = nil) {
         self.journey = journey

@@ -103,7 +103,8 @@ public struct Simulation: Sendable {
             }
             for action in result.actions { actions.append((clock, flow, journey.key, action)) }
             if let candidate = journey.context["candidate"]?["id"].stringValue {
-                candidateMessages[candidate, default: []] += result.candidateMessages
+                candidateMessages[candidate] = subtractingOnce(result.withdrawnMessages.map(\.at),
+                                                               from: (candidateMessages[candidate] ?? []) + result.candidateMessages.map(\.at))
             }
         }
         return result.emitted

@@ -75,6 +75,7 @@ extension Stepper {
         if governed, let cap = machine.policy.maxMessages {
             let windowStart = now.addingTimeInterval(-cap.per)
             let recent = facts.recentCandidateMessages.filter { $0 > windowStart }.count + result.candidateMessages.count
+                - result.withdrawnMessages.filter { $0.at > windowStart }.count
             if recent >= cap.count {
                 record("capped", ["connector": .string(action.connector), "path": .string(action.path), "count": .number(Double(recent))])
                 if journey.insteadAt.map({ now.timeIntervalSince($0) >= cap.per }) ?? true {
@@ -87,7 +88,7 @@ extension Stepper {
         if governed, let quiet = quietHours(), quiet.isQuiet(at: now) {
             let until = quiet.nextAllowed(atOrAfter: now)
             record("deferred", ["connector": .string(action.connector), "path": .string(action.path), "until": .string(Timestamp.format(until))])
-            result.candidateMessages.append(now)
+            result.candidateMessages.append(CandidateMessage(at: now, key: planned.idempotencyKey))
             arm(id: timerId(journey.entry, "deferred:" + planned.idempotencyKey), due: until,
                 kind: .deferred(action: planned, scope: scope), stateScoped: false, windowEnd: nil)
             return
@@ -95,12 +96,14 @@ extension Stepper {
         dispatch(planned)
     }
 
-    mutating func dispatch(_ planned: PlannedAction) {
+    /// Queues `planned` for the dispatcher. A deferred action released now was counted for
+    /// `max_messages` when it was deferred (`counted: false`), not again.
+    mutating func dispatch(_ planned: PlannedAction, counted: Bool = true) {
         var action = planned
         action.order = order
         order += 1
         result.actions.append(action)
-        if action.audience == .candidate { result.candidateMessages.append(now) }
+        if counted, action.audience == .candidate { result.candidateMessages.append(CandidateMessage(at: now, key: action.idempotencyKey)) }
         // Fields in ascending key order (the store writes such entries without sorting them).
         record("action", ["args": action.arguments, "connector": .string(action.connector),
                           "idempotency_key": .string(action.idempotencyKey), "path": .string(action.path)])
@@ -115,17 +118,21 @@ extension Stepper {
         case .journey: left = !journey.isActive
         case .always: left = false
         }
+        // Dropped, it no longer counts toward `max_messages` (it counted from its deferral).
+        let withdrawn = CandidateMessage(at: timer.armedAt, key: action.idempotencyKey)
         if left {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path),
                                         "reason": .string(scope == .journey ? "the journey ended" : "left the state")])
+            result.withdrawnMessages.append(withdrawn)
             return
         }
         let here = roots()
         if let spec = machine.allActions.first(where: { $0.path == action.path }), !holds(spec.condition, here) {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "if no longer holds"])
+            result.withdrawnMessages.append(withdrawn)
             return
         }
-        dispatch(action)
+        dispatch(action, counted: false)
     }
 
     func evaluate(_ tree: ArgumentTree, _ here: ExprContext) -> Value {

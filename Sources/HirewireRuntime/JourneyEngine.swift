@@ -430,6 +430,9 @@ public final class JourneyEngine: @unchecked Sendable {
         var active: [FlowKey: String?] = [:]
         var started: Set<FlowKey> = []
         var messages: [String: [Date]] = [:]
+        /// Counted messages this batch (or the one it overlays) withdrew, by candidate: a
+        /// deferred message dropped at its release.
+        var withdrawn: [String: [Date]] = [:]
         var error: StoreError?
         /// Set while a commit runs beside this batch: the store must not be read now (it may or
         /// may not hold that commit yet), so a lookup not read ahead sets `missed` instead.
@@ -439,6 +442,7 @@ public final class JourneyEngine: @unchecked Sendable {
         var recordedIds: Set<String> = []
         var recordedPairs: Set<FlowKey> = []
         var ownMessages: [String: [Date]] = [:]
+        var ownWithdrawn: [String: [Date]] = [:]
         /// Keys whose `hadJourney` answer was read ahead (true ones are in `started`).
         var hadKnown: Set<FlowKey> = []
         /// Candidates' recent messages read ahead for the batch.
@@ -461,6 +465,7 @@ public final class JourneyEngine: @unchecked Sendable {
             for pair in previous.recordedPairs { active[pair] = previous.active[pair] }
             started = previous.started
             messages = previous.ownMessages
+            withdrawn = previous.ownWithdrawn
         }
 
         func pair(_ flow: String, _ key: String) -> FlowKey { FlowKey(flow: flow, key: key) }
@@ -535,7 +540,8 @@ public final class JourneyEngine: @unchecked Sendable {
                 do { stored = try engine.store.recentMessages(candidate: candidate, since: Date(timeIntervalSince1970: 0)) } catch { self.error = error }
                 recent[candidate] = stored
             }
-            return StepFacts(recentCandidateMessages: stored + (messages[candidate] ?? []), env: engine.env)
+            return StepFacts(recentCandidateMessages: subtractingOnce(withdrawn[candidate] ?? [], from: stored + (messages[candidate] ?? [])),
+                             env: engine.env)
         }
 
         mutating func machine(for journey: Journey) -> Machine? { engine.machine(version: journey.version, flow: journey.flow) }
@@ -561,9 +567,15 @@ public final class JourneyEngine: @unchecked Sendable {
             } else if active[pair(flow, journey.key)] == nil {
                 active[pair(flow, journey.key)] = .some(nil)
             }
-            if let candidate = journey.context["candidate"]?["id"].stringValue, !result.candidateMessages.isEmpty {
-                messages[candidate, default: []] += result.candidateMessages
-                ownMessages[candidate, default: []] += result.candidateMessages
+            if let candidate = journey.context["candidate"]?["id"].stringValue {
+                if !result.candidateMessages.isEmpty {
+                    messages[candidate, default: []] += result.candidateMessages.map(\.at)
+                    ownMessages[candidate, default: []] += result.candidateMessages.map(\.at)
+                }
+                if !result.withdrawnMessages.isEmpty {
+                    withdrawn[candidate, default: []] += result.withdrawnMessages.map(\.at)
+                    ownWithdrawn[candidate, default: []] += result.withdrawnMessages.map(\.at)
+                }
             }
         }
     }

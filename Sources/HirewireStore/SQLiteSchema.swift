@@ -108,6 +108,9 @@ enum SQLiteSchema {
         ALTER TABLE timers_keyed RENAME TO timers;
         CREATE INDEX timers_due ON timers (due, id);
         """,
+        // 10: which action each counted candidate message is, so that one deferred by quiet
+        // hours and dropped at its release, or dead-lettered, stops counting for `max_messages`.
+        "ALTER TABLE messages ADD COLUMN action TEXT;",
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

@@ -49,6 +49,10 @@ extension SQLiteStore: OutboxStore {
             label = "dead"
             try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ?",
                          [.integer(attempts), .text(error), Self.time(at), .integer(item.sequence)])
+            // A dead-lettered message was never delivered: it no longer counts for `max_messages`.
+            if let candidate = item.action.candidate {
+                try db.query("DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(item.action.idempotencyKey)])
+            }
         }
         try db.query("INSERT INTO deliveries_log (connector, at, outcome, latency, attempt) VALUES (?, ?, ?, ?, ?)",
                      [.text(item.action.connector), Self.time(at), .text(label), .real(latency), .integer(attempts)])

@@ -388,9 +388,13 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             if step.cancelPendingActions {
                 try db.query("UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND journey = ?", [.text(j.id)])
             }
-            for at in result.candidateMessages {
-                if let candidate = j.context["candidate"]?["id"].stringValue {
-                    try db.query("INSERT INTO messages (candidate, at, journey) VALUES (?, ?, ?)", [.text(candidate), Self.time(at), .text(j.id)])
+            if let candidate = j.context["candidate"]?["id"].stringValue {
+                for message in result.candidateMessages {
+                    try db.query("INSERT INTO messages (candidate, at, journey, action) VALUES (?, ?, ?, ?)",
+                                 [.text(candidate), Self.time(message.at), .text(j.id), .text(message.key)])
+                }
+                for message in result.withdrawnMessages {
+                    try db.query("DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(message.key)])
                 }
             }
         }

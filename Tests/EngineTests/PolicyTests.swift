@@ -87,6 +87,54 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.kinds("bad_timezone").first?.fields["for"], "quiet hours")
     }
 
+    /// A message deferred by quiet hours counts once, from when it was queued: its release
+    /// does not count it again.
+    func testADeferredMessageCountsOnceTowardTheCap() throws {
+        let f = flow(policy: """
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+              max_messages: {count: 2, per: 72h}
+            """, states: """
+              a:
+                do: [{email: {to: "{{candidate.email}}", subject: first, text: t}}]
+                after: {delay: 36h, goto: b}
+              b:
+                do: [{email: {to: "{{candidate.email}}", subject: second, text: t}}]
+                on: {candidate.hired: c}
+              c: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:00:00Z")
+        sim.advance(to: t("2026-03-05T12:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-03T08:00:00Z", "email@2026-03-04T09:00:00Z"], "\(sim.kinds("capped"))")
+        XCTAssertEqual(sim.kinds("capped").count, 0)
+    }
+
+    /// A deferred message dropped at its release (the journey moved on) no longer counts.
+    func testADroppedDeferredMessageStopsCounting() throws {
+        let f = flow(policy: """
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+              max_messages: {count: 1, per: 72h}
+            """, states: """
+              a:
+                do: [{email: {to: "{{candidate.email}}", subject: first, text: t}}]
+                on: {candidate.replied: b}
+              b:
+                on: {candidate.stage_changed: c}
+              c:
+                do: [{email: {to: "{{candidate.email}}", subject: later, text: t}}]
+                on: {candidate.hired: d}
+              d: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.replied", ["application": ["id": "a1"]], at: "2026-03-02T22:00:00Z")
+        sim.advance(to: t("2026-03-03T09:00:00Z"))
+        XCTAssertEqual(sim.kinds("deferred_dropped").count, 1)
+        sim.send("candidate.stage_changed", ["application": ["id": "a1"]], at: "2026-03-03T10:00:00Z")
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-03T10:00:00Z"])
+        XCTAssertEqual(sim.kinds("capped").count, 0)
+    }
+
     func testFrequencyCapRunsInsteadOncePerWindow() throws {
         let f = flow(policy: """
               max_messages: {count: 2, per: 72h, instead: [{task: {title: "Call instead"}}]}

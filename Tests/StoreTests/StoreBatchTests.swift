@@ -32,7 +32,7 @@ final class StoreBatchTests: XCTestCase {
         var steps: [StepCommit] = []
         for (id, key, active) in [("j1", "a1", true), ("j2", "a2", false), ("j3", "a3", true)] {
             var result = StepResult(journey: journey(id, key: key, active: active, candidate: "c-" + key))
-            result.candidateMessages = [now, now.addingTimeInterval(5)]
+            result.candidateMessages = [CandidateMessage(at: now, key: id + ":1:x"), CandidateMessage(at: now.addingTimeInterval(5), key: id + ":1:y")]
             steps.append(StepCommit(result: result))
         }
         try store.commit(steps, processedInbox: [], ignored: [])
@@ -53,18 +53,42 @@ final class StoreBatchTests: XCTestCase {
         XCTAssertEqual(recent["nobody"], [])
     }
 
+    /// Counted messages leave the count when a step withdraws them (a deferred message dropped)
+    /// or when the dispatcher dead-letters them; others stay.
+    func testWithdrawnAndDeadLetteredMessagesStopCounting() throws {
+        let (store, _) = try makeStore()
+        let email = PlannedAction(connector: "email", arguments: ["to": "ada@example.com"], idempotencyKey: "j1:1:do[0]", path: "do[0]",
+                                  audience: .candidate, template: nil, retryAttempts: nil, retryBackoff: nil, entry: 1, order: 0, candidate: "c1")
+        var first = StepResult(journey: journey("j1", key: "a1"))
+        first.actions = [email]
+        first.candidateMessages = [CandidateMessage(at: now, key: "j1:1:do[0]"), CandidateMessage(at: now, key: "j1:1:deferred"),
+                                   CandidateMessage(at: now, key: "j1:1:kept")]
+        try store.commit([StepCommit(result: first)], processedInbox: [], ignored: [])
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 3)
+        var moved = journey("j1", key: "a1")
+        moved.seq = 2
+        var second = StepResult(journey: moved)
+        second.withdrawnMessages = [CandidateMessage(at: now, key: "j1:1:deferred")]
+        try store.commit([StepCommit(result: second)], processedInbox: [], ignored: [])
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 2)
+        let claimed = try store.claimActions(now: Date().addingTimeInterval(60), limit: 10)
+        XCTAssertEqual(claimed.map(\.action.idempotencyKey), ["j1:1:do[0]"])
+        try store.recordAttempts(claimed.map { ($0, AttemptOutcome.dead(error: "mailbox full"), 0.01) }, at: now)
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 1, "only the kept one counts")
+    }
+
     /// A snapshot answers the batch reads as the store was when it opened, while commits land
     /// on the main connection; the next snapshot sees them.
     func testSnapshotKeepsItsViewWhileACommitLands() throws {
         let (store, _) = try makeStore()
         var first = StepResult(journey: journey("j1", key: "a1"))
-        first.candidateMessages = [now]
+        first.candidateMessages = [CandidateMessage(at: now, key: "j1:1:x")]
         try store.commit([StepCommit(result: first)], processedInbox: [], ignored: [])
         let snapshot = try XCTUnwrap(try store.openSnapshot())
         var moved = journey("j1", key: "a1")
         moved.seq = 2
         var stepped = StepResult(journey: moved)
-        stepped.candidateMessages = [now.addingTimeInterval(1)]
+        stepped.candidateMessages = [CandidateMessage(at: now.addingTimeInterval(1), key: "j1:2:x")]
         let second = stepped
         let started = journey("j2", key: "a2")
         // The commit runs on another thread while the snapshot is open, as in the pipeline.

@@ -36,7 +36,7 @@ class JourneyStoreContract: XCTestCase {
         result.armTimers = timers
         result.cancelTimers = cancel
         result.actions = actions
-        result.candidateMessages = actions.map { _ in now }
+        result.candidateMessages = actions.map { CandidateMessage(at: now, key: $0.idempotencyKey) }
         result.timeline = [TimelineEntry(at: now, flow: "offer", journey: j.id, key: j.key, kind: "start", fields: ["n": 1])]
         return StepCommit(result: result, firedTimer: fired)
     }
