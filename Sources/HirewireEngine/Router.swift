@@ -36,7 +36,8 @@ public enum Router {
             if let journey = shell.activeJourney(flow: machine.id, key: key) {
                 let pinned = journey.version == machine.version ? machine : (shell.machine(for: journey) ?? machine)
                 reached = true
-                if isStart, machine.start.reentry == .restart, Step.startConditionHolds(machine, event: event, now: now) {
+                // A restart needs an event that would start a journey; any other is an ordinary event.
+                if isStart, machine.start.reentry == .restart, Step.wouldStart(machine, event: event, now: now) {
                     let ended = Step.end(pinned, setup: setup, journey: journey, outcome: "restarted", now: now)
                     shell.record(ended, flow: machine.id)
                     let started = Step.start(machine, setup: setup, event: event, key: key, journeyId: shell.newJourneyId(), now: now,

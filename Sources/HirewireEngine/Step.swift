@@ -23,6 +23,17 @@ public enum Step {
         return condition.holds(EventRoot.context(event, now: now))
     }
 
+    /// The `require` fields an event's data lacks (a start event lacking any goes to review).
+    public static func missingRequirements(_ machine: Machine, data: [String: Value]) -> [String] {
+        machine.require.filter { Value.object(data).value(at: $0.components).isNull }.map(\.dotted)
+    }
+
+    /// Whether `event` would start a journey of `machine`: `start.if` holds and `require` is met.
+    /// Only then does `reentry: restart` end the running journey for a new one.
+    public static func wouldStart(_ machine: Machine, event: CanonicalEvent, now: Date) -> Bool {
+        startConditionHolds(machine, event: event, now: now) && missingRequirements(machine, data: event.data.objectValue ?? [:]).isEmpty
+    }
+
     /// Applies an event, a fired timer or an action failure to an existing journey.
     public static func apply(_ machine: Machine, setup: EngineSetup, journey: Journey, input: StepInput,
                              now: Date, facts: StepFacts = StepFacts()) -> StepResult {

@@ -164,7 +164,7 @@ struct Stepper {
             discard = true
             return
         }
-        let missing = machine.require.filter { Value.object(data).value(at: $0.components).isNull }.map(\.dotted)
+        let missing = Step.missingRequirements(machine, data: data)
         if !missing.isEmpty {
             record("review", ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
                               "event_id": .string(event.id)])

@@ -144,6 +144,22 @@ final class StepTests: XCTestCase {
         }
     }
 
+    /// `reentry: restart` needs an event that would start a journey: one missing a `require`
+    /// field is applied to the running journey instead of ending it.
+    func testRestartNeedsRequireMet() throws {
+        let flow = Self.offerFlow.replacingOccurrences(of: "if: offer.tier != \"exec\"}", with: "reentry: restart}")
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", ["candidate": ["id": "c1"], "application": ["id": "a1"], "offer": ["id": "o1", "tier": "B"]], at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.journeys.count, 1)
+        XCTAssertTrue(sim.journey(flow: "offer", key: "a1")?.isActive == true)
+        XCTAssertEqual(sim.kinds("end").count, 0)
+        XCTAssertEqual(sim.kinds("review").count, 0)
+        // Its 48h timer still runs.
+        sim.advance(to: t("2026-03-04T09:00:00Z"))
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "nudge")
+    }
+
     func testStepIsDeterministic() throws {
         let fixture = try EngineFixture(flow: Self.offerFlow)
         let setup = EngineSetup(fixture.project)
