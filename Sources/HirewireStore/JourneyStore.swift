@@ -152,7 +152,7 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord]
     /// When the next timer falls due.
     func nextDue() throws(StoreError) -> Date?
-    /// Pending timers, optionally only those due before a time.
+    /// Pending timers, optionally only those due strictly before a time.
     func timers(dueBefore: Date?) throws(StoreError) -> [TimerRecord]
     /// When candidate-facing messages to `candidate` were queued since `since`.
     func recentMessages(candidate: String, since: Date) throws(StoreError) -> [Date]

@@ -438,7 +438,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     public func timers(dueBefore: Date?) throws(StoreError) -> [TimerRecord] {
         try locked { () throws(StoreError) -> [TimerRecord] in
-            try timerRows("SELECT data FROM timers WHERE due <= ? ORDER BY due, id",
+            try timerRows("SELECT data FROM timers WHERE due < ? ORDER BY due, id",
                           [Self.time(dueBefore ?? Date.distantFuture)])
         }
     }

@@ -83,6 +83,7 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.activeJourney(flow: "offer", key: "a1")?.id, "j1")
         XCTAssertEqual(try store.journey(id: "j1")?.context["candidate"]?["email"], "ada@example.com")
         XCTAssertEqual(try store.timers(dueBefore: nil).map(\.id), ["t2", "t1"])
+        XCTAssertEqual(try store.timers(dueBefore: now.addingTimeInterval(60)).map(\.id), ["t2"], "before means strictly before")
         XCTAssertEqual(try store.nextDue(), now.addingTimeInterval(30))
         XCTAssertEqual(try store.dueTimers(at: now.addingTimeInterval(45), limit: 10).map(\.id), ["t2"])
         XCTAssertEqual(try store.outbox(journey: "j1").map(\.idempotencyKey), ["j1:1:x"])
