@@ -57,14 +57,19 @@ public enum Step {
         return stepper.finish()
     }
 
-    /// Moves a journey of an older version onto `machine` (a `migrate:` entry): the old state's
-    /// timers are cancelled, no `do` runs, and the new state's timers are armed from the
-    /// journey's original `entered_at`.
+    /// Moves a journey of an older version onto `machine` (a `migrate:` entry). No `do` runs.
+    /// The old state's timers are cancelled and the new state's armed from the journey's
+    /// original `entered_at`. Journey-wide timers follow the version too: the old version's
+    /// timeout and `after` timers are cancelled and the new version's armed from the journey's
+    /// start, except `after` timers already due (the old version fired its own; repeating them
+    /// now would send a reminder twice). A final target ends the journey with its outcome.
     public static func migrate(_ journey: Journey, from old: Machine, to machine: Machine, target: Int, setup: EngineSetup, now: Date) -> StepResult {
         var next = journey
         next.seq += 1
         var stepper = Stepper(machine: old, setup: setup, now: now, facts: StepFacts(), journey: next)
         stepper.cancelStateTimers()
+        stepper.result.cancelTimers.append(stepper.timerId(0, "timeout"))
+        for timer in old.after { stepper.result.cancelTimers.append(stepper.timerId(0, timer.path)) }
         var moved = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: stepper.journey)
         moved.result = stepper.result
         let state = machine.states[target]
@@ -73,6 +78,13 @@ public enum Step {
         moved.journey.entry += 1
         moved.record("migrated", ["from_version": .string(journey.version), "to_version": .string(machine.version),
                                   "from": .string(journey.state), "to": .string(state.name)])
+        if let outcome = state.outcome {
+            moved.end(outcome)
+            return moved.finish()
+        }
+        moved.arm(id: moved.timerId(0, "timeout"), due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
+                  stateScoped: false, windowEnd: nil)
+        for timer in machine.after { moved.armUnlessDue(timer, path: timer.path) }
         for timer in state.timers { moved.arm(timer, path: timer.path, stateScoped: true) }
         return moved.finish()
     }

@@ -37,6 +37,16 @@ extension Stepper {
         return setup.defaultClock
     }
 
+    /// Arms a journey-wide timer of a journey moved to a new version, unless it is already due.
+    mutating func armUnlessDue(_ timer: MachineTimer, path: String) {
+        let armed = result.armTimers.count, recorded = result.timeline.count
+        arm(timer, path: path, stateScoped: false)
+        guard result.armTimers.count > armed, let last = result.armTimers.last, last.due <= now else { return }
+        result.armTimers.removeLast()
+        result.timeline.removeSubrange(recorded...)
+        record("timer_skipped", ["reason": "already due when the journey moved to this version", "timer": .string(path)])
+    }
+
     /// Arms one `after` timer of the flow or of the current state.
     mutating func arm(_ timer: MachineTimer, path: String, stateScoped: Bool) {
         let base = stateScoped ? journey.stateEnteredAt : journey.startedAt

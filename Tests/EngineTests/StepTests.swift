@@ -160,6 +160,53 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "nudge")
     }
 
+    /// `migrate:` moves journey-wide timers to the new version (the old ones cancelled, the new
+    /// ones armed from the start unless already due), and a final target ends the journey.
+    func testMigrateMovesJourneyWideTimersAndEndsAtAFinalTarget() throws {
+        func version(_ after: String, timeout: String, migrate: String) -> String {
+            """
+            flow: m
+            start: {on: offer.extended, key: application.id}
+            timeout: \(timeout)
+            after:
+            \(after)
+            \(migrate)
+            states:
+              a:
+                on: {offer.viewed: b}
+              b:
+                on: {offer.accepted: done}
+                after: {delay: 1d, goto: done}
+              done: {end: hired}
+            """
+        }
+        let v1 = try EngineFixture(flow: version("  - {delay: 3d, do: [{slack: {text: v1}}]}", timeout: "10d", migrate: ""))
+        let v2 = try EngineFixture(flow: version("  - {delay: 5d, do: [{slack: {text: v2}}]}\n  - {delay: 12h, do: [{slack: {text: soon}}]}",
+                                                 timeout: "20d", migrate: "migrate: {a: b}"))
+        let v3 = try EngineFixture(flow: version("  - {delay: 5d, do: [{slack: {text: v3}}]}", timeout: "20d", migrate: "migrate: {a: done}"))
+        let t0 = t("2026-03-02T09:00:00Z")
+        let start = Step.start(v1.machine, setup: EngineSetup(v1.project), event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
+                               key: "a1", journeyId: "j1", now: t0, facts: StepFacts())
+        let journey = try XCTUnwrap(start.journey)
+        let later = t0.addingTimeInterval(86_400)
+        let moved = Step.migrate(journey, from: v1.machine, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
+                                 setup: EngineSetup(v2.project), now: later)
+        XCTAssertEqual(moved.journey?.version, v2.machine.version)
+        XCTAssertTrue(moved.cancelTimers.contains("j1/0/after[0]"), "\(moved.cancelTimers)")
+        XCTAssertTrue(moved.cancelTimers.contains("j1/0/timeout"))
+        let armed = Dictionary(moved.armTimers.map { ($0.id, $0.due) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(armed["j1/0/after[0]"], t0.addingTimeInterval(5 * 86_400), "the new version's reminder, from the start")
+        XCTAssertNil(armed["j1/0/after[1]"], "already due: not repeated")
+        XCTAssertEqual(armed["j1/0/timeout"], t0.addingTimeInterval(20 * 86_400))
+        XCTAssertNotNil(moved.armTimers.first { $0.kind == .flow(path: "states.b.after[0]") })
+        XCTAssertEqual(moved.timeline.filter { $0.kind == "timer_skipped" }.map { $0.fields["timer"] }, ["after[1]"])
+        let ended = Step.migrate(journey, from: v1.machine, to: v3.machine, target: try XCTUnwrap(v3.machine.stateIndex["done"]),
+                                 setup: EngineSetup(v3.project), now: later)
+        XCTAssertEqual(ended.journey?.outcome, "hired")
+        XCTAssertFalse(ended.journey?.isActive ?? true)
+        XCTAssertTrue(ended.armTimers.isEmpty)
+    }
+
     func testStepIsDeterministic() throws {
         let fixture = try EngineFixture(flow: Self.offerFlow)
         let setup = EngineSetup(fixture.project)

@@ -103,6 +103,13 @@ final class CompilerDiagnosticsTests: XCTestCase {
         assertDiagnostic(d, "choose-without-else", 22, 5)
     }
 
+    func testMigrateToAChooseState() throws {
+        let d = try diagnostics([15: "    after: {delay: 48h, goto: segment}"],
+                                extra: ["  segment:", "    choose:", "      - {if: has(offer.tier), goto: accepted}", "      - {else: declined}",
+                                        "migrate: {extended: segment}"])
+        assertDiagnostic(d, "migrate-to-choose", 25, 21)
+    }
+
     func testFinalStateCannotTransition() throws {
         let d = try diagnostics([19: "  accepted: {end: hired, on: {offer.declined: declined}}"])
         assertDiagnostic(d, "final-state-transitions", 19, 3)

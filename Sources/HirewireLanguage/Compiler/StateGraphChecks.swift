@@ -28,6 +28,15 @@ struct StateGraphChecks {
         for (_, target) in edges() where !known.contains(target.value) {
             reader.error("unknown state '\(target.value)'\(Suggest.hint(for: target.value, in: names))", at: target.location, code: "unknown-state")
         }
+        // A migrated journey is placed in its new state without running anything there, so a
+        // `choose` (which decides on entry) cannot be a migrate target; a final state can (the
+        // journey ends with its outcome).
+        for migration in flow.migrate {
+            if let state = flow.states.first(where: { $0.name.value == migration.to.value }), state.chooseLocation != nil {
+                reader.error("migrate target '\(migration.to.value)' is a choose state; map to the state its branches lead to",
+                             at: migration.to.location, code: "migrate-to-choose")
+            }
+        }
         // State names are mapping keys, so the loader already rejects duplicates.
         for state in flow.states { checkShape(state) }
         checkReachability(known: known)
