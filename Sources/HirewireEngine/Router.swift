@@ -34,8 +34,18 @@ public enum Router {
             }
             let isStart = machine.start.on.contains(event.type)
             if let journey = shell.activeJourney(flow: machine.id, key: key) {
-                let pinned = journey.version == machine.version ? machine : (shell.machine(for: journey) ?? machine)
                 reached = true
+                guard let pinned = journey.version == machine.version ? machine : shell.machine(for: journey) else {
+                    // The journey's version no longer compiles: the event is not applied with another
+                    // version's rules but kept for review (`dead-letters replay` once it is fixed).
+                    var held = StepResult()
+                    held.timeline = [TimelineEntry(at: now, flow: machine.id, journey: journey.id, key: key, kind: "review", fields: [
+                        "event": .string(event.type), "event_id": .string(event.id),
+                        "reason": .string("version \(journey.version) of this flow no longer compiles; the event was not applied"),
+                    ])]
+                    shell.record(held, flow: machine.id)
+                    continue
+                }
                 // A restart needs an event that would start a journey; any other is an ordinary event.
                 if isStart, machine.start.reentry == .restart, Step.wouldStart(machine, event: event, now: now) {
                     let ended = Step.end(pinned, setup: setup, journey: journey, outcome: "restarted", now: now)

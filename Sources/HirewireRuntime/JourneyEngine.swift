@@ -27,6 +27,8 @@ public final class JourneyEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var machines: [Machine]
     private var versions: [String: Machine] = [:]
+    /// Stored versions that failed to compile with this project (tried again after a reload).
+    private var brokenVersions: Set<String> = []
     /// Journeys as this engine last stored them, by id: a batch reads only the sequence number
     /// of a running journey and decodes its row only when another writer changed it (decoding
     /// was half the cost of an event for a running journey). Bounded; emptied when full.
@@ -60,6 +62,7 @@ public final class JourneyEngine: @unchecked Sendable {
         project = newProject
         setup = EngineSetup(newProject)
         machines = newProject.machines.values.sorted { $0.id < $1.id }
+        brokenVersions.removeAll()
         for machine in machines {
             versions[machine.version] = machine
             let source = newProject.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
@@ -325,8 +328,22 @@ public final class JourneyEngine: @unchecked Sendable {
             // The batch's journeys in one query; the steps below find them in the shell.
             shell.changed = try store.journeys(ids: Array(Set(due.map(\.journey))))
             for timer in due {
-                guard var journey = shell.journey(id: timer.journey), let machine = shell.machine(for: journey) else {
+                guard var journey = shell.journey(id: timer.journey) else {
+                    // The journey is gone (erased): so is its timer.
                     shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
+                    continue
+                }
+                guard let machine = shell.machine(for: journey) else {
+                    // Its version cannot be compiled today (a template or calendar it uses was
+                    // removed): the timer waits an hour and says why, until the project is fixed.
+                    var held = StepResult()
+                    var later = timer
+                    later.due = now.addingTimeInterval(3600)
+                    held.armTimers = [later]
+                    held.timeline = [TimelineEntry(at: now, flow: journey.flow, journey: journey.id, key: journey.key, kind: "timer_postponed",
+                                                   fields: ["reason": .string(Self.versionProblem(journey)), "timer": .string(timer.id),
+                                                            "until": .string(Timestamp.format(later.due))])]
+                    shell.commits.append(StepCommit(result: held))
                     continue
                 }
                 let result = Step.apply(machine, setup: setup, journey: journey, input: .timer(timer), now: now,
@@ -408,10 +425,20 @@ public final class JourneyEngine: @unchecked Sendable {
         return (out, had)
     }
     /// The machine of a stored version, compiled from its recorded source when it is not current.
+    /// Why a journey's steps cannot run: its pinned version does not compile any more.
+    static func versionProblem(_ journey: Journey) -> String {
+        "version \(journey.version) of flow \(journey.flow) no longer compiles with this project (a template, calendar or "
+            + "connector it uses changed or was removed); restore it, then the journey goes on"
+    }
+
     fileprivate func machine(version: String, flow: String) -> Machine? {
         if let m = versions[version] { return m }
+        guard !brokenVersions.contains(version) else { return nil }
         guard let source = try? store.versionSource(flow: flow, version: version),
-              let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else { return nil }
+              let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else {
+            brokenVersions.insert(version)
+            return nil
+        }
         versions[version] = machine
         return machine
     }

@@ -239,4 +239,47 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try store.depths().inbox, 0)
         XCTAssertNotNil(try store.activeJourney(flow: "offer-nurture", key: "a300"))
     }
+
+    /// A running journey whose version no longer compiles (its template was deleted) loses
+    /// nothing: its timer waits and says why, an event for it goes to review instead of being
+    /// applied with the new version's rules, and once the template is back the timer fires.
+    func testAJourneyWhoseVersionNoLongerCompilesWaits() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let v1 = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        let copy = NSTemporaryDirectory() + "hirewire-broken-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        for item in ["flows", "templates", "hirewire.yaml"] {
+            try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item)
+        }
+        // v2 writes the check-in inline and the template it used is deleted.
+        let file = copy + "/flows/offer-nurture.yaml"
+        let text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
+            of: "template: offer-check-in,", with: "subject: \"Checking in\", text: \"Any questions?\",")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: copy + "/templates/offer-check-in.yaml")
+        let v2 = ProjectCompiler.compile(root: copy)
+        XCTAssertEqual(v2.errorCount, 0, "\(v2.diagnostics)")
+        let e2 = try engine(v2)
+        XCTAssertEqual(try e2.fireDueTimers(now: t("2026-03-09T10:00:00Z")), 1)
+        var journey = try XCTUnwrap(try e2.store.journey(id: v1.id))
+        XCTAssertEqual(journey.state, "extended")
+        let held = try e2.store.timers(dueBefore: nil).first { $0.journey == v1.id && $0.kind == .flow(path: "states.extended.after[0]") }
+        XCTAssertEqual(held?.due, t("2026-03-09T11:00:00Z"), "postponed an hour, not deleted")
+        XCTAssertTrue(try e2.store.timeline(journey: v1.id).contains { $0.kind == "timer_postponed" })
+        _ = try e2.submit([CanonicalEvent(id: "v1", type: "offer.viewed", occurredAt: t("2026-03-09T10:30:00Z"), source: "test",
+                                          data: ["application": ["id": "a1"], "offer": ["id": "o1"]])], now: t("2026-03-09T10:30:00Z"))
+        try e2.processInbox(now: t("2026-03-09T10:30:00Z"))
+        journey = try XCTUnwrap(try e2.store.journey(id: v1.id))
+        XCTAssertEqual(journey.state, "extended", "not applied with another version's rules")
+        XCTAssertEqual(journey.version, v1.version)
+        XCTAssertTrue(try e2.store.timeline(journey: v1.id).contains { $0.kind == "review" && $0.fields["event_id"] == "v1" })
+        // The template comes back: the timer fires on v1, as written.
+        try FileManager.default.copyItem(atPath: Self.repo + "/templates/offer-check-in.yaml", toPath: copy + "/templates/offer-check-in.yaml")
+        let e3 = try engine(ProjectCompiler.compile(root: copy))
+        XCTAssertEqual(try e3.fireDueTimers(now: t("2026-03-09T11:00:00Z")), 1)
+        XCTAssertEqual(try e3.store.journey(id: v1.id)?.state, "follow_up")
+        XCTAssertTrue(try e3.store.outbox(journey: v1.id).contains { $0.template == "offer-check-in" })
+    }
 }
