@@ -102,6 +102,19 @@ final class TimeTests: XCTestCase {
         XCTAssertFalse(quiet.isQuiet(at: t("2026-01-15T17:00:00Z")))
     }
 
+    /// Quiet hours ending inside the hour a fall-back repeats end at that time's second
+    /// occurrence for an instant in the repeat, never before the instant.
+    func testQuietHoursEndingInTheRepeatedHour() throws {
+        let quiet = QuietHours(fromMinute: 22 * 60, toMinute: 90, zone: try zone("Europe/London"))
+        // 25 Oct 2026: 01:00–02:00 BST (00:00–01:00Z), then 01:00–02:00 GMT (01:00–02:00Z).
+        XCTAssertEqual(quiet.nextAllowed(atOrAfter: t("2026-10-25T00:10:00Z")), t("2026-10-25T00:30:00Z"), "first pass: 01:30 BST")
+        XCTAssertEqual(quiet.nextAllowed(atOrAfter: t("2026-10-25T01:00:00Z")), t("2026-10-25T01:30:00Z"), "second pass: 01:30 GMT")
+        for minute in stride(from: 0, to: 180, by: 5) {
+            let instant = t("2026-10-24T23:00:00Z").addingTimeInterval(Double(minute * 60))
+            XCTAssertGreaterThanOrEqual(quiet.nextAllowed(atOrAfter: instant), instant)
+        }
+    }
+
     func testCalendarAndQuietHoursTogether() throws {
         let calendar = try businessHours("Europe/London")
         let quiet = QuietHours(fromMinute: 20 * 60, toMinute: 10 * 60, zone: try zone("Europe/London"))

@@ -157,7 +157,10 @@ public struct QuietHours: Sendable {
         if fromMinute > toMinute, seconds / 60 >= Double(fromMinute) {
             return clock.instant(LocalDate(dayNumber: date.dayNumber + 1), minute: toMinute)
         }
-        return clock.instant(date, minute: toMinute)
+        let end = clock.instant(date, minute: toMinute)
+        // Inside the hour a fall-back repeats, the end's wall-clock time names its first
+        // occurrence, already past: the quiet hours end at its second one.
+        return end > instant ? end : instant.addingTimeInterval(Double(toMinute * 60) - seconds)
     }
 }
 
