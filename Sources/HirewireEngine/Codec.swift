@@ -13,6 +13,7 @@ extension Journey {
         ]
         if let outcome { o["outcome"] = .string(outcome) }
         if let insteadAt { o["instead_at"] = .timestamp(insteadAt) }
+        if !doneTimers.isEmpty { o["done_timers"] = .array(doneTimers.map(Value.string)) }
         return .object(o)
     }
 
@@ -26,7 +27,8 @@ extension Journey {
                   state: state, stateEnteredAt: entered, entry: Int(entry), startedAt: started,
                   context: v["context"].objectValue ?? [:],
                   mergedAt: (v["merged_at"].objectValue ?? [:]).compactMapValues(\.asTimestamp),
-                  vars: v["vars"].objectValue ?? [:], seq: Int(seq), insteadAt: v["instead_at"].asTimestamp)
+                  vars: v["vars"].objectValue ?? [:], seq: Int(seq), insteadAt: v["instead_at"].asTimestamp,
+                  doneTimers: v["done_timers"].arrayValue?.compactMap(\.stringValue) ?? [])
     }
 }
 
@@ -102,6 +104,7 @@ extension Journey {
     public var encodedJSON: String {
         var w = JSONObjectWriter(capacity: 1024)
         w.add("context", .object(context))
+        if !doneTimers.isEmpty { w.add("done_timers", .array(doneTimers.map(Value.string))) }
         w.add("entered_at", .timestamp(stateEnteredAt))
         w.add("entry", .number(Double(entry)))
         w.add("flow", string: flow)

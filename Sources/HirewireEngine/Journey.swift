@@ -54,6 +54,9 @@ public struct Journey: Sendable, Hashable {
     public var seq: Int
     /// When the `max_messages` `instead` actions last ran (once per window).
     public var insteadAt: Date?
+    /// Paths of the current state entry's timers that are no longer pending (fired, expired or
+    /// skipped): leaving the state cancels only the others.
+    public var doneTimers: [String] = []
 
     public var isActive: Bool { if case .active = status { return true } else { return false } }
     public var outcome: String? { if case .ended(let o) = status { return o } else { return nil } }

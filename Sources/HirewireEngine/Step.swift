@@ -76,6 +76,7 @@ public enum Step {
         moved.journey.version = machine.version
         moved.journey.state = state.name
         moved.journey.entry += 1
+        moved.journey.doneTimers = []
         moved.record("migrated", ["from_version": .string(journey.version), "to_version": .string(machine.version),
                                   "from": .string(journey.state), "to": .string(state.name)])
         if let outcome = state.outcome {

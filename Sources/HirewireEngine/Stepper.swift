@@ -31,9 +31,6 @@ struct Stepper {
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
     var order = 0
-    /// The id of the timer this step fires: it is gone once the step commits, so leaving its
-    /// state does not cancel it (nor record it as cancelled).
-    var firingTimerId: String?
 
     init(machine: Machine, setup: EngineSetup, now: Date, facts: StepFacts, journey: Journey) {
         self.machine = machine
@@ -250,6 +247,8 @@ struct Stepper {
             return
         }
         guard case .flow(let path) = timer.kind, let spec = timerSpec(path) else { return }
+        // Fired, expired or skipped below: no longer pending in this state entry.
+        if timer.stateScoped { journey.doneTimers.append(path) }
         let lateness = now.timeIntervalSince(timer.due)
         if let late = spec.late, lateness > late {
             record("timer_expired", ["timer": .string(path), "due": .string(Timestamp.format(timer.due)), "lateness_s": .number(lateness)])
@@ -259,7 +258,6 @@ struct Stepper {
             record("window_missed", ["timer": .string(path), "window_end": .string(Timestamp.format(windowEnd))])
         }
         record("timer_fired", ["due": .string(Timestamp.format(timer.due)), "lateness_s": .number(max(0, lateness)), "timer": .string(path)])
-        firingTimerId = timer.id
         guard holds(spec.condition, roots()) else {
             record("timer_skipped", ["timer": .string(path), "reason": "if is false"])
             return
@@ -296,8 +294,9 @@ struct Stepper {
     mutating func cancelStateTimers() {
         guard let index = machine.stateIndex[journey.state] else { return }
         for timer in machine.states[index].timers {
+            // A timer that fired, expired or was skipped is not pending: nothing to cancel.
+            if journey.doneTimers.contains(timer.path) { continue }
             let id = timerId(journey.entry, timer.path)
-            if id == firingTimerId { continue }
             result.cancelTimers.append(id)
             record("timer_cancelled", ["timer": .string(timer.path)])
         }
@@ -314,6 +313,7 @@ struct Stepper {
         journey.state = state.name
         journey.entry += 1
         journey.stateEnteredAt = now
+        journey.doneTimers = []
         stateChanged()
         if let from {
             record("transition", ["event": .string(cause), "from": .string(from), "to": .string(state.name)])

@@ -58,6 +58,7 @@ extension Stepper {
             if timer.calendar != nil {
                 guard let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) else {
                     record("timer_skipped", ["timer": .string(path), "reason": "the calendar never opens"])
+                    if stateScoped { journey.doneTimers.append(path) }
                     return
                 }
                 due = open
@@ -69,6 +70,7 @@ extension Stepper {
             let quiet = quietHours()
             guard let allowed = TimeWindows.earliest(atOrAfter: earliest, calendar: cal, quiet: quiet) else {
                 record("timer_skipped", ["timer": .string(path), "reason": "the calendar never opens"])
+                if stateScoped { journey.doneTimers.append(path) }
                 return
             }
             due = allowed
@@ -76,6 +78,7 @@ extension Stepper {
             let here = roots()
             guard let at = expression.evaluate(here).asTimestamp else {
                 record("timer_skipped", ["timer": .string(path), "reason": .string("\(expression.source.text) is null")])
+                if stateScoped { journey.doneTimers.append(path) }
                 return
             }
             due = Swift.max(at, now)

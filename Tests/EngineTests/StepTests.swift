@@ -144,6 +144,28 @@ final class StepTests: XCTestCase {
         }
     }
 
+    /// A timer that only acts (no goto) and has fired is not pending: leaving the state later
+    /// does not cancel it or record it as cancelled; the state's pending timer is.
+    func testLeavingAStateCancelsOnlyItsPendingTimers() throws {
+        let flow = """
+            flow: o
+            start: {on: offer.extended, key: application.id}
+            states:
+              a:
+                on: {offer.viewed: b}
+                after:
+                  - {delay: 1h, do: [{slack: {text: nudge}}]}
+                  - {delay: 3d, goto: b}
+              b: {end: seen}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        sim.send("offer.viewed", ["application": ["id": "a1"]], at: "2026-03-02T12:00:00Z")
+        XCTAssertEqual(sim.kinds("timer_fired").map { $0.fields["timer"] }, ["states.a.after[0]"])
+        XCTAssertEqual(sim.kinds("timer_cancelled").map { $0.fields["timer"] }, ["states.a.after[1]"])
+        XCTAssertEqual(sim.journey(flow: "o", key: "a1")?.outcome, "seen")
+    }
+
     /// `reentry: restart` needs an event that would start a journey: one missing a `require`
     /// field is applied to the running journey instead of ending it.
     func testRestartNeedsRequireMet() throws {

@@ -167,8 +167,10 @@ final class StoreBatchTests: XCTestCase {
         ended.insteadAt = now.addingTimeInterval(0.5)
         ended.vars = ["when": .timestamp(now), "wait": .duration(3600), "n": 3]
         ended.mergedAt = ["candidate": now, "offer": now.addingTimeInterval(-60)]
+        ended.doneTimers = ["states.extended.after[0]"]
         for j in [journey("j1", key: "a1"), ended] {
             XCTAssertEqual(j.encodedJSON, j.encoded.jsonString())
+            XCTAssertEqual(Value.parseStoredJSON(j.encodedJSON).flatMap(Journey.init(encoded:))?.doneTimers, j.doneTimers)
         }
         let full = PlannedAction(connector: "email", arguments: ["to": "ada@example.com", "html": "<p>\"Hi\"</p>\n"], idempotencyKey: "j1:2:do[0]",
                                  path: "do[0]", audience: .candidate, template: "offer-next-steps", retryAttempts: 3, retryBackoff: 1.5,
