@@ -40,8 +40,13 @@ final class VendorJourneyTests: XCTestCase {
         XCTFail("timed out waiting for \(what)")
     }
 
+    /// Emails with `template`, queued or held back by quiet hours: `serve` runs on the real clock,
+    /// and in the candidate's evening (New York, 20:00–08:00) candidate email waits for morning.
     func emails(_ template: String) throws -> [PlannedAction] {
-        try store.outbox(journey: nil).filter { $0.connector == "email" && $0.template == template }
+        let held = try store.timers(dueBefore: nil).compactMap { timer -> PlannedAction? in
+            if case .deferred(let action, _) = timer.kind { return action } else { return nil }
+        }
+        return (try store.outbox(journey: nil) + held).filter { $0.connector == "email" && $0.template == template }
     }
 
     func testGreenhouseApplicationThenIdOnlyOfferRunsBothJourneysOnce() async throws {
