@@ -65,11 +65,15 @@ public struct CandidateMessage: Sendable, Hashable {
     }
 }
 
-/// Removes one occurrence of each of `withdrawn` from `times` (a multiset difference).
+/// Removes one occurrence of each of `withdrawn` from `times` (a multiset difference). Times
+/// match within a millisecond: one read back from a store row and the same one carried in a
+/// timer's JSON need not be equal to the last bit.
 public func subtractingOnce(_ withdrawn: [Date], from times: [Date]) -> [Date] {
     guard !withdrawn.isEmpty else { return times }
     var out = times
-    for date in withdrawn { if let i = out.firstIndex(of: date) { out.remove(at: i) } }
+    for date in withdrawn {
+        if let i = out.firstIndex(where: { abs($0.timeIntervalSince(date)) < 0.001 }) { out.remove(at: i) }
+    }
     return out
 }
 

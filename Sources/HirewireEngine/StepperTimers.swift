@@ -43,7 +43,7 @@ extension Stepper {
         arm(timer, path: path, stateScoped: false)
         guard result.armTimers.count > armed, let last = result.armTimers.last, last.due <= now else { return }
         result.armTimers.removeLast()
-        result.timeline.removeSubrange(recorded...)
+        if let set = result.timeline[recorded...].lastIndex(where: { $0.kind == "timer_set" }) { result.timeline.remove(at: set) }
         record("timer_skipped", ["reason": "already due when the journey moved to this version", "timer": .string(path)])
     }
 

@@ -263,6 +263,7 @@ public final class JourneyEngine: @unchecked Sendable {
     public func replay(_ event: CanonicalEvent, toFlow flow: String, now: Date) throws(StoreError) {
         lock.lock()
         defer { lock.unlock() }
+        let now = StoredForm.normalized(now)
         guard let machine = machines.first(where: { $0.id == flow }) else { throw StoreError("flow \(flow) is not loaded (deleted or broken)") }
         var shell = BatchShell(engine: self)
         var ignored: [TimelineEntry] = []
@@ -320,6 +321,8 @@ public final class JourneyEngine: @unchecked Sendable {
     public func fireDueTimers(now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
         lock.lock()
         defer { lock.unlock() }
+        // The step clock at the store's precision, as for inbox batches.
+        let now = StoredForm.normalized(now)
         var total = 0
         while true {
             let due = try store.dueTimers(at: now, limit: batchSize)
@@ -376,6 +379,7 @@ public final class JourneyEngine: @unchecked Sendable {
     public func actionFailed(journeyId: String, action: PlannedAction, reason: String, now: Date) throws(StoreError) {
         lock.lock()
         defer { lock.unlock() }
+        let now = StoredForm.normalized(now)
         guard let journey = try store.journey(id: journeyId) else { return }
         var shell = BatchShell(engine: self)
         guard let machine = shell.machine(for: journey) else { return }
@@ -434,8 +438,19 @@ public final class JourneyEngine: @unchecked Sendable {
     fileprivate func machine(version: String, flow: String) -> Machine? {
         if let m = versions[version] { return m }
         guard !brokenVersions.contains(version) else { return nil }
-        guard let source = try? store.versionSource(flow: flow, version: version),
-              let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else {
+        // A store that cannot answer now says nothing about the version: only a source that
+        // does not compile marks it broken.
+        let source: String
+        do {
+            guard let found = try store.versionSource(flow: flow, version: version) else {
+                brokenVersions.insert(version)
+                return nil
+            }
+            source = found
+        } catch {
+            return nil
+        }
+        guard let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else {
             brokenVersions.insert(version)
             return nil
         }

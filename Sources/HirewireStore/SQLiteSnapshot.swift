@@ -39,6 +39,8 @@ final class SnapshotReader: @unchecked Sendable {
             try db.query("SELECT 1 FROM journeys LIMIT 1")
             return SQLiteSnapshot(db: db, reader: self)
         } catch {
+            // Leave no transaction open behind: the next snapshot must be able to begin.
+            if let connection { try? connection.execute("ROLLBACK") }
             lock.unlock()
             throw error
         }

@@ -384,8 +384,14 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                       j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encodedJSON), .integer(Int64(j.seq))])
             // Every step numbers the journey one higher; a row already at this number or beyond
             // was written by another writer after this step read the journey (a lost update).
-            guard db.changes == 1 else { throw StoreError("journey \(j.id) \(staleJourneyMessage)") }
+            // Transient: computed again from a fresh read, the same work succeeds.
+            guard db.changes == 1 else { throw StoreError("journey \(j.id) \(staleJourneyMessage)", transient: true) }
             if step.cancelPendingActions {
+                // Never sent, so they stop counting for `max_messages` too.
+                try db.query("""
+                    DELETE FROM messages WHERE journey = ?1
+                      AND action IN (SELECT idempotency_key FROM outbox WHERE status = 'pending' AND journey = ?1)
+                    """, [.text(j.id)])
                 try db.query("UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND journey = ?", [.text(j.id)])
             }
             if let candidate = j.context["candidate"]?["id"].stringValue {

@@ -110,7 +110,9 @@ final class JourneyEngineTests: XCTestCase {
         let id = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.id)
         let pending = try XCTUnwrap(e.store as? SQLiteStore).outboxRows(journey: id).filter { $0.status == "pending" }
         XCTAssertFalse(pending.isEmpty, "the offer email waits in the outbox")
+        XCTAssertEqual(try e.store.recentMessages(candidate: "c-a1", since: .distantPast).count, 1)
         XCTAssertEqual(try e.cancel(journeyId: id, now: t("2026-03-07T10:00:00Z"))?.outcome, "cancelled")
+        XCTAssertEqual(try e.store.recentMessages(candidate: "c-a1", since: .distantPast).count, 0, "a cancelled message does not count")
         XCTAssertEqual(try e.store.timers(dueBefore: nil).filter { $0.journey == id && !isDeferred($0) }.count, 0)
         // In the cancellation's own transaction, so no dispatcher can claim them after it.
         let after = try XCTUnwrap(e.store as? SQLiteStore).outboxRows(journey: id)

@@ -77,6 +77,18 @@ final class StoreBatchTests: XCTestCase {
         XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 1, "only the kept one counts")
     }
 
+    /// A snapshot that fails to open leaves no transaction behind: the next one opens.
+    func testAFailedSnapshotOpenLeavesNoTransactionBehind() throws {
+        let (store, path) = try makeStore()
+        let other = try SQLiteDatabase(path: path)
+        try other.execute("ALTER TABLE journeys RENAME TO journeys_away")
+        XCTAssertThrowsError(try store.openSnapshot())
+        try other.execute("ALTER TABLE journeys_away RENAME TO journeys")
+        let snapshot = try XCTUnwrap(try store.openSnapshot())
+        XCTAssertTrue(try snapshot.journeyIndex(flow: "offer", keys: ["a1"]).active.isEmpty)
+        snapshot.close()
+    }
+
     /// A snapshot answers the batch reads as the store was when it opened, while commits land
     /// on the main connection; the next snapshot sees them.
     func testSnapshotKeepsItsViewWhileACommitLands() throws {
