@@ -61,18 +61,16 @@ public struct Delivery: Sendable {
     }
 }
 
-/// What the engine's shell needs from durable storage. Every write of a step — journey,
-/// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
-/// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
-/// (later); both must pass the contract tests in Tests/StoreTests.
 /// The reads an inbox batch makes before it is routed (see `JourneyEngine.processInbox`).
 public protocol BatchReads {
-    /// For each key of `flow`: its active journey's id and step sequence number, and which keys
-    /// ever had a journey.
+    /// What a batch needs to know of its keys for one flow before it routes, in one query: the
+    /// id and step sequence number of each key's active journey (no data: a caller holding the
+    /// journey at that sequence need not read it again), and which keys ever had a journey
+    /// (`reentry: once`, and the reason an event no journey took).
     func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>)
-    /// Journeys by id, in one query.
+    /// Journeys by id, in one query (a batch's stale journeys, the journeys of due timers).
     func journeys(ids: [String]) throws(StoreError) -> [String: Journey]
-    /// Candidate-facing messages queued for each candidate since `since`.
+    /// Candidate-facing messages queued for each of `candidates` since `since`, in one query.
     func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]]
 }
 
@@ -83,6 +81,10 @@ public protocol StoreSnapshot: BatchReads {
     func close()
 }
 
+/// What the engine's shell needs from durable storage. Every write of a step — journey,
+/// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
+/// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
+/// (later); both must pass the contract tests in Tests/StoreTests.
 public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     /// Appends events to the inbox; returns, per event, false when its id was seen before.
     func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool]
@@ -92,16 +94,7 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     /// committed by a batch in flight).
     func pendingInbox(limit: Int, after: Int64) throws(StoreError) -> [InboxEvent]
     func activeJourney(flow: String, key: String) throws(StoreError) -> Journey?
-    /// What a batch needs to know of its keys for one flow before it routes, in one query: the
-    /// id and step sequence number of each key's active journey (no data: a caller holding the
-    /// journey at that sequence need not read it again), and which keys ever had a journey
-    /// (`reentry: once`, and the reason an event no journey took).
-    func journeyIndex(flow: String, keys: [String]) throws(StoreError) -> (active: [String: (id: String, seq: Int)], had: Set<String>)
-    /// ``recentMessages(candidate:since:)`` for many candidates in one query.
-    func recentMessages(candidates: [String], since: Date) throws(StoreError) -> [String: [Date]]
     func journey(id: String) throws(StoreError) -> Journey?
-    /// Journeys by id, in one query (the journeys of a batch of due timers).
-    func journeys(ids: [String]) throws(StoreError) -> [String: Journey]
     /// Whether the flow ever had a journey for this key (for `reentry: once`).
     func hadJourney(flow: String, key: String) throws(StoreError) -> Bool
     /// A consistent read-only view for reading a batch ahead while another batch commits; nil

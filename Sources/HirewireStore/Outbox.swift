@@ -78,8 +78,6 @@ public protocol OutboxStore: Sendable {
     func lastError(_ sequence: Int64) throws(StoreError) -> String?
     /// When the next pending action is due.
     func nextActionDue() throws(StoreError) -> Date?
-    /// Cancels a journey's unsent actions (hirewire cancel).
-    func cancelPendingActions(journey: String) throws(StoreError) -> Int
     /// Per-connector figures since `since`.
     func connectorStats(since: Date) throws(StoreError) -> [ConnectorStats]
     /// Journeys started since `since`, by flow and outcome (`active` for live ones).

@@ -50,9 +50,7 @@ extension SQLiteStore: OutboxStore {
             try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ?",
                          [.integer(attempts), .text(error), Self.time(at), .integer(item.sequence)])
             // A dead-lettered message was never delivered: it no longer counts for `max_messages`.
-            if let candidate = item.action.candidate {
-                try db.query("DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(item.action.idempotencyKey)])
-            }
+            if let candidate = item.action.candidate { try uncountMessage(candidate: candidate, action: item.action.idempotencyKey) }
         }
         try db.query("INSERT INTO deliveries_log (connector, at, outcome, latency, attempt) VALUES (?, ?, ?, ?, ?)",
                      [.text(item.action.connector), Self.time(at), .text(label), .real(latency), .integer(attempts)])
@@ -80,13 +78,6 @@ extension SQLiteStore: OutboxStore {
                 if !row.isNull(0) { out = Date(timeIntervalSince1970: row.real(0)) }
             }
             return out
-        }
-    }
-
-    public func cancelPendingActions(journey: String) throws(StoreError) -> Int {
-        try locked { () throws(StoreError) -> Int in
-            try db.query("UPDATE outbox SET status = 'cancelled' WHERE journey = ? AND status = 'pending'", [.text(journey)])
-            return db.changes
         }
     }
 

@@ -361,6 +361,11 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    /// A counted candidate message stops counting for `max_messages` (dropped, dead-lettered).
+    func uncountMessage(candidate: String, action: String) throws(StoreError) {
+        try db.query("DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(action)])
+    }
+
     /// Inserts audit rows as `EncodedStep.auditRows` made them.
     private func insert(_ rows: [EncodedStep.AuditRow]) throws(StoreError) {
         for row in rows {
@@ -399,9 +404,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     try db.query("INSERT INTO messages (candidate, at, journey, action) VALUES (?, ?, ?, ?)",
                                  [.text(candidate), Self.time(message.at), .text(j.id), .text(message.key)])
                 }
-                for message in result.withdrawnMessages {
-                    try db.query("DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(message.key)])
-                }
+                for message in result.withdrawnMessages { try uncountMessage(candidate: candidate, action: message.key) }
             }
         }
         for id in result.cancelTimers { try db.query("DELETE FROM timers WHERE id = ?", [.text(id)]) }
