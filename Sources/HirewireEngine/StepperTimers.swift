@@ -44,7 +44,13 @@ extension Stepper {
         guard result.armTimers.count > armed, let last = result.armTimers.last, last.due <= now else { return }
         result.armTimers.removeLast()
         if let set = result.timeline[recorded...].lastIndex(where: { $0.kind == "timer_set" }) { result.timeline.remove(at: set) }
-        record("timer_skipped", ["reason": "already due when the journey moved to this version", "timer": .string(path)])
+        skip(path, stateScoped: false, reason: "already due when the journey moved to this version")
+    }
+
+    /// A timer that will not be armed: recorded, and (a state's) no longer pending in this entry.
+    mutating func skip(_ path: String, stateScoped: Bool, reason: Value) {
+        record("timer_skipped", ["timer": .string(path), "reason": reason])
+        if stateScoped { journey.doneTimers.append(path) }
     }
 
     /// Arms one `after` timer of the flow or of the current state.
@@ -57,8 +63,7 @@ extension Stepper {
             due = base.addingTimeInterval(seconds)
             if timer.calendar != nil {
                 guard let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) else {
-                    record("timer_skipped", ["timer": .string(path), "reason": "the calendar never opens"])
-                    if stateScoped { journey.doneTimers.append(path) }
+                    skip(path, stateScoped: stateScoped, reason: "the calendar never opens")
                     return
                 }
                 due = open
@@ -69,16 +74,14 @@ extension Stepper {
             let cal = calendar(timer.calendar)
             let quiet = quietHours()
             guard let allowed = TimeWindows.earliest(atOrAfter: earliest, calendar: cal, quiet: quiet) else {
-                record("timer_skipped", ["timer": .string(path), "reason": "the calendar never opens"])
-                if stateScoped { journey.doneTimers.append(path) }
+                skip(path, stateScoped: stateScoped, reason: "the calendar never opens")
                 return
             }
             due = allowed
         case .at(let expression):
             let here = roots()
             guard let at = expression.evaluate(here).asTimestamp else {
-                record("timer_skipped", ["timer": .string(path), "reason": .string("\(expression.source.text) is null")])
-                if stateScoped { journey.doneTimers.append(path) }
+                skip(path, stateScoped: stateScoped, reason: .string("\(expression.source.text) is null"))
                 return
             }
             due = Swift.max(at, now)

@@ -104,9 +104,10 @@ public final class JourneyEngine: @unchecked Sendable {
     /// Routes pending inbox events in batches; returns how many were processed.
     ///
     /// Batches are pipelined over two threads: while one batch's transaction is written and
-    /// flushed, the next batch is routed and stepped. The next batch reads the store before the
-    /// running commit starts and sees the running batch's changes through its shell, so it
-    /// computes exactly what it would after that commit; a lookup it did not read ahead (rare:
+    /// flushed, the next batch is routed and stepped. The next batch reads the store as it was
+    /// before the running commit started (from a snapshot, beside the commit) and sees the
+    /// running batch's changes through its shell, so it computes exactly what it would after
+    /// that commit; a lookup it did not read ahead (rare:
     /// events emitted by `emit`) makes it wait and route again once the commit is done. If a
     /// commit fails, the batch routed on top of it is dropped and computed again.
     ///
@@ -331,7 +332,7 @@ public final class JourneyEngine: @unchecked Sendable {
             // The batch's journeys in one query; the steps below find them in the shell.
             shell.changed = try store.journeys(ids: Array(Set(due.map(\.journey))))
             for timer in due {
-                guard var journey = shell.journey(id: timer.journey) else {
+                guard let journey = shell.journey(id: timer.journey) else {
                     // The journey is gone (erased): so is its timer.
                     shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
                     continue
@@ -351,7 +352,6 @@ public final class JourneyEngine: @unchecked Sendable {
                 }
                 let result = Step.apply(machine, setup: setup, journey: journey, input: .timer(timer), now: now,
                                         facts: shell.facts(candidate: journey.context["candidate"]?["id"].stringValue))
-                journey = result.journey ?? journey
                 shell.record(result, flow: machine.id, firedTimer: timer.id)
             }
             if let error = shell.error { throw error }
@@ -428,13 +428,15 @@ public final class JourneyEngine: @unchecked Sendable {
         }
         return (out, had)
     }
-    /// The machine of a stored version, compiled from its recorded source when it is not current.
+
     /// Why a journey's steps cannot run: its pinned version does not compile any more.
     static func versionProblem(_ journey: Journey) -> String {
         "version \(journey.version) of flow \(journey.flow) no longer compiles with this project (a template, calendar or "
             + "connector it uses changed or was removed); restore it, then the journey goes on"
     }
 
+    /// The machine of a stored version, compiled from its recorded source when it is not current
+    /// (nil, remembered until a reload, when that source no longer compiles).
     fileprivate func machine(version: String, flow: String) -> Machine? {
         if let m = versions[version] { return m }
         guard !brokenVersions.contains(version) else { return nil }
