@@ -25,7 +25,19 @@ public enum Step {
 
     /// The `require` fields an event's data lacks (a start event lacking any goes to review).
     public static func missingRequirements(_ machine: Machine, data: [String: Value]) -> [String] {
-        machine.require.filter { Value.object(data).value(at: $0.components).isNull }.map(\.dotted)
+        var missing: [String] = []
+        for path in machine.require {
+            guard let root = path.components.first, var value = data[root] else {
+                missing.append(path.dotted)
+                continue
+            }
+            for part in path.components.dropFirst() {
+                value = value[part]
+                if value.isNull { break }
+            }
+            if value.isNull { missing.append(path.dotted) }
+        }
+        return missing
     }
 
     /// Whether `event` would start a journey of `machine`: `start.if` holds and `require` is met.

@@ -16,17 +16,22 @@ final class StepScope: RootScope, @unchecked Sendable {
     var stateName: String
     var stateEnteredAt: Date
     var vars: [String: Value]
-    var event: Value?
+    /// The event being applied; its `event` value is built only when something reads it (most
+    /// guards and templates never do, and building it hashes five keys).
+    var event: CanonicalEvent? {
+        didSet { eventValue = nil }
+    }
+    private var eventValue: Value?
     let env: [String: String]
     /// The `let` names in order and their values; only the first `visibleLets` are defined
     /// (while the stepper evaluates binding i, the ones before it).
-    let letNames: [String]
+    let lets: [MachineLet]
     var letValues: [Value]
     var visibleLets = 0
     private var journeyValue: Value?
     private var envValue: Value?
 
-    init(journey: Journey, event: Value?, env: [String: String], lets: [MachineLet]) {
+    init(journey: Journey, event: CanonicalEvent?, env: [String: String], lets: [MachineLet]) {
         journeyId = journey.id
         key = journey.key
         flow = journey.flow
@@ -37,32 +42,42 @@ final class StepScope: RootScope, @unchecked Sendable {
         vars = journey.vars
         self.event = event
         self.env = env
-        letNames = lets.map(\.name)
+        self.lets = lets
         letValues = Array(repeating: .null, count: lets.count)
     }
 
     func root(_ name: String) -> Value? {
         var i = 0
         while i < visibleLets {
-            if letNames[i] == name { return letValues[i] }
+            if lets[i].name == name { return letValues[i] }
             i += 1
         }
-        switch name {
-        case "event": return event
-        case "vars": return .object(vars)
-        case "state": return .object(["name": .string(stateName), "entered_at": .timestamp(stateEnteredAt)])
-        case "journey":
+        // Most names asked for are the context's entities (candidate, offer, …): the length and
+        // first byte turn them away before any string comparison.
+        let utf8 = name.utf8
+        guard let first = utf8.first else { return .none }
+        switch (utf8.count, first) {
+        case (5, UInt8(ascii: "e")) where name == "event":
+            if let eventValue { return eventValue }
+            let value = event?.value
+            eventValue = value
+            return value
+        case (4, UInt8(ascii: "v")) where name == "vars": return .object(vars)
+        case (5, UInt8(ascii: "s")) where name == "state":
+            return .object(["name": .string(stateName), "entered_at": .timestamp(stateEnteredAt)])
+        case (7, UInt8(ascii: "j")) where name == "journey":
             if let journeyValue { return journeyValue }
             let value: Value = .object(["id": .string(journeyId), "key": .string(key), "flow": .string(flow),
                                         "version": .string(version), "started_at": .timestamp(startedAt)])
             journeyValue = value
             return value
-        case "env":
+        case (3, UInt8(ascii: "e")) where name == "env":
             if let envValue { return envValue }
             let value: Value = .object(env.mapValues(Value.string))
             envValue = value
             return value
-        default: return .none
+        default:
+            return .none
         }
     }
 }
@@ -77,9 +92,8 @@ final class EventRoot: RootScope, @unchecked Sendable {
     let event: CanonicalEvent
     private var built: Value?
 
-    init(_ event: CanonicalEvent, value: Value? = nil) {
+    init(_ event: CanonicalEvent) {
         self.event = event
-        built = value
     }
 
     // `.none`, not `nil`: Value is itself ExpressibleByNilLiteral, and `c ? value : nil` would be `.null`.
@@ -92,7 +106,7 @@ final class EventRoot: RootScope, @unchecked Sendable {
     }
 
     /// What `start.key` and `start.if` see: the event's entities and the event itself.
-    static func context(_ event: CanonicalEvent, value: Value? = nil, now: Date) -> ExprContext {
-        ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: EventRoot(event, value: value))
+    static func context(_ event: CanonicalEvent, now: Date) -> ExprContext {
+        ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: EventRoot(event))
     }
 }

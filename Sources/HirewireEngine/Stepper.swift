@@ -12,13 +12,10 @@ struct Stepper {
     /// The event being applied, visible to guards and templates as `event`.
     var event: CanonicalEvent? {
         didSet {
-            eventValue = event?.value
-            scope?.event = eventValue
+            scope?.event = event
             letsStale = true
         }
     }
-    /// `event.value`, built once per step.
-    var eventValue: Value?
     /// The step's own roots (journey, state, vars, env, event, lets), made at first use.
     var scope: StepScope?
     /// Whether the `let` names must be evaluated again before the roots are used.
@@ -96,7 +93,7 @@ struct Stepper {
         if let existing = self.scope {
             scope = existing
         } else {
-            scope = StepScope(journey: journey, event: eventValue, env: facts.env, lets: machine.lets)
+            scope = StepScope(journey: journey, event: event, env: facts.env, lets: machine.lets)
             self.scope = scope
         }
         if letsStale {
@@ -156,7 +153,7 @@ struct Stepper {
     mutating func start(_ event: CanonicalEvent) {
         self.event = event
         let data = event.data.objectValue ?? [:]
-        if let condition = machine.start.condition, !condition.holds(EventRoot.context(event, value: eventValue, now: now)) {
+        if let condition = machine.start.condition, !condition.holds(EventRoot.context(event, now: now)) {
             record("ignored", ["reason": "not_started", "event": .string(event.type), "detail": "start.if is false"])
             discard = true
             return

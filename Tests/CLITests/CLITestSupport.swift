@@ -23,6 +23,27 @@ func copyOfBundledProject() throws -> String {
     return target
 }
 
+/// An IANA zone where it is now between 10:00 and 18:00, so that a test on the real clock is
+/// outside every bundled flow's quiet hours (they end by 08:00 and start at 20:00 or later).
+func zoneInDaytimeNow(_ now: Date = Date()) -> String {
+    let zones = ["America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Tokyo", "Pacific/Auckland", "America/Los_Angeles",
+                 "Pacific/Honolulu", "America/Sao_Paulo", "Europe/Moscow", "Asia/Dubai", "Australia/Sydney", "Asia/Bangkok"]
+    for name in zones {
+        guard let zone = TimeZone(identifier: name) else { continue }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        if (10..<18).contains(calendar.component(.hour, from: now)) { return name }
+    }
+    return "America/New_York"
+}
+
+/// Makes a project's default zone (the zone of a candidate without one) a zone in daytime now.
+/// Tests that wait for a candidate email to go out on the real clock need it: in the evening
+/// of the bundled America/New_York the email is rightly held back until morning.
+func setDaytimeDefaultZone(_ project: String) throws {
+    try edit(project + "/hirewire.yaml", replacing: "default_timezone: America/New_York", with: "default_timezone: " + zoneInDaytimeNow())
+}
+
 /// Replaces the first occurrence of `old` in a file; fails the test when it is absent.
 func edit(_ path: String, replacing old: String, with new: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let text = try String(contentsOfFile: path, encoding: .utf8)

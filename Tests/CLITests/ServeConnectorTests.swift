@@ -12,6 +12,7 @@ final class ServeConnectorTests: XCTestCase {
     func testDuplicateWebhookProducesExactlyOneEmailOverSMTP() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
+        try setDaytimeDefaultZone(project)
         let sink = try SMTPSink(maildir: project + "/received")
         defer { sink.stop() }
         let secrets = ["GREENHOUSE_SECRET": "gh-secret", "SMTP_URL": "smtp://127.0.0.1:\(sink.port)"]
@@ -70,6 +71,7 @@ final class ServeConnectorTests: XCTestCase {
     func testKillDuringSMTPAcceptanceResendsWithTheSameMessageId() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
+        try setDaytimeDefaultZone(project)
         let sink = try SMTPSink(maildir: project + "/received", delay: 3)
         defer { sink.stop() }
         let secrets = ["GREENHOUSE_SECRET": "gh-secret", "SMTP_URL": "smtp://127.0.0.1:\(sink.port)"]

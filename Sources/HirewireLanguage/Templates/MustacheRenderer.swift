@@ -17,7 +17,7 @@ struct MustacheRenderer {
     /// Resolves a (dotted) name against the stack: the first part is looked up from the top of
     /// the stack down; the rest descends into that value only. `.` is the top of the stack.
     func lookup<Stack: RandomAccessCollection<Value>>(_ name: MustacheName, in stack: Stack) -> Value where Stack.Index == Int {
-        guard let first = name.parts.first else { return stack.last ?? .null }
+        guard let first = name.first else { return stack.last ?? .null }
         var found: Value?
         var i = stack.count - 1
         while i >= 0 {
@@ -32,7 +32,7 @@ struct MustacheRenderer {
             i -= 1
         }
         guard var value = found else { return .null }
-        for part in name.parts.dropFirst() {
+        for part in name.rest {
             guard case .object(let o) = value, let next = o[part] else { return .null }
             value = next
         }
@@ -79,7 +79,9 @@ struct MustacheRenderer {
     /// Whether a tag's text is HTML-escaped: an escaping tag, escaping on, and a character to escape.
     func shouldEscape(_ text: String, escaped: Bool) -> Bool { escaped && escapeHTML && Self.needsEscape(text) }
 
-    mutating func render(_ nodes: [MustacheNode], stack: [Value], into out: inout [UInt8], depth: Int) throws(MustacheError) {
+    /// Renders `nodes` onto `out`. A section pushes its value onto `stack` for its children and
+    /// pops it after them (one array for the whole render, not one per section).
+    mutating func render(_ nodes: [MustacheNode], stack: inout [Value], into out: inout [UInt8], depth: Int) throws(MustacheError) {
         for node in nodes {
             switch node {
             case .text(let t):
@@ -94,14 +96,14 @@ struct MustacheRenderer {
             case .section(let name, let inverted, let children, _, _):
                 let value = lookup(name, in: stack)
                 if inverted {
-                    if Self.isFalsey(value) { try render(children, stack: stack, into: &out, depth: depth) }
+                    if Self.isFalsey(value) { try render(children, stack: &stack, into: &out, depth: depth) }
                     continue
                 }
                 if Self.isFalsey(value) { continue }
                 if case .array(let items) = value {
-                    for item in items { try render(children, stack: stack + [item], into: &out, depth: depth) }
+                    for item in items { try renderPushed(item, children, stack: &stack, into: &out, depth: depth) }
                 } else {
-                    try render(children, stack: stack + [value], into: &out, depth: depth)
+                    try renderPushed(value, children, stack: &stack, into: &out, depth: depth)
                 }
             case .partial(let name, let indent, let line, let column):
                 guard depth < 64 else {
@@ -119,9 +121,17 @@ struct MustacheRenderer {
                     template = try MustacheTemplate(Self.indent(source, by: indent))
                     parsedPartials[key] = template
                 }
-                try render(template.nodes, stack: stack, into: &out, depth: depth + 1)
+                try render(template.nodes, stack: &stack, into: &out, depth: depth + 1)
             }
         }
+    }
+
+    /// Renders `children` with `top` pushed onto the stack, and pops it again (also on error).
+    private mutating func renderPushed(_ top: Value, _ children: [MustacheNode], stack: inout [Value], into out: inout [UInt8],
+                                       depth: Int) throws(MustacheError) {
+        stack.append(top)
+        defer { stack.removeLast() }
+        try render(children, stack: &stack, into: &out, depth: depth)
     }
 
     /// Prefixes every line of `source` with `indent` (standalone partials).

@@ -85,7 +85,8 @@ public struct MustacheTemplate: Sendable, Hashable {
         // Bytes, not a String: appending text runs and values to a byte buffer is a copy each.
         var out: [UInt8] = []
         out.reserveCapacity(source.utf8.count + 128)
-        try renderer.render(nodes, stack: [context], into: &out, depth: 0)
+        var stack = [context]
+        try renderer.render(nodes, stack: &stack, into: &out, depth: 0)
         return String(decoding: out, as: UTF8.self)
     }
 }
@@ -119,11 +120,15 @@ indirect enum MustacheNode: Sendable, Hashable {
 /// A tag name, split into its dotted parts once at parse time.
 struct MustacheName: Sendable, Hashable {
     let text: String
-    /// Empty for the implicit iterator `.`.
-    let parts: [String]
+    /// The first part (nil for the implicit iterator `.`), looked up down the stack.
+    let first: String?
+    /// The parts after the first, looked up inside the value the first found.
+    let rest: [String]
 
     init(_ text: String) {
         self.text = text
-        parts = text == "." ? [] : text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let parts = text == "." ? [] : text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        first = parts.first
+        rest = Array(parts.dropFirst())
     }
 }
