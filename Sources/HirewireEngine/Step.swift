@@ -73,15 +73,21 @@ public enum Step {
     /// The old state's timers are cancelled and the new state's armed from the journey's
     /// original `entered_at`. Journey-wide timers follow the version too: the old version's
     /// timeout and `after` timers are cancelled and the new version's armed from the journey's
-    /// start, except `after` timers already due (the old version fired its own; repeating them
-    /// now would send a reminder twice). A final target ends the journey with its outcome.
+    /// start. A new `after` timer already due is skipped (repeating what the old version did in
+    /// its own way would send a reminder twice) unless the old version's timer at its place was
+    /// still pending: then it fires now, once. A final target ends the journey with its outcome.
     public static func migrate(_ journey: Journey, from old: Machine, to machine: Machine, target: Int, setup: EngineSetup, now: Date) -> StepResult {
         var next = journey
         next.seq += 1
         var stepper = Stepper(machine: old, setup: setup, now: now, facts: StepFacts(), journey: next)
         stepper.cancelStateTimers()
         stepper.result.cancelTimers.append(stepper.timerId(0, "timeout"))
-        for timer in old.after { stepper.result.cancelTimers.append(stepper.timerId(0, timer.path)) }
+        // When the old version's journey-wide timers fall due: one still pending is owed.
+        var oldDues: [String: Date] = [:]
+        for timer in old.after {
+            stepper.result.cancelTimers.append(stepper.timerId(0, timer.path))
+            if case .at(let due, _) = stepper.due(of: timer, stateScoped: false) { oldDues[timer.path] = due }
+        }
         var moved = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: stepper.journey)
         moved.result = stepper.result
         let state = machine.states[target]
@@ -97,7 +103,7 @@ public enum Step {
         }
         moved.arm(id: moved.timerId(0, "timeout"), due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
                   stateScoped: false, windowEnd: nil)
-        for timer in machine.after { moved.armUnlessDue(timer, path: timer.path) }
+        for timer in machine.after { moved.armMoved(timer, oldDue: oldDues[timer.path]) }
         for timer in state.timers { moved.arm(timer, path: timer.path, stateScoped: true) }
         return moved.finish()
     }

@@ -37,14 +37,31 @@ extension Stepper {
         return setup.defaultClock
     }
 
-    /// Arms a journey-wide timer of a journey moved to a new version, unless it is already due.
-    mutating func armUnlessDue(_ timer: MachineTimer, path: String) {
-        let armed = result.armTimers.count, recorded = result.timeline.count
-        arm(timer, path: path, stateScoped: false)
-        guard result.armTimers.count > armed, let last = result.armTimers.last, last.due <= now else { return }
-        result.armTimers.removeLast()
-        if let set = result.timeline[recorded...].lastIndex(where: { $0.kind == "timer_set" }) { result.timeline.remove(at: set) }
-        skip(path, stateScoped: false, reason: "already due when the journey moved to this version")
+    /// When a timer falls due for this journey, or why it is not armed.
+    enum TimerDue {
+        case at(Date, windowEnd: Date?)
+        case skipped(reason: Value)
+    }
+
+    /// Arms a journey-wide timer of a journey moved to a new version. One already due is armed for
+    /// now when the old version's timer at its place (`oldDue`) was still pending, so what the old
+    /// version had yet to do still happens once; it is skipped when the old one had fallen due
+    /// (it fired its own way) or the old version had none there (nothing is owed).
+    mutating func armMoved(_ timer: MachineTimer, oldDue: Date?) {
+        switch due(of: timer, stateScoped: false) {
+        case .skipped(let reason):
+            skip(timer.path, stateScoped: false, reason: reason)
+        case .at(let due, let windowEnd):
+            if due <= now {
+                guard let oldDue, oldDue > now else {
+                    skip(timer.path, stateScoped: false, reason: "already due when the journey moved to this version")
+                    return
+                }
+                arm(id: timerId(0, timer.path), due: now, kind: .flow(path: timer.path), stateScoped: false, windowEnd: windowEnd)
+            } else {
+                arm(id: timerId(0, timer.path), due: due, kind: .flow(path: timer.path), stateScoped: false, windowEnd: windowEnd)
+            }
+        }
     }
 
     /// A timer that will not be armed: recorded, and (a state's) no longer pending in this entry.
@@ -55,40 +72,43 @@ extension Stepper {
 
     /// Arms one `after` timer of the flow or of the current state.
     mutating func arm(_ timer: MachineTimer, path: String, stateScoped: Bool) {
+        switch due(of: timer, stateScoped: stateScoped) {
+        case .skipped(let reason):
+            skip(path, stateScoped: stateScoped, reason: reason)
+        case .at(let due, let windowEnd):
+            arm(id: timerId(stateScoped ? journey.entry : 0, path), due: due, kind: .flow(path: path), stateScoped: stateScoped, windowEnd: windowEnd)
+        }
+    }
+
+    /// When one `after` timer of the flow (counted from the journey's start) or of the current
+    /// state (from its entry) falls due, in its calendar and quiet hours.
+    mutating func due(of timer: MachineTimer, stateScoped: Bool) -> TimerDue {
         let base = stateScoped ? journey.stateEnteredAt : journey.startedAt
-        var due: Date
-        var windowEnd: Date?
         switch timer.when {
         case .delay(let seconds):
-            due = base.addingTimeInterval(seconds)
-            if timer.calendar != nil {
-                guard let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) else {
-                    skip(path, stateScoped: stateScoped, reason: "the calendar never opens")
-                    return
-                }
-                due = open
+            let due = base.addingTimeInterval(seconds)
+            guard timer.calendar != nil else { return .at(due, windowEnd: nil) }
+            guard let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) else {
+                return .skipped(reason: "the calendar never opens")
             }
+            return .at(open, windowEnd: nil)
         case .between(let min, let max):
             let earliest = base.addingTimeInterval(min)
-            windowEnd = base.addingTimeInterval(max)
             let cal = calendar(timer.calendar)
             let quiet = quietHours()
             guard let allowed = TimeWindows.earliest(atOrAfter: earliest, calendar: cal, quiet: quiet) else {
-                skip(path, stateScoped: stateScoped, reason: "the calendar never opens")
-                return
+                return .skipped(reason: "the calendar never opens")
             }
-            due = allowed
+            return .at(allowed, windowEnd: base.addingTimeInterval(max))
         case .at(let expression):
             let here = roots()
             guard let at = expression.evaluate(here).asTimestamp else {
-                skip(path, stateScoped: stateScoped, reason: .string("\(expression.source.text) is null"))
-                return
+                return .skipped(reason: .string("\(expression.source.text) is null"))
             }
-            due = Swift.max(at, now)
+            var due = Swift.max(at, now)
             if timer.calendar != nil, let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) { due = open }
+            return .at(due, windowEnd: nil)
         }
-        let id = timerId(stateScoped ? journey.entry : 0, path)
-        arm(id: id, due: due, kind: .flow(path: path), stateScoped: stateScoped, windowEnd: windowEnd)
     }
 
     mutating func arm(id: String, due: Date, kind: TimerKind, stateScoped: Bool, windowEnd: Date?) {

@@ -380,24 +380,41 @@ public final class JourneyEngine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let now = StoredForm.normalized(now)
-        guard let journey = try store.journey(id: journeyId) else { return }
-        var shell = BatchShell(engine: self)
-        guard let machine = shell.machine(for: journey) else { return }
-        let result = Step.apply(machine, setup: setup, journey: journey,
-                                input: .actionFailed(key: action.idempotencyKey, path: action.path, entry: action.entry, reason: reason), now: now)
-        try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+        try freshRead { () throws(StoreError) in
+            guard let journey = try store.journey(id: journeyId) else { return }
+            var shell = BatchShell(engine: self)
+            guard let machine = shell.machine(for: journey) else { return }
+            let result = Step.apply(machine, setup: setup, journey: journey,
+                                    input: .actionFailed(key: action.idempotencyKey, path: action.path, entry: action.entry, reason: reason), now: now)
+            try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
+        }
+    }
+
+    /// Runs `work` (read a journey, step it, commit) again from a fresh read while another
+    /// writer keeps winning the race for the journey; a few tries, then the conflict is thrown.
+    private func freshRead<T>(_ work: () throws(StoreError) -> T) throws(StoreError) -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try work()
+            } catch where error.isStaleJourney && attempt < 4 {
+                attempt += 1
+            }
+        }
     }
 
     /// Ends a journey now with outcome `cancelled`, cancelling its timers.
     public func cancel(journeyId: String, now: Date) throws(StoreError) -> Journey? {
         lock.lock()
         defer { lock.unlock() }
-        guard let journey = try store.journey(id: journeyId), journey.isActive else { return nil }
-        var shell = BatchShell(engine: self)
-        guard let machine = shell.machine(for: journey) else { return nil }
-        let result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
-        try store.commit([StepCommit(result: result, cancelPendingActions: true)], processedInbox: [], ignored: [])
-        return result.journey
+        return try freshRead { () throws(StoreError) -> Journey? in
+            guard let journey = try store.journey(id: journeyId), journey.isActive else { return nil }
+            var shell = BatchShell(engine: self)
+            guard let machine = shell.machine(for: journey) else { return nil }
+            let result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
+            try store.commit([StepCommit(result: result, cancelPendingActions: true)], processedInbox: [], ignored: [])
+            return result.journey
+        }
     }
 
     /// Remembers the journeys a committed batch wrote, in the form the store gives back (the

@@ -14,6 +14,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         self.transient = transient
     }
     public var description: String { sql.map { "\(message) (in: \($0))" } ?? message }
+    /// Whether the commit was refused because another writer stepped its journey since it was
+    /// read (``staleJourneyMessage``): the same work, done again from a fresh read, succeeds.
+    public var isStaleJourney: Bool { transient && message.hasSuffix(staleJourneyMessage) }
 }
 
 /// One SQLite connection and its prepared statements.

@@ -182,35 +182,41 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(sim.journey(flow: "offer", key: "a1")?.state, "nudge")
     }
 
+    /// A flow of three states with journey-wide timers `after` (YAML list items), for the migration tests.
+    private func version(_ after: String, timeout: String, migrate: String) -> String {
+        """
+        flow: m
+        start: {on: offer.extended, key: application.id}
+        timeout: \(timeout)
+        after:
+        \(after)
+        \(migrate)
+        states:
+          a:
+            on: {offer.viewed: b}
+          b:
+            on: {offer.accepted: done}
+            after: {delay: 1d, goto: done}
+          done: {end: hired}
+        """
+    }
+
+    /// A journey of `v1` started at 09:00 on 2 March, and the moment a day later it migrates at.
+    private func startedOnVersion(_ v1: EngineFixture) throws -> (journey: Journey, t0: Date, later: Date) {
+        let t0 = t("2026-03-02T09:00:00Z")
+        let start = Step.start(v1.machine, setup: EngineSetup(v1.project), event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
+                               key: "a1", journeyId: "j1", now: t0, facts: StepFacts())
+        return (try XCTUnwrap(start.journey), t0, t0.addingTimeInterval(86_400))
+    }
+
     /// `migrate:` moves journey-wide timers to the new version (the old ones cancelled, the new
     /// ones armed from the start unless already due), and a final target ends the journey.
     func testMigrateMovesJourneyWideTimersAndEndsAtAFinalTarget() throws {
-        func version(_ after: String, timeout: String, migrate: String) -> String {
-            """
-            flow: m
-            start: {on: offer.extended, key: application.id}
-            timeout: \(timeout)
-            after:
-            \(after)
-            \(migrate)
-            states:
-              a:
-                on: {offer.viewed: b}
-              b:
-                on: {offer.accepted: done}
-                after: {delay: 1d, goto: done}
-              done: {end: hired}
-            """
-        }
         let v1 = try EngineFixture(flow: version("  - {delay: 3d, do: [{slack: {text: v1}}]}", timeout: "10d", migrate: ""))
         let v2 = try EngineFixture(flow: version("  - {delay: 5d, do: [{slack: {text: v2}}]}\n  - {delay: 12h, do: [{slack: {text: soon}}]}",
                                                  timeout: "20d", migrate: "migrate: {a: b}"))
         let v3 = try EngineFixture(flow: version("  - {delay: 5d, do: [{slack: {text: v3}}]}", timeout: "20d", migrate: "migrate: {a: done}"))
-        let t0 = t("2026-03-02T09:00:00Z")
-        let start = Step.start(v1.machine, setup: EngineSetup(v1.project), event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
-                               key: "a1", journeyId: "j1", now: t0, facts: StepFacts())
-        let journey = try XCTUnwrap(start.journey)
-        let later = t0.addingTimeInterval(86_400)
+        let (journey, t0, later) = try startedOnVersion(v1)
         let moved = Step.migrate(journey, from: v1.machine, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
                                  setup: EngineSetup(v2.project), now: later)
         XCTAssertEqual(moved.journey?.version, v2.machine.version)
@@ -227,6 +233,24 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(ended.journey?.outcome, "hired")
         XCTAssertFalse(ended.journey?.isActive ?? true)
         XCTAssertTrue(ended.armTimers.isEmpty)
+    }
+
+    /// A new version's journey-wide timer already due at migration still fires, once and now,
+    /// when the old version's timer at its place had not fallen due yet: the reminder was owed.
+    func testMigrateFiresAnOwedJourneyWideTimerNow() throws {
+        let v1 = try EngineFixture(flow: version("  - {delay: 2d, do: [{slack: {text: v1 pending}}]}\n  - {delay: 6h, do: [{slack: {text: v1 fired}}]}",
+                                                 timeout: "30d", migrate: ""))
+        let v2 = try EngineFixture(flow: version("  - {delay: 12h, do: [{slack: {text: owed}}]}\n  - {delay: 18h, do: [{slack: {text: done before}}]}",
+                                                 timeout: "30d", migrate: "migrate: {a: b}"))
+        let (journey, _, later) = try startedOnVersion(v1)
+        let moved = Step.migrate(journey, from: v1.machine, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
+                                 setup: EngineSetup(v2.project), now: later)
+        let armed = Dictionary(moved.armTimers.map { ($0.id, $0.due) }, uniquingKeysWith: { a, _ in a })
+        // after[0]: v1's was due at 2d, still pending at 1d, so v2's 12h reminder is owed: now.
+        XCTAssertEqual(armed["j1/0/after[0]"], later, "\(armed)")
+        // after[1]: v1's fired at 6h; v2's 18h one is past too and is not repeated.
+        XCTAssertNil(armed["j1/0/after[1]"])
+        XCTAssertEqual(moved.timeline.filter { $0.kind == "timer_skipped" }.map { $0.fields["timer"] }, ["after[1]"])
     }
 
     func testStepIsDeterministic() throws {
