@@ -43,6 +43,23 @@ final class StoredJSONTests: XCTestCase {
         XCTAssertEqual(Value.string("ok \u{A0}é").jsonString(), "\"ok \u{A0}é\"", "other characters stay as they are")
     }
 
+    /// Plain text is scanned eight bytes at a time: a character that needs escaping is found at
+    /// every position of a word and across word boundaries, and plain text stays as it is.
+    func testEscapesAreFoundAtEveryOffset() throws {
+        let specials = ["\"", "\\", "\n", "\u{1}", "\u{1F}", "\u{7F}", "\u{85}", "\u{2028}", "\u{FEFF}", "é", "\u{FFFF}"]
+        for special in specials {
+            for offset in 0...17 {
+                let string = String(repeating: "a", count: offset) + special + String(repeating: "z", count: 17 - offset)
+                let text = Value.string(string).jsonString()
+                XCTAssertEqual(try Value.parseJSON(text), .string(string), "\(offset): \(text)")
+                XCTAssertEqual(Value.parseStoredJSON(text), .string(string), "\(offset): \(text)")
+                if special != "é" { XCTAssertTrue(text.contains("\\"), "escaped at \(offset): \(text)") }
+            }
+        }
+        let plain = String(repeating: "Senior Data Engineer ~ {x} [y] 0123456789 ", count: 3)
+        XCTAssertEqual(Value.string(plain).jsonString(), "\"" + plain + "\"")
+    }
+
     /// Rows written before those escapes hold the characters raw: libyaml refuses them, and
     /// the reader falls back to Foundation's parser rather than losing the record.
     func testRawCharactersInOlderRowsStillReadBack() {

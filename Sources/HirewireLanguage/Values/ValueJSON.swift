@@ -95,6 +95,12 @@ extension Value {
             var i = 0
             let count = bytes.count
             while i < count {
+                // Eight bytes at a time while none of them needs a look (most text is plain ASCII).
+                if let base = bytes.baseAddress, i + 8 <= count,
+                   !Self.wordNeedsLook(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let byte = bytes[i]
                 // Printable ASCII other than `"` and `\` (nearly every byte) goes straight on.
                 if byte >= 32, byte < 0x7F, byte != 34, byte != 92 {
@@ -135,6 +141,17 @@ extension Value {
             if run < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<count])) }
         }
         out.append(34)
+    }
+
+    /// Whether any of the eight bytes in `word` is not printable ASCII other than `"` and `\\`:
+    /// a control (below 0x20), DEL, a byte of a multi-byte character, a quote or a backslash.
+    @inline(__always)
+    static func wordNeedsLook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let below32 = (word &- ones &* 0x20) & ~word & highs
+        return below32 != 0 || word & highs != 0 || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
+            || hasZeroByte(word ^ (ones &* 0x7F))
     }
 
     /// The text a template shows for this value: strings as they are, numbers without a
