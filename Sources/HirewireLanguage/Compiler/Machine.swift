@@ -3,28 +3,52 @@ import Foundation
 /// A compiled flow: an immutable state machine the engine steps through. Everything is
 /// resolved: state targets are indices, expressions are type-checked and compiled, templates
 /// are parsed, durations are seconds.
-public struct Machine: Sendable {
-    public var id: String
+///
+/// A class: every step is handed the machine, and copying a struct of fifteen stored
+/// properties retained and released each of them, several times a step. It never changes
+/// after compilation, so sharing it is safe (all its properties are constants).
+public final class Machine: Sendable {
+    public let id: String
     /// The hash of the flow file's normalized content (`v` + 12 hex digits).
-    public var version: String
-    public var file: String
-    public var description: String?
-    public var start: MachineStart
+    public let version: String
+    public let file: String
+    public let description: String?
+    public let start: MachineStart
     /// Seconds after which the journey ends with outcome `timed_out`.
-    public var timeout: Double
-    public var lets: [MachineLet]
+    public let timeout: Double
+    public let lets: [MachineLet]
     /// Paths that must be present (non-null) for a journey to start; otherwise review.
-    public var require: [MachinePath]
-    public var exits: [MachineExit]
-    public var policy: MachinePolicy
+    public let require: [MachinePath]
+    public let exits: [MachineExit]
+    public let policy: MachinePolicy
     /// Journey-wide timers, armed at start.
-    public var after: [MachineTimer]
-    public var initial: Int
-    public var states: [MachineState]
+    public let after: [MachineTimer]
+    public let initial: Int
+    public let states: [MachineState]
     /// State name → index.
-    public var stateIndex: [String: Int]
+    public let stateIndex: [String: Int]
     /// Old state name → new state index, for moving journeys of older versions.
-    public var migrate: [String: Int]
+    public let migrate: [String: Int]
+
+    public init(id: String, version: String, file: String, description: String?, start: MachineStart, timeout: Double,
+                lets: [MachineLet], require: [MachinePath], exits: [MachineExit], policy: MachinePolicy, after: [MachineTimer],
+                initial: Int, states: [MachineState], stateIndex: [String: Int], migrate: [String: Int]) {
+        self.id = id
+        self.version = version
+        self.file = file
+        self.description = description
+        self.start = start
+        self.timeout = timeout
+        self.lets = lets
+        self.require = require
+        self.exits = exits
+        self.policy = policy
+        self.after = after
+        self.initial = initial
+        self.states = states
+        self.stateIndex = stateIndex
+        self.migrate = migrate
+    }
 
     /// The state with this name.
     public func state(named name: String) -> MachineState? {
