@@ -67,18 +67,18 @@ public struct EncodedStep: Sendable {
             if run.count == 1 {
                 rows.append(single(first))
             } else {
-                var packed: [UInt8] = [91]
-                packed.reserveCapacity(run.count * 160)
+                let packed = ByteBuffer(capacity: run.count * 160)
+                packed.append(91)
                 for (i, entry) in run.enumerated() {
                     if i > 0 { packed.append(44) }
-                    var w = JSONObjectWriter(capacity: 160)
+                    var w = JSONObjectWriter(into: packed)
                     w.add("at", .timestamp(entry.at))
                     w.add("fields") { storedJSON(entry, into: &$0) }
                     w.add("kind", string: entry.kind)
-                    packed.append(contentsOf: w.finishedBytes)
+                    w.close()
                 }
                 packed.append(93)
-                rows.append(AuditRow(first: first, kind: "entries", data: String(decoding: packed, as: UTF8.self)))
+                rows.append(AuditRow(first: first, kind: "entries", data: packed.string))
             }
             run.removeAll(keepingCapacity: true)
         }

@@ -54,13 +54,13 @@ struct MustacheRenderer {
     }
 
     /// Appends `text` to `out`, HTML-escaped.
-    static func appendEscaped(_ text: String, to out: inout [UInt8]) {
+    static func appendEscaped(_ text: String, to out: ByteBuffer) {
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "\""): out.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "&"): out.append("&amp;")
+            case UInt8(ascii: "<"): out.append("&lt;")
+            case UInt8(ascii: ">"): out.append("&gt;")
+            case UInt8(ascii: "\""): out.append("&quot;")
             default: out.append(byte)
             }
         }
@@ -81,29 +81,29 @@ struct MustacheRenderer {
 
     /// Renders `nodes` onto `out`. A section pushes its value onto `stack` for its children and
     /// pops it after them (one array for the whole render, not one per section).
-    mutating func render(_ nodes: [MustacheNode], stack: inout [Value], into out: inout [UInt8], depth: Int) throws(MustacheError) {
+    mutating func render(_ nodes: [MustacheNode], stack: inout [Value], into out: ByteBuffer, depth: Int) throws(MustacheError) {
         for node in nodes {
             switch node {
             case .text(let t):
-                out.append(contentsOf: t.utf8)
+                out.append(t)
             case .variable(let name, let escaped, let line, let column):
                 guard let text = try interpolation(name, line: line, column: column, in: stack) else { continue }
                 if shouldEscape(text, escaped: escaped) {
-                    Self.appendEscaped(text, to: &out)
+                    Self.appendEscaped(text, to: out)
                 } else {
-                    out.append(contentsOf: text.utf8)
+                    out.append(text)
                 }
             case .section(let name, let inverted, let children, _, _):
                 let value = lookup(name, in: stack)
                 if inverted {
-                    if Self.isFalsey(value) { try render(children, stack: &stack, into: &out, depth: depth) }
+                    if Self.isFalsey(value) { try render(children, stack: &stack, into: out, depth: depth) }
                     continue
                 }
                 if Self.isFalsey(value) { continue }
                 if case .array(let items) = value {
-                    for item in items { try renderPushed(item, children, stack: &stack, into: &out, depth: depth) }
+                    for item in items { try renderPushed(item, children, stack: &stack, into: out, depth: depth) }
                 } else {
-                    try renderPushed(value, children, stack: &stack, into: &out, depth: depth)
+                    try renderPushed(value, children, stack: &stack, into: out, depth: depth)
                 }
             case .partial(let name, let indent, let line, let column):
                 guard depth < 64 else {
@@ -121,17 +121,17 @@ struct MustacheRenderer {
                     template = try MustacheTemplate(Self.indent(source, by: indent))
                     parsedPartials[key] = template
                 }
-                try render(template.nodes, stack: &stack, into: &out, depth: depth + 1)
+                try render(template.nodes, stack: &stack, into: out, depth: depth + 1)
             }
         }
     }
 
     /// Renders `children` with `top` pushed onto the stack, and pops it again (also on error).
-    private mutating func renderPushed(_ top: Value, _ children: [MustacheNode], stack: inout [Value], into out: inout [UInt8],
+    private mutating func renderPushed(_ top: Value, _ children: [MustacheNode], stack: inout [Value], into out: ByteBuffer,
                                        depth: Int) throws(MustacheError) {
         stack.append(top)
         defer { stack.removeLast() }
-        try render(children, stack: &stack, into: &out, depth: depth)
+        try render(children, stack: &stack, into: out, depth: depth)
     }
 
     /// Prefixes every line of `source` with `indent` (standalone partials).

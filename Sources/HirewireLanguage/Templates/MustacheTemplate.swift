@@ -75,19 +75,18 @@ public struct MustacheTemplate: Sendable, Hashable {
             case .variable(let name, let escaped, let line, let column):
                 guard let text = try renderer.interpolation(name, line: line, column: column, in: CollectionOfOne(context)) else { return "" }
                 guard renderer.shouldEscape(text, escaped: escaped) else { return text }
-                var out: [UInt8] = []
-                MustacheRenderer.appendEscaped(text, to: &out)
-                return String(decoding: out, as: UTF8.self)
+                let out = ByteBuffer(capacity: text.utf8.count + 32)
+                MustacheRenderer.appendEscaped(text, to: out)
+                return out.string
             default:
                 break
             }
         }
         // Bytes, not a String: appending text runs and values to a byte buffer is a copy each.
-        var out: [UInt8] = []
-        out.reserveCapacity(source.utf8.count + 128)
+        let out = ByteBuffer(capacity: source.utf8.count + 128)
         var stack = [context]
-        try renderer.render(nodes, stack: &stack, into: &out, depth: 0)
-        return String(decoding: out, as: UTF8.self)
+        try renderer.render(nodes, stack: &stack, into: out, depth: 0)
+        return out.string
     }
 }
 

@@ -27,35 +27,34 @@ extension Value {
     /// Compact JSON with object keys sorted (stable output for diffs and tests). Timestamps are
     /// RFC 3339 UTC strings; durations are written like `36h`.
     public func jsonString(pretty: Bool = false) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        writeJSON(into: &out, pretty: pretty, indent: 0)
-        return String(decoding: out, as: UTF8.self)
+        let out = ByteBuffer(capacity: 256)
+        writeJSON(into: out, pretty: pretty, indent: 0)
+        return out.string
     }
 
-    private func newline(_ out: inout [UInt8], _ pretty: Bool, _ indent: Int) {
+    private func newline(_ out: ByteBuffer, _ pretty: Bool, _ indent: Int) {
         guard pretty else { return }
         out.append(10)
-        out.append(contentsOf: repeatElement(32, count: indent * 2))
+        out.append(repeating: 32, count: indent * 2)
     }
 
-    func writeJSON(into out: inout [UInt8], pretty: Bool, indent: Int) {
+    func writeJSON(into out: ByteBuffer, pretty: Bool, indent: Int) {
         switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let n): out.append(contentsOf: Value.formatNumber(n).utf8)
-        case .string(let s): Value.writeJSONString(s, into: &out)
-        case .timestamp(let d): Value.writeJSONString(Timestamp.format(d), into: &out)
-        case .duration(let seconds): Value.writeJSONString(DurationFormat.format(seconds), into: &out)
+        case .null: out.append("null")
+        case .bool(let b): out.append(b ? "true" : "false")
+        case .number(let n): out.append(Value.formatNumber(n))
+        case .string(let s): Value.writeJSONString(s, into: out)
+        case .timestamp(let d): Value.writeJSONString(Timestamp.format(d), into: out)
+        case .duration(let seconds): Value.writeJSONString(DurationFormat.format(seconds), into: out)
         case .array(let items):
             if items.isEmpty { out.append(91); out.append(93); return }
             out.append(91)
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(44) }
-                newline(&out, pretty, indent + 1)
-                item.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
+                newline(out, pretty, indent + 1)
+                item.writeJSON(into: out, pretty: pretty, indent: indent + 1)
             }
-            newline(&out, pretty, indent)
+            newline(out, pretty, indent)
             out.append(93)
         case .object(let members):
             if members.isEmpty { out.append(123); out.append(125); return }
@@ -63,13 +62,13 @@ extension Value {
             // Keys in order, so equal values always write the same text.
             for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out.append(44) }
-                newline(&out, pretty, indent + 1)
-                Value.writeJSONString(member.key, into: &out)
+                newline(out, pretty, indent + 1)
+                Value.writeJSONString(member.key, into: out)
                 out.append(58)
                 if pretty { out.append(32) }
-                member.value.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
+                member.value.writeJSON(into: out, pretty: pretty, indent: indent + 1)
             }
-            newline(&out, pretty, indent)
+            newline(out, pretty, indent)
             out.append(125)
         }
     }
@@ -86,7 +85,7 @@ extension Value {
     /// DEL and the C1 controls (U+007F–U+009F; a raw NEL would read back as a space), the line and
     /// paragraph separators, the byte-order mark and the noncharacters U+FFFE/U+FFFF. The store's
     /// reader is libyaml, and a record it cannot read back would be lost to it.
-    static func writeJSONString(_ s: String, into out: inout [UInt8]) {
+    static func writeJSONString(_ s: String, into out: ByteBuffer) {
         out.append(34)
         var s = s
         s.withUTF8 { bytes in
@@ -122,7 +121,7 @@ extension Value {
                     i += 1
                     continue
                 }
-                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                if run < i { out.append(UnsafeBufferPointer(rebasing: bytes[run..<i])) }
                 i += width
                 run = i
                 out.append(92)
@@ -138,7 +137,7 @@ extension Value {
                     for shift in [12, 8, 4, 0] as [UInt32] { out.append(hex.utf8Start[Int((scalar >> shift) & 15)]) }
                 }
             }
-            if run < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<count])) }
+            if run < count { out.append(UnsafeBufferPointer(rebasing: bytes[run..<count])) }
         }
         out.append(34)
     }
