@@ -25,7 +25,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// holding its lock around every use, which is why this class may be `@unchecked Sendable`.
 final class SQLiteDatabase: @unchecked Sendable {
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [StatementKey: OpaquePointer] = [:]
 
     init(path: String) throws(StoreError) {
         let directory = (path as NSString).deletingLastPathComponent
@@ -96,11 +96,27 @@ final class SQLiteDatabase: @unchecked Sendable {
     var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 
     private func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
-        if let cached = statements[sql] { return cached }
+        if let cached = statements[StatementKey(sql: sql)] { return cached }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw error(sql) }
-        statements[sql] = statement
+        statements[StatementKey(sql: sql)] = statement
         return statement
+    }
+
+    /// A statement's SQL as the cache's key: hashed by its length and its first and last 32
+    /// bytes, compared whole. Hashing the whole text of a long statement on every use cost
+    /// about as much as running a small one.
+    private struct StatementKey: Hashable {
+        let sql: String
+
+        func hash(into hasher: inout Hasher) {
+            var sql = sql
+            sql.withUTF8 { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(32))))
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
+            }
+        }
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all or nothing.
