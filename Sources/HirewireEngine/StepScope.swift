@@ -6,30 +6,37 @@ import HirewireLanguage
 /// them. Building them into a dictionary for every guard and template was most of a step's cost.
 ///
 /// `@unchecked Sendable`: one step creates it, updates it and reads it on its own thread; it
-/// never outlives the step (expression contexts that hold it are not kept either).
+/// never outlives the step (expression contexts that hold it are not kept either). For the same
+/// reason its stored variables are `@exclusivity(unchecked)`: no two accesses can overlap, and
+/// the run-time check of each read and write cost more than the reads.
 final class StepScope: RootScope, @unchecked Sendable {
     let journeyId: String
     let key: String
     let flow: String
     let version: String
     let startedAt: Date
-    var stateName: String
-    var stateEnteredAt: Date
-    var vars: [String: Value]
+    @exclusivity(unchecked) var stateName: String
+    @exclusivity(unchecked) var stateEnteredAt: Date
+    @exclusivity(unchecked) var vars: [String: Value]
     /// The event being applied; its `event` value is built only when something reads it (most
     /// guards and templates never do, and building it hashes five keys).
-    var event: CanonicalEvent? {
+    @exclusivity(unchecked) var event: CanonicalEvent? {
         didSet { eventValue = nil }
     }
-    private var eventValue: Value?
+    @exclusivity(unchecked) private var eventValue: Value?
     let env: [String: String]
     /// The `let` names in order and their values; only the first `visibleLets` are defined
     /// (while the stepper evaluates binding i, the ones before it).
     let lets: [MachineLet]
-    var letValues: [Value]
-    var visibleLets = 0
-    private var journeyValue: Value?
-    private var envValue: Value?
+    @exclusivity(unchecked) var letValues: [Value]
+    @exclusivity(unchecked) var visibleLets = 0
+    @exclusivity(unchecked) private var journeyValue: Value?
+    @exclusivity(unchecked) private var envValue: Value?
+    /// The journey's context entities (`candidate`, `offer`, …) side by side, found by a scan
+    /// of a handful of names instead of a hash of the name on every read. The stepper sets
+    /// them (``setContext(_:)``) whenever the context changed, before anything reads them.
+    @exclusivity(unchecked) private var entityNames: [String] = []
+    @exclusivity(unchecked) private var entityValues: [Value] = []
 
     init(journey: Journey, event: CanonicalEvent?, env: [String: String], lets: [MachineLet]) {
         journeyId = journey.id
@@ -44,6 +51,18 @@ final class StepScope: RootScope, @unchecked Sendable {
         self.env = env
         self.lets = lets
         letValues = Array(repeating: .null, count: lets.count)
+    }
+
+    /// The journey's context changed (a merge): its entities are taken again.
+    func setContext(_ context: [String: Value]) {
+        entityNames.removeAll(keepingCapacity: true)
+        entityValues.removeAll(keepingCapacity: true)
+        entityNames.reserveCapacity(context.count)
+        entityValues.reserveCapacity(context.count)
+        for (name, value) in context {
+            entityNames.append(name)
+            entityValues.append(value)
+        }
     }
 
     func root(_ name: String) -> Value? {
@@ -77,6 +96,12 @@ final class StepScope: RootScope, @unchecked Sendable {
             envValue = value
             return value
         default:
+            let length = utf8.count
+            var i = 0
+            while i < entityNames.count {
+                if entityNames[i].utf8.count == length, entityNames[i] == name { return entityValues[i] }
+                i += 1
+            }
             return .none
         }
     }
@@ -90,7 +115,7 @@ final class StepScope: RootScope, @unchecked Sendable {
 /// context; the context is never shared beyond that evaluation.
 final class EventRoot: RootScope, @unchecked Sendable {
     let event: CanonicalEvent
-    private var built: Value?
+    @exclusivity(unchecked) private var built: Value?
 
     init(_ event: CanonicalEvent) {
         self.event = event

@@ -97,6 +97,7 @@ struct Stepper {
             self.scope = scope
         }
         if letsStale {
+            scope.setContext(journey.context)
             scope.visibleLets = 0
             for (i, binding) in machine.lets.enumerated() {
                 scope.letValues[i] = binding.expression.evaluate(ExprContext(roots: journey.context, now: now, scope: scope))
@@ -135,15 +136,19 @@ struct Stepper {
             letsStale = true
             return
         }
+        // One hash of the entity's name per dictionary: its index serves the read and the update.
         for (entity, value) in data {
-            if let last = journey.mergedAt[entity], last > event.occurredAt { continue }
-            if var current = journey.context.removeValue(forKey: entity) {
-                current.merge(value)
-                journey.context[entity] = current
+            if let at = journey.mergedAt.index(forKey: entity) {
+                if journey.mergedAt.values[at] > event.occurredAt { continue }
+                journey.mergedAt.values[at] = event.occurredAt
+            } else {
+                journey.mergedAt[entity] = event.occurredAt
+            }
+            if let at = journey.context.index(forKey: entity) {
+                journey.context.values[at].merge(value)
             } else {
                 journey.context[entity] = value
             }
-            journey.mergedAt[entity] = event.occurredAt
             letsStale = true
         }
     }
