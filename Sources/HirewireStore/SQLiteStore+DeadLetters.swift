@@ -55,6 +55,17 @@ extension SQLiteStore {
                     // A dead outbox row goes back to the dispatcher with a fresh set of attempts.
                     try db.query("UPDATE outbox SET status = 'pending', attempts = 0, next_at = ? WHERE seq = ? AND status = 'dead'",
                                  [Self.time(at), .integer(number)])
+                    guard db.changes == 1 else { return false }
+                    // It stopped counting for `max_messages` when it died; going out now, it counts again from now.
+                    var replayed: (journey: String, action: PlannedAction)?
+                    try db.query("SELECT journey, data FROM outbox WHERE seq = ?", [.integer(number)]) { row in
+                        if let action = PlannedAction(encoded: Self.decode(row.text(1))) { replayed = (row.text(0) ?? "", action) }
+                    }
+                    if let (journey, action) = replayed, let candidate = action.candidate {
+                        try db.query("INSERT INTO messages (candidate, at, journey, action) VALUES (?, ?, ?, ?)",
+                                     [.text(candidate), Self.time(at), .text(journey), .text(action.idempotencyKey)])
+                    }
+                    return true
                 case .review, .failed:
                     return try resolveLocked(kind, number, at: at, how: "replayed")
                 }

@@ -75,6 +75,13 @@ final class StoreBatchTests: XCTestCase {
         XCTAssertEqual(claimed.map(\.action.idempotencyKey), ["j1:1:do[0]"])
         try store.recordAttempts(claimed.map { ($0, AttemptOutcome.dead(error: "mailbox full"), 0.01) }, at: now)
         XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 1, "only the kept one counts")
+        // Replayed, the dead email goes out after all: it counts again, from the replay.
+        let dead = try XCTUnwrap(try store.deadLetters(limit: 10).first { $0.kind == .action })
+        let replayedAt = now.addingTimeInterval(3600)
+        XCTAssertTrue(try store.requeueDeadLetter(.action, dead.number, at: replayedAt))
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast), [now, replayedAt])
+        XCTAssertFalse(try store.requeueDeadLetter(.action, dead.number, at: replayedAt), "only a dead action is replayed")
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 2, "and counted once")
     }
 
     /// A snapshot that fails to open leaves no transaction behind: the next one opens.
