@@ -69,6 +69,20 @@ public enum Step {
         return stepper.finish()
     }
 
+    /// Ends a journey whose machine cannot be loaded (its pinned version no longer compiles):
+    /// nothing of the flow runs; the journey's pending timers (`timerIds`, as the store holds them)
+    /// are cancelled, and the end says why the flow's own end could not run.
+    public static func endUnloaded(_ journey: Journey, outcome: String, timerIds: [String], reason: String, now: Date) -> StepResult {
+        var next = journey
+        next.seq += 1
+        next.status = .ended(outcome: outcome)
+        var result = StepResult(journey: next)
+        result.cancelTimers = timerIds
+        result.timeline = [TimelineEntry(at: now, flow: journey.flow, journey: journey.id, key: journey.key, kind: "end",
+                                         fields: ["outcome": .string(outcome), "reason": .string(reason), "state": .string(journey.state)])]
+        return result
+    }
+
     /// Moves a journey of an older version onto `machine` (a `migrate:` entry). No `do` runs.
     /// The old state's timers are cancelled and the new state's armed from the journey's
     /// original `entered_at`. Journey-wide timers follow the version too: the old version's

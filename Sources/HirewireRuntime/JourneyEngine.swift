@@ -410,8 +410,14 @@ public final class JourneyEngine: @unchecked Sendable {
         return try freshRead { () throws(StoreError) -> Journey? in
             guard let journey = try store.journey(id: journeyId), journey.isActive else { return nil }
             var shell = BatchShell(engine: self)
-            guard let machine = shell.machine(for: journey) else { return nil }
-            let result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
+            let result: StepResult
+            if let machine = shell.machine(for: journey) {
+                result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
+            } else {
+                // Its version no longer compiles: it still ends, and every timer it has goes.
+                result = Step.endUnloaded(journey, outcome: "cancelled", timerIds: try store.timers(journey: journey.id).map(\.id),
+                                          reason: Self.versionProblem(journey), now: now)
+            }
             try store.commit([StepCommit(result: result, cancelPendingActions: true)], processedInbox: [], ignored: [])
             return result.journey
         }

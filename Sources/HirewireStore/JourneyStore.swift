@@ -147,6 +147,8 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     func nextDue() throws(StoreError) -> Date?
     /// Pending timers, optionally only those due strictly before a time.
     func timers(dueBefore: Date?) throws(StoreError) -> [TimerRecord]
+    /// The pending timers of one journey.
+    func timers(journey: String) throws(StoreError) -> [TimerRecord]
     /// When candidate-facing messages to `candidate` were queued since `since`.
     func recentMessages(candidate: String, since: Date) throws(StoreError) -> [Date]
     /// A journey's audit log in order.

@@ -452,6 +452,14 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func timers(journey: String) throws(StoreError) -> [TimerRecord] {
+        try locked { () throws(StoreError) -> [TimerRecord] in
+            // A journey's timer ids start with its id and "/": the range keeps the lookup on the key.
+            try timerRows("SELECT data FROM timers WHERE id >= ? AND id < ? AND journey = ? ORDER BY due, id",
+                          [.text(journey + "/"), .text(journey + "0"), .text(journey)])
+        }
+    }
+
     public func recentMessages(candidate: String, since: Date) throws(StoreError) -> [Date] {
         try locked { () throws(StoreError) -> [Date] in
             var out: [Date] = []

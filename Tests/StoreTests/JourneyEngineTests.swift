@@ -242,6 +242,44 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertNotNil(try store.activeJourney(flow: "offer-nurture", key: "a300"))
     }
 
+    /// A copy of the bundled project whose offer flow (v2) writes the check-in inline, with the
+    /// template earlier versions used deleted: journeys of those versions can no longer compile.
+    private func projectBreakingOfferVersions() throws -> String {
+        let copy = NSTemporaryDirectory() + "hirewire-broken-\(UUID().uuidString)"
+        for item in ["flows", "templates", "hirewire.yaml"] {
+            try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item)
+        }
+        let file = copy + "/flows/offer-nurture.yaml"
+        let text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
+            of: "template: offer-check-in,", with: "subject: \"Checking in\", text: \"Any questions?\",")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: copy + "/templates/offer-check-in.yaml")
+        let v2 = ProjectCompiler.compile(root: copy)
+        XCTAssertEqual(v2.errorCount, 0, "\(v2.diagnostics)")
+        return copy
+    }
+
+    /// `hirewire cancel` ends a journey whose version no longer compiles: nothing of its flow
+    /// runs, and all its timers and pending actions go with it.
+    func testAJourneyWhoseVersionNoLongerCompilesCanBeCancelled() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let v1 = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertFalse(try e.store.timers(journey: v1.id).isEmpty)
+        let copy = try projectBreakingOfferVersions()
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let e2 = try engine(ProjectCompiler.compile(root: copy))
+        let ended = try XCTUnwrap(try e2.cancel(journeyId: v1.id, now: t("2026-03-07T09:00:00Z")))
+        XCTAssertEqual(ended.outcome, "cancelled")
+        XCTAssertNil(try e2.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        XCTAssertEqual(try e2.store.timers(journey: v1.id), [], "no timer of it is left to fire")
+        XCTAssertFalse(try e2.store.outboxRows(journey: v1.id).contains { $0.status == "pending" })
+        let end = try XCTUnwrap(try e2.store.timeline(journey: v1.id).last)
+        XCTAssertEqual(end.kind, "end")
+        XCTAssertTrue(end.fields["reason"]?.stringValue?.contains("no longer compiles") == true, "\(end.fields)")
+    }
+
     /// A running journey whose version no longer compiles (its template was deleted) loses
     /// nothing: its timer waits and says why, an event for it goes to review instead of being
     /// applied with the new version's rules, and once the template is back the timer fires.
@@ -250,20 +288,9 @@ final class JourneyEngineTests: XCTestCase {
         _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
         try e.processInbox(now: t("2026-03-06T16:00:00Z"))
         let v1 = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
-        let copy = NSTemporaryDirectory() + "hirewire-broken-\(UUID().uuidString)"
+        let copy = try projectBreakingOfferVersions()
         defer { try? FileManager.default.removeItem(atPath: copy) }
-        for item in ["flows", "templates", "hirewire.yaml"] {
-            try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item)
-        }
-        // v2 writes the check-in inline and the template it used is deleted.
-        let file = copy + "/flows/offer-nurture.yaml"
-        let text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
-            of: "template: offer-check-in,", with: "subject: \"Checking in\", text: \"Any questions?\",")
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: copy + "/templates/offer-check-in.yaml")
-        let v2 = ProjectCompiler.compile(root: copy)
-        XCTAssertEqual(v2.errorCount, 0, "\(v2.diagnostics)")
-        let e2 = try engine(v2)
+        let e2 = try engine(ProjectCompiler.compile(root: copy))
         XCTAssertEqual(try e2.fireDueTimers(now: t("2026-03-09T10:00:00Z")), 1)
         var journey = try XCTUnwrap(try e2.store.journey(id: v1.id))
         XCTAssertEqual(journey.state, "extended")

@@ -132,7 +132,8 @@ enum CancelCommand: HirewireCommand {
         }
         let engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
         guard let ended = try engine.cancel(journeyId: journey.id, now: Date()) else {
-            throw EnvironmentError("cannot load the flow version \(journey.version) of \(journey.id)")
+            io.err("\(journey.id) ended meanwhile\n")
+            return 1
         }
         io.out("\(ended.id) cancelled in state \(ended.state)\n")
         return 0
