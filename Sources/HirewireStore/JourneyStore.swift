@@ -147,7 +147,8 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     func nextDue() throws(StoreError) -> Date?
     /// Pending timers, optionally only those due strictly before a time.
     func timers(dueBefore: Date?) throws(StoreError) -> [TimerRecord]
-    /// The pending timers of one journey.
+    /// The pending timers of one journey. Timer ids start with their journey's id and `/`
+    /// (`jrn_…/3/states.extended.after[0]`, as steps name them), which a store may search by.
     func timers(journey: String) throws(StoreError) -> [TimerRecord]
     /// When candidate-facing messages to `candidate` were queued since `since`.
     func recentMessages(candidate: String, since: Date) throws(StoreError) -> [Date]

@@ -100,6 +100,16 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.timers(dueBefore: nil).map(\.id), ["t3"])
     }
 
+    func testAJourneysTimersAreFoundByItsId() throws {
+        let (store, _) = try makeStore()
+        try store.commit([step(journey("j1"), timers: [timer("j1/1/a", due: 20), timer("j1/0/timeout", due: 90)]),
+                          step(journey("j10", key: "a10"), timers: [timer("j10/1/a", journey: "j10", due: 10)])],
+                         processedInbox: [], ignored: [])
+        XCTAssertEqual(try store.timers(journey: "j1").map(\.id), ["j1/1/a", "j1/0/timeout"], "due order; not j10's")
+        XCTAssertEqual(try store.timers(journey: "j10").map(\.id), ["j10/1/a"])
+        XCTAssertEqual(try store.timers(journey: "j2"), [])
+    }
+
     func testOutboxKeysAreUniqueSoARepeatedActionQueuesOnce() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), actions: [action("k")])], processedInbox: [], ignored: [])
