@@ -96,28 +96,58 @@ public enum Step {
         var stepper = Stepper(machine: old, setup: setup, now: now, facts: StepFacts(), journey: next)
         stepper.cancelStateTimers()
         stepper.result.cancelTimers.append(stepper.timerId(0, "timeout"))
-        // When the old version's journey-wide timers fall due: one still pending is owed.
-        var oldDues: [String: Date] = [:]
+        // The old version's journey-wide timers that had not fallen due yet: what they do is owed.
+        var owed: Set<String> = []
         for timer in old.after {
             stepper.result.cancelTimers.append(stepper.timerId(0, timer.path))
-            if case .at(let due, _) = stepper.due(of: timer, stateScoped: false) { oldDues[timer.path] = due }
+            if case .at(let due, _) = stepper.due(of: timer, stateScoped: false), due > now { owed.insert(timer.path) }
         }
-        var moved = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: stepper.journey)
-        moved.result = stepper.result
+        return moved(stepper.journey, from: journey, result: stepper.result, owed: owed, to: machine, target: target, setup: setup, now: now)
+    }
+
+    /// Moves a journey whose pinned version no longer compiles onto `machine`, from what the
+    /// store holds for it (`pending`, its timers) instead of the old machine: its flow and state
+    /// timers are cancelled (deferred messages keep their own rules), and a journey-wide timer
+    /// still pending makes the new version's timer at its place owed, as in
+    /// ``migrate(_:from:to:target:setup:now:)``.
+    public static func migrate(_ journey: Journey, pending: [TimerRecord], to machine: Machine, target: Int, setup: EngineSetup,
+                               now: Date) -> StepResult {
+        var next = journey
+        next.seq += 1
+        var result = StepResult()
+        var owed: Set<String> = []
+        for timer in pending {
+            switch timer.kind {
+            case .deferred: continue
+            case .timeout: result.cancelTimers.append(timer.id)
+            case .flow(let path):
+                result.cancelTimers.append(timer.id)
+                if !timer.stateScoped { owed.insert(path) }
+            }
+        }
+        return moved(next, from: journey, result: result, owed: owed, to: machine, target: target, setup: setup, now: now)
+    }
+
+    /// The second half of a migration: `journey` (old timers already cancelled in `result`)
+    /// enters `target` of `machine` without running its `do`; its timers are armed.
+    private static func moved(_ journey: Journey, from original: Journey, result: StepResult, owed: Set<String>, to machine: Machine,
+                              target: Int, setup: EngineSetup, now: Date) -> StepResult {
+        var moved = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: journey)
+        moved.result = result
         let state = machine.states[target]
         moved.journey.version = machine.version
         moved.journey.state = state.name
         moved.journey.entry += 1
         moved.journey.doneTimers = []
-        moved.record("migrated", ["from_version": .string(journey.version), "to_version": .string(machine.version),
-                                  "from": .string(journey.state), "to": .string(state.name)])
+        moved.record("migrated", ["from_version": .string(original.version), "to_version": .string(machine.version),
+                                  "from": .string(original.state), "to": .string(state.name)])
         if let outcome = state.outcome {
             moved.end(outcome)
             return moved.finish()
         }
-        moved.arm(id: moved.timerId(0, "timeout"), due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
+        moved.arm(id: moved.timerId(0, "timeout"), due: original.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
                   stateScoped: false, windowEnd: nil)
-        for timer in machine.after { moved.armMoved(timer, oldDue: oldDues[timer.path]) }
+        for timer in machine.after { moved.armMoved(timer, owed: owed.contains(timer.path)) }
         for timer in state.timers { moved.arm(timer, path: timer.path, stateScoped: true) }
         return moved.finish()
     }

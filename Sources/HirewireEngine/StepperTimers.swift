@@ -44,16 +44,16 @@ extension Stepper {
     }
 
     /// Arms a journey-wide timer of a journey moved to a new version. One already due is armed for
-    /// now when the old version's timer at its place (`oldDue`) was still pending, so what the old
-    /// version had yet to do still happens once; it is skipped when the old one had fallen due
-    /// (it fired its own way) or the old version had none there (nothing is owed).
-    mutating func armMoved(_ timer: MachineTimer, oldDue: Date?) {
+    /// now when it is `owed` (the old version's timer at its place had not fallen due, so what
+    /// the old version had yet to do still happens once); it is skipped otherwise (the old one
+    /// fired its own way, or the old version had none there and nothing was promised).
+    mutating func armMoved(_ timer: MachineTimer, owed: Bool) {
         switch due(of: timer, stateScoped: false) {
         case .skipped(let reason):
             skip(timer.path, stateScoped: false, reason: reason)
         case .at(let due, let windowEnd):
             if due <= now {
-                guard let oldDue, oldDue > now else {
+                guard owed else {
                     skip(timer.path, stateScoped: false, reason: "already due when the journey moved to this version")
                     return
                 }

@@ -88,8 +88,14 @@ public final class JourneyEngine: @unchecked Sendable {
         var commits: [StepCommit] = []
         for machine in machines where !machine.migrate.isEmpty {
             for journey in try store.activeJourneys(flow: machine.id, notVersion: machine.version) {
-                guard let target = machine.migrate[journey.state], let old = self.machine(version: journey.version, flow: journey.flow) else { continue }
-                commits.append(StepCommit(result: Step.migrate(journey, from: old, to: machine, target: target, setup: setup, now: now)))
+                guard let target = machine.migrate[journey.state] else { continue }
+                if let old = self.machine(version: journey.version, flow: journey.flow) {
+                    commits.append(StepCommit(result: Step.migrate(journey, from: old, to: machine, target: target, setup: setup, now: now)))
+                } else {
+                    // Its version no longer compiles: it moves by what the store holds for it.
+                    let pending = try store.timers(journey: journey.id)
+                    commits.append(StepCommit(result: Step.migrate(journey, pending: pending, to: machine, target: target, setup: setup, now: now)))
+                }
             }
         }
         if !commits.isEmpty { try store.commit(commits, processedInbox: [], ignored: []) }

@@ -244,14 +244,15 @@ final class JourneyEngineTests: XCTestCase {
 
     /// A copy of the bundled project whose offer flow (v2) writes the check-in inline, with the
     /// template earlier versions used deleted: journeys of those versions can no longer compile.
-    private func projectBreakingOfferVersions() throws -> String {
+    private func projectBreakingOfferVersions(migrate: String? = nil) throws -> String {
         let copy = NSTemporaryDirectory() + "hirewire-broken-\(UUID().uuidString)"
         for item in ["flows", "templates", "hirewire.yaml"] {
             try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item)
         }
         let file = copy + "/flows/offer-nurture.yaml"
-        let text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
+        var text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
             of: "template: offer-check-in,", with: "subject: \"Checking in\", text: \"Any questions?\",")
+        if let migrate { text = text.replacingOccurrences(of: "initial: extended", with: "migrate: \(migrate)\ninitial: extended") }
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: copy + "/templates/offer-check-in.yaml")
         let v2 = ProjectCompiler.compile(root: copy)
@@ -278,6 +279,35 @@ final class JourneyEngineTests: XCTestCase {
         let end = try XCTUnwrap(try e2.store.timeline(journey: v1.id).last)
         XCTAssertEqual(end.kind, "end")
         XCTAssertTrue(end.fields["reason"]?.stringValue?.contains("no longer compiles") == true, "\(end.fields)")
+    }
+
+    /// `migrate:` moves a journey whose version no longer compiles too, by the timers the store
+    /// holds for it: the old state's timer is cancelled, the new state's armed, and the
+    /// journey-wide timers the old version still had pending are owed by the new one.
+    func testAJourneyWhoseVersionNoLongerCompilesCanMigrate() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let v1 = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        let before = Set(try e.store.timers(journey: v1.id).map(\.id))
+        XCTAssertTrue(before.contains(v1.id + "/1/states.extended.after[0]"), "\(before)")
+        let copy = try projectBreakingOfferVersions(migrate: "{extended: viewed}")
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let project = ProjectCompiler.compile(root: copy)
+        XCTAssertEqual(project.errorCount, 0, "\(project.diagnostics)")
+        let e2 = try engine(project)
+        let now = t("2026-03-07T09:00:00Z")
+        XCTAssertEqual(try e2.migrate(now: now), 1)
+        let moved = try XCTUnwrap(try e2.store.journey(id: v1.id))
+        XCTAssertEqual(moved.state, "viewed")
+        XCTAssertEqual(moved.version, project.machines["offer-nurture"]?.version)
+        let after = try e2.store.timers(journey: v1.id)
+        XCTAssertFalse(after.contains { $0.id == v1.id + "/1/states.extended.after[0]" }, "the old state's timer is gone")
+        XCTAssertEqual(after.first { $0.kind == .flow(path: "states.viewed.after[0]") }?.due, v1.stateEnteredAt.addingTimeInterval(86_400),
+                       "armed from the original entered_at, as every migration does")
+        XCTAssertNotNil(after.first { $0.kind == .timeout })
+        XCTAssertEqual(after.filter { !$0.stateScoped && $0.kind != .timeout }.map(\.id).sorted(),
+                       before.filter { $0.hasPrefix(v1.id + "/0/after") }.sorted(), "journey-wide timers carried to the new version")
     }
 
     /// A running journey whose version no longer compiles (its template was deleted) loses
