@@ -70,70 +70,56 @@ public enum Step {
     }
 
     /// Ends a journey whose machine cannot be loaded (its pinned version no longer compiles):
-    /// nothing of the flow runs; the journey's pending timers (`timerIds`, as the store holds them)
-    /// are cancelled, and the end says why the flow's own end could not run.
-    public static func endUnloaded(_ journey: Journey, outcome: String, timerIds: [String], reason: String, now: Date) -> StepResult {
+    /// nothing of the flow runs; every timer the store holds for it (`pending`) is cancelled, a
+    /// message deferred by quiet hours among them stops counting for `max_messages`, and the end
+    /// says why the flow's own end could not run.
+    public static func endUnloaded(_ journey: Journey, outcome: String, pending: [TimerRecord], reason: String, now: Date) -> StepResult {
         var next = journey
         next.seq += 1
         next.status = .ended(outcome: outcome)
         var result = StepResult(journey: next)
-        result.cancelTimers = timerIds
+        result.cancelTimers = pending.map(\.id)
+        for timer in pending {
+            if case .deferred(let action, _) = timer.kind, action.audience == .candidate {
+                result.withdrawnMessages.append(CandidateMessage(at: timer.armedAt, key: action.idempotencyKey))
+            }
+        }
         result.timeline = [TimelineEntry(at: now, flow: journey.flow, journey: journey.id, key: journey.key, kind: "end",
                                          fields: ["outcome": .string(outcome), "reason": .string(reason), "state": .string(journey.state)])]
         return result
     }
 
     /// Moves a journey of an older version onto `machine` (a `migrate:` entry). No `do` runs.
-    /// The old state's timers are cancelled and the new state's armed from the journey's
-    /// original `entered_at`. Journey-wide timers follow the version too: the old version's
-    /// timeout and `after` timers are cancelled and the new version's armed from the journey's
-    /// start. A new `after` timer already due is skipped (repeating what the old version did in
-    /// its own way would send a reminder twice) unless the old version's timer at its place was
-    /// still pending: then it fires now, once. A final target ends the journey with its outcome.
-    public static func migrate(_ journey: Journey, from old: Machine, to machine: Machine, target: Int, setup: EngineSetup, now: Date) -> StepResult {
-        var next = journey
-        next.seq += 1
-        var stepper = Stepper(machine: old, setup: setup, now: now, facts: StepFacts(), journey: next)
-        stepper.cancelStateTimers()
-        stepper.result.cancelTimers.append(stepper.timerId(0, "timeout"))
-        // The old version's journey-wide timers that had not fallen due yet: what they do is owed.
-        var owed: Set<String> = []
-        for timer in old.after {
-            stepper.result.cancelTimers.append(stepper.timerId(0, timer.path))
-            if case .at(let due, _) = stepper.due(of: timer, stateScoped: false), due > now { owed.insert(timer.path) }
-        }
-        return moved(stepper.journey, from: journey, result: stepper.result, owed: owed, to: machine, target: target, setup: setup, now: now)
-    }
-
-    /// Moves a journey whose pinned version no longer compiles onto `machine`, from what the
-    /// store holds for it (`pending`, its timers) instead of the old machine: its flow and state
-    /// timers are cancelled (deferred messages keep their own rules), and a journey-wide timer
-    /// still pending makes the new version's timer at its place owed, as in
-    /// ``migrate(_:from:to:target:setup:now:)``.
+    /// `pending` are the timers the store holds for the journey: its flow, state and timeout
+    /// timers are cancelled (deferred messages keep their own rules: they are dropped at their
+    /// release once the state entry that queued them is left). The new state's timers are armed
+    /// from the journey's original `entered_at`, and the new version's timeout and `after` timers
+    /// from its start. A new `after` timer already due is skipped (repeating what the old version
+    /// did in its own way would send a reminder twice) unless the old version's timer at its
+    /// place was still pending: then it is owed and goes out at the next moment its calendar and
+    /// quiet hours allow. A final target ends the journey with its outcome. The old version's
+    /// machine is not needed, so a journey whose version no longer compiles moves too.
     public static func migrate(_ journey: Journey, pending: [TimerRecord], to machine: Machine, target: Int, setup: EngineSetup,
                                now: Date) -> StepResult {
         var next = journey
         next.seq += 1
-        var result = StepResult()
+        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: next)
         var owed: Set<String> = []
         for timer in pending {
             switch timer.kind {
             case .deferred: continue
-            case .timeout: result.cancelTimers.append(timer.id)
+            case .timeout: stepper.result.cancelTimers.append(timer.id)
             case .flow(let path):
-                result.cancelTimers.append(timer.id)
-                if !timer.stateScoped { owed.insert(path) }
+                stepper.result.cancelTimers.append(timer.id)
+                if timer.stateScoped {
+                    stepper.record("timer_cancelled", ["timer": .string(path)])
+                } else {
+                    owed.insert(path)
+                }
             }
         }
-        return moved(next, from: journey, result: result, owed: owed, to: machine, target: target, setup: setup, now: now)
-    }
-
-    /// The second half of a migration: `journey` (old timers already cancelled in `result`)
-    /// enters `target` of `machine` without running its `do`; its timers are armed.
-    private static func moved(_ journey: Journey, from original: Journey, result: StepResult, owed: Set<String>, to machine: Machine,
-                              target: Int, setup: EngineSetup, now: Date) -> StepResult {
-        var moved = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: journey)
-        moved.result = result
+        var moved = stepper
+        let original = journey
         let state = machine.states[target]
         moved.journey.version = machine.version
         moved.journey.state = state.name

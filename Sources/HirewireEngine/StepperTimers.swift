@@ -43,24 +43,37 @@ extension Stepper {
         case skipped(reason: Value)
     }
 
-    /// Arms a journey-wide timer of a journey moved to a new version. One already due is armed for
-    /// now when it is `owed` (the old version's timer at its place had not fallen due, so what
-    /// the old version had yet to do still happens once); it is skipped otherwise (the old one
-    /// fired its own way, or the old version had none there and nothing was promised).
+    /// Arms a journey-wide timer of a journey moved to a new version. One already due is owed
+    /// when the old version's timer at its place was still pending (what the old version had yet
+    /// to do still happens, once): it is armed for the next moment its calendar and quiet hours
+    /// allow, unless that is later than its `late:` limit allows. It is skipped when not owed (the
+    /// old one fired its own way, or the old version had none there and nothing was promised).
     mutating func armMoved(_ timer: MachineTimer, owed: Bool) {
+        let id = timerId(0, timer.path)
         switch due(of: timer, stateScoped: false) {
         case .skipped(let reason):
             skip(timer.path, stateScoped: false, reason: reason)
+        case .at(let due, let windowEnd) where due > now:
+            arm(id: id, due: due, kind: .flow(path: timer.path), stateScoped: false, windowEnd: windowEnd)
         case .at(let due, let windowEnd):
-            if due <= now {
-                guard owed else {
-                    skip(timer.path, stateScoped: false, reason: "already due when the journey moved to this version")
-                    return
-                }
-                arm(id: timerId(0, timer.path), due: now, kind: .flow(path: timer.path), stateScoped: false, windowEnd: windowEnd)
-            } else {
-                arm(id: timerId(0, timer.path), due: due, kind: .flow(path: timer.path), stateScoped: false, windowEnd: windowEnd)
+            guard owed else {
+                skip(timer.path, stateScoped: false, reason: "already due when the journey moved to this version")
+                return
             }
+            let allowed: Date?
+            switch timer.when {
+            case .between: allowed = TimeWindows.earliest(atOrAfter: now, calendar: calendar(timer.calendar), quiet: quietHours())
+            case .delay, .at: allowed = timer.calendar == nil ? now : calendar(timer.calendar)?.nextOpen(atOrAfter: now)
+            }
+            guard let release = allowed else {
+                skip(timer.path, stateScoped: false, reason: "the calendar never opens")
+                return
+            }
+            if let late = timer.late, release.timeIntervalSince(due) > late {
+                skip(timer.path, stateScoped: false, reason: "owed from the old version, but later than its late: limit")
+                return
+            }
+            arm(id: id, due: release, kind: .flow(path: timer.path), stateScoped: false, windowEnd: windowEnd)
         }
     }
 

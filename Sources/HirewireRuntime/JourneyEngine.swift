@@ -89,13 +89,10 @@ public final class JourneyEngine: @unchecked Sendable {
         for machine in machines where !machine.migrate.isEmpty {
             for journey in try store.activeJourneys(flow: machine.id, notVersion: machine.version) {
                 guard let target = machine.migrate[journey.state] else { continue }
-                if let old = self.machine(version: journey.version, flow: journey.flow) {
-                    commits.append(StepCommit(result: Step.migrate(journey, from: old, to: machine, target: target, setup: setup, now: now)))
-                } else {
-                    // Its version no longer compiles: it moves by what the store holds for it.
-                    let pending = try store.timers(journey: journey.id)
-                    commits.append(StepCommit(result: Step.migrate(journey, pending: pending, to: machine, target: target, setup: setup, now: now)))
-                }
+                // By the timers the store holds for it: what is pending is exactly what the old
+                // version still owed (a journey whose version no longer compiles moves as well).
+                let pending = try store.timers(journey: journey.id)
+                commits.append(StepCommit(result: Step.migrate(journey, pending: pending, to: machine, target: target, setup: setup, now: now)))
             }
         }
         if !commits.isEmpty { try store.commit(commits, processedInbox: [], ignored: []) }
@@ -338,8 +335,11 @@ public final class JourneyEngine: @unchecked Sendable {
             // The batch's journeys in one query; the steps below find them in the shell.
             shell.changed = try store.journeys(ids: Array(Set(due.map(\.journey))))
             for timer in due {
-                guard let journey = shell.journey(id: timer.journey) else {
-                    // The journey is gone (erased): so is its timer.
+                // The journey is gone (erased) or ended (a timer another writer left behind, or a
+                // deferred message whose end-state action must still go out is the exception).
+                guard let journey = shell.journey(id: timer.journey),
+                      journey.isActive || { if case .deferred = timer.kind { return true } else { return false } }()
+                else {
                     shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
                     continue
                 }
@@ -419,10 +419,13 @@ public final class JourneyEngine: @unchecked Sendable {
             let result: StepResult
             if let machine = shell.machine(for: journey) {
                 result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
-            } else {
+            } else if brokenVersions.contains(journey.version) {
                 // Its version no longer compiles: it still ends, and every timer it has goes.
-                result = Step.endUnloaded(journey, outcome: "cancelled", timerIds: try store.timers(journey: journey.id).map(\.id),
+                result = Step.endUnloaded(journey, outcome: "cancelled", pending: try store.timers(journey: journey.id),
                                           reason: Self.versionProblem(journey), now: now)
+            } else {
+                // The version's source could not be read just now (the store said so): try later.
+                throw StoreError("cannot load version \(journey.version) of flow \(journey.flow) now; try again", transient: true)
             }
             try store.commit([StepCommit(result: result, cancelPendingActions: true)], processedInbox: [], ignored: [])
             return result.journey

@@ -201,12 +201,14 @@ final class StepTests: XCTestCase {
         """
     }
 
-    /// A journey of `v1` started at 09:00 on 2 March, and the moment a day later it migrates at.
-    private func startedOnVersion(_ v1: EngineFixture) throws -> (journey: Journey, t0: Date, later: Date) {
+    /// A journey of `v1` started at 09:00 on 2 March, the moment a day later it migrates at, and
+    /// its timers still pending then (those due by then have fired, as a running engine does).
+    private func startedOnVersion(_ v1: EngineFixture) throws -> (journey: Journey, t0: Date, later: Date, pending: [TimerRecord]) {
         let t0 = t("2026-03-02T09:00:00Z")
         let start = Step.start(v1.machine, setup: EngineSetup(v1.project), event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
                                key: "a1", journeyId: "j1", now: t0, facts: StepFacts())
-        return (try XCTUnwrap(start.journey), t0, t0.addingTimeInterval(86_400))
+        let later = t0.addingTimeInterval(86_400)
+        return (try XCTUnwrap(start.journey), t0, later, start.armTimers.filter { $0.due > later })
     }
 
     /// `migrate:` moves journey-wide timers to the new version (the old ones cancelled, the new
@@ -216,8 +218,8 @@ final class StepTests: XCTestCase {
         let v2 = try EngineFixture(flow: version("  - {delay: 5d, do: [{slack: {text: v2}}]}\n  - {delay: 12h, do: [{slack: {text: soon}}]}",
                                                  timeout: "20d", migrate: "migrate: {a: b}"))
         let v3 = try EngineFixture(flow: version("  - {delay: 5d, do: [{slack: {text: v3}}]}", timeout: "20d", migrate: "migrate: {a: done}"))
-        let (journey, t0, later) = try startedOnVersion(v1)
-        let moved = Step.migrate(journey, from: v1.machine, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
+        let (journey, t0, later, pending) = try startedOnVersion(v1)
+        let moved = Step.migrate(journey, pending: pending, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
                                  setup: EngineSetup(v2.project), now: later)
         XCTAssertEqual(moved.journey?.version, v2.machine.version)
         XCTAssertTrue(moved.cancelTimers.contains("j1/0/after[0]"), "\(moved.cancelTimers)")
@@ -228,7 +230,7 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(armed["j1/0/timeout"], t0.addingTimeInterval(20 * 86_400))
         XCTAssertNotNil(moved.armTimers.first { $0.kind == .flow(path: "states.b.after[0]") })
         XCTAssertEqual(moved.timeline.filter { $0.kind == "timer_skipped" }.map { $0.fields["timer"] }, ["after[1]"])
-        let ended = Step.migrate(journey, from: v1.machine, to: v3.machine, target: try XCTUnwrap(v3.machine.stateIndex["done"]),
+        let ended = Step.migrate(journey, pending: pending, to: v3.machine, target: try XCTUnwrap(v3.machine.stateIndex["done"]),
                                  setup: EngineSetup(v3.project), now: later)
         XCTAssertEqual(ended.journey?.outcome, "hired")
         XCTAssertFalse(ended.journey?.isActive ?? true)
@@ -242,8 +244,8 @@ final class StepTests: XCTestCase {
                                                  timeout: "30d", migrate: ""))
         let v2 = try EngineFixture(flow: version("  - {delay: 12h, do: [{slack: {text: owed}}]}\n  - {delay: 18h, do: [{slack: {text: done before}}]}",
                                                  timeout: "30d", migrate: "migrate: {a: b}"))
-        let (journey, _, later) = try startedOnVersion(v1)
-        let moved = Step.migrate(journey, from: v1.machine, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
+        let (journey, _, later, pending) = try startedOnVersion(v1)
+        let moved = Step.migrate(journey, pending: pending, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
                                  setup: EngineSetup(v2.project), now: later)
         let armed = Dictionary(moved.armTimers.map { ($0.id, $0.due) }, uniquingKeysWith: { a, _ in a })
         // after[0]: v1's was due at 2d, still pending at 1d, so v2's 12h reminder is owed: now.
@@ -251,6 +253,26 @@ final class StepTests: XCTestCase {
         // after[1]: v1's fired at 6h; v2's 18h one is past too and is not repeated.
         XCTAssertNil(armed["j1/0/after[1]"])
         XCTAssertEqual(moved.timeline.filter { $0.kind == "timer_skipped" }.map { $0.fields["timer"] }, ["after[1]"])
+    }
+
+    /// The old version's timer was still pending because the engine was down when it fell due:
+    /// the new version's timer at its place is owed all the same, and goes out when its own
+    /// calendar next opens, not in the middle of the night.
+    func testAnOwedTimerWaitsForItsCalendar() throws {
+        let v1 = try EngineFixture(flow: version("  - {delay: 20h, do: [{slack: {text: v1 overdue}}]}", timeout: "30d", migrate: ""),
+                                   config: PolicyTests.config)
+        let v2 = try EngineFixture(flow: version("  - {delay: 12h, calendar: business-hours, do: [{slack: {text: owed}}]}", timeout: "30d",
+                                                 migrate: "migrate: {a: b}"), config: PolicyTests.config)
+        let t0 = t("2026-03-02T09:00:00Z")
+        let start = Step.start(v1.machine, setup: EngineSetup(v1.project), event: event("offer.extended", extended, at: "2026-03-02T09:00:00Z"),
+                               key: "a1", journeyId: "j1", now: t0, facts: StepFacts())
+        let journey = try XCTUnwrap(start.journey)
+        // Down since before 05:00 UTC on Tuesday: nothing fired, every timer is still pending.
+        let restart = t("2026-03-03T09:00:00Z")
+        let moved = Step.migrate(journey, pending: start.armTimers, to: v2.machine, target: try XCTUnwrap(v2.machine.stateIndex["b"]),
+                                 setup: EngineSetup(v2.project), now: restart)
+        let armed = Dictionary(moved.armTimers.map { ($0.id, $0.due) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(armed["j1/0/after[0]"], t("2026-03-03T14:00:00Z"), "09:00 in New York, when business hours open: \(armed)")
     }
 
     func testStepIsDeterministic() throws {

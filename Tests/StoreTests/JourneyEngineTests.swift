@@ -279,6 +279,14 @@ final class JourneyEngineTests: XCTestCase {
         let end = try XCTUnwrap(try e2.store.timeline(journey: v1.id).last)
         XCTAssertEqual(end.kind, "end")
         XCTAssertTrue(end.fields["reason"]?.stringValue?.contains("no longer compiles") == true, "\(end.fields)")
+        // A writer that read the journey before the cancel puts a timer back (a postponement):
+        // once due, it is dropped for the ended journey, not postponed hour after hour.
+        var late = StepResult()
+        late.armTimers = [TimerRecord(id: v1.id + "/1/states.extended.after[0]", journey: v1.id, due: t("2026-03-09T10:00:00Z"), entry: 1,
+                                      stateScoped: true, kind: .flow(path: "states.extended.after[0]"), windowEnd: nil, armedAt: t("2026-03-07T09:00:00Z"))]
+        try e2.store.commit([StepCommit(result: late)], processedInbox: [], ignored: [])
+        try e2.fireDueTimers(now: t("2026-03-09T10:00:00Z"))
+        XCTAssertEqual(try e2.store.timers(journey: v1.id), [])
     }
 
     /// `migrate:` moves a journey whose version no longer compiles too, by the timers the store
