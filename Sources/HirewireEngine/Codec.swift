@@ -112,7 +112,13 @@ extension Journey {
             formatted = (date, text)
             return text
         }
-        w.add("context", .object(context))
+        if let cached = contextJSON.value {
+            w.add("context", json: cached)
+        } else {
+            let text = Value.object(context).jsonString()
+            contextJSON.value = text
+            w.add("context", json: text)
+        }
         if !doneTimers.isEmpty { w.add("done_timers", .array(doneTimers.map(Value.string))) }
         w.add("entered_at", string: format(stateEnteredAt))
         w.add("entry", .number(Double(entry)))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HirewireLanguage
 
 /// A canonical event (flow language section 2).
@@ -45,7 +46,9 @@ public struct Journey: Sendable, Hashable {
     public var entry: Int
     public var startedAt: Date
     /// Merged entity data: `{candidate: {...}, offer: {...}}`.
-    public var context: [String: Value]
+    public var context: [String: Value] {
+        didSet { contextJSON = ContextJSON() }
+    }
     /// When each entity was last merged (by the event's `occurred_at`).
     public var mergedAt: [String: Date]
     /// Variables set by `set` actions.
@@ -57,6 +60,9 @@ public struct Journey: Sendable, Hashable {
     /// Paths of the current state entry's timers that are no longer pending (fired, expired or
     /// skipped): leaving the state cancels only the others.
     public var doneTimers: [String] = []
+    /// The context's JSON once written, kept while the context stays as it is: most steps merge
+    /// nothing new into it, and writing it again was a large part of storing each step.
+    var contextJSON = ContextJSON()
 
     public var isActive: Bool { if case .active = status { return true } else { return false } }
     public var outcome: String? { if case .ended(let o) = status { return o } else { return nil } }
@@ -149,4 +155,21 @@ public struct PlannedAction: Sendable, Hashable {
               key[key.index(key.endIndex, offsetBy: -tail.count - 1)] == UInt8(ascii: ":") else { return idempotencyKey }
         return String(decoding: key.dropLast(tail.count + 1), as: UTF8.self)
     }
+}
+
+/// The JSON text of a journey's context, filled by the first write and shared by copies of the
+/// journey until its context changes (then the journey gets a fresh, empty one). Not part of the
+/// journey's value: two journeys are equal whatever their caches hold.
+///
+/// `Sendable`: the text is only read and written inside its `Mutex`.
+final class ContextJSON: Sendable, Hashable {
+    private let text = Mutex<String?>(nil)
+
+    var value: String? {
+        get { text.withLock { $0 } }
+        set { text.withLock { $0 = newValue } }
+    }
+
+    static func == (a: ContextJSON, b: ContextJSON) -> Bool { true }
+    func hash(into hasher: inout Hasher) {}
 }

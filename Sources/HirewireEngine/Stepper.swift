@@ -145,7 +145,9 @@ struct Stepper {
                 journey.mergedAt[entity] = event.occurredAt
             }
             if let at = journey.context.index(forKey: entity) {
-                journey.context.values[at].merge(value)
+                // Nothing new (most events repeat what the journey knows): the context, and the
+                // JSON kept of it, stay as they are.
+                if !journey.context.values[at].holds(value) { journey.context.values[at].merge(value) }
             } else {
                 journey.context[entity] = value
             }

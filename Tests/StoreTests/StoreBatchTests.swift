@@ -180,6 +180,23 @@ final class StoreBatchTests: XCTestCase {
         XCTAssertEqual(try store.pendingInbox(limit: 10).map(\.event.id), ["e1", "e2", "e3", "e4"])
     }
 
+    /// A journey keeps its context's JSON once written; a copy whose context changes writes the
+    /// new context, and the original still writes its own.
+    func testTheContextJSONKeptFollowsTheContext() {
+        let original = journey("j1", key: "a1")
+        XCTAssertEqual(original.encodedJSON, original.encoded.jsonString())
+        var changed = original
+        changed.context["offer"] = ["id": "o2"]
+        XCTAssertTrue(changed.encodedJSON.contains("\"o2\""), changed.encodedJSON)
+        XCTAssertEqual(changed.encodedJSON, changed.encoded.jsonString())
+        var emptied = changed
+        emptied.context = [:]
+        XCTAssertEqual(emptied.encodedJSON, emptied.encoded.jsonString())
+        XCTAssertEqual(original.encodedJSON, original.encoded.jsonString())
+        XCTAssertFalse(original.encodedJSON.contains("\"o2\""))
+        XCTAssertEqual(changed, Journey(encoded: Value.parseStoredJSON(changed.encodedJSON) ?? .null), "the kept JSON is not part of the value")
+    }
+
     /// The member-by-member writers produce exactly the JSON of the records' `encoded` values.
     func testDirectJSONIsTheSameTextAsTheEncodedValues() {
         var ended = journey("j9", key: "a9", active: false)

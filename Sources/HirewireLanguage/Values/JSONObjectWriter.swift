@@ -39,6 +39,12 @@ public struct JSONObjectWriter {
         Value.writeJSONString(string, into: bytes)
     }
 
+    /// A member whose value is JSON text already written (by ``Value/jsonString(pretty:)``).
+    public mutating func add(_ name: String, json: String) {
+        key(name)
+        bytes.append(json)
+    }
+
     /// A member holding an object written by `body` (members in ascending key order too).
     public mutating func add(_ name: String, object body: (inout JSONObjectWriter) -> Void) {
         key(name)

@@ -86,6 +86,21 @@ extension Value {
         return merged
     }
 
+    /// Whether merging `other` into this value (``merge(_:)``) would change nothing: every member
+    /// `other` has is here already with an equal value (objects compared member by member).
+    public func holds(_ other: Value) -> Bool {
+        guard case .object(let mine) = self, case .object(let theirs) = other else { return self == other }
+        for (key, value) in theirs {
+            guard let existing = mine[key] else { return false }
+            if case .object = value, case .object = existing {
+                if !existing.holds(value) { return false }
+            } else if existing != value {
+                return false
+            }
+        }
+        return true
+    }
+
     /// ``merging(_:)`` in place: an object this value holds alone is updated without a copy.
     public mutating func merge(_ other: Value) {
         guard case .object(var mine) = self, case .object(let theirs) = other else {
