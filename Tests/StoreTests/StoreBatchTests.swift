@@ -189,6 +189,11 @@ final class StoreBatchTests: XCTestCase {
         changed.context["offer"] = ["id": "o2"]
         XCTAssertTrue(changed.encodedJSON.contains("\"o2\""), changed.encodedJSON)
         XCTAssertEqual(changed.encodedJSON, changed.encoded.jsonString())
+        // Changed in place, as a step's merge does it.
+        var merged = original
+        if let at = merged.context.index(forKey: "candidate") { merged.context.values[at].merge(["email": "ada@new.example"]) }
+        XCTAssertTrue(merged.encodedJSON.contains("ada@new.example"), merged.encodedJSON)
+        XCTAssertEqual(merged.encodedJSON, merged.encoded.jsonString())
         var emptied = changed
         emptied.context = [:]
         XCTAssertEqual(emptied.encodedJSON, emptied.encoded.jsonString())
