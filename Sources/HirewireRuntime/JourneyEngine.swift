@@ -493,9 +493,16 @@ public final class JourneyEngine: @unchecked Sendable {
     }
 
     /// A flow and a journey key (hashed as a pair, not joined into a new string per lookup).
+    /// The hash takes the key and the flow id's length only: a project has a handful of flows,
+    /// and hashing the flow id too, for every lookup a batch makes, cost a fifth of reading ahead.
     fileprivate struct FlowKey: Hashable {
         let flow: String
         let key: String
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(key)
+            hasher.combine(flow.utf8.count)
+        }
     }
 
     /// The batch's view: journeys changed earlier in the batch win over the store.
