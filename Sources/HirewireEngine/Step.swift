@@ -25,19 +25,11 @@ public enum Step {
 
     /// The `require` fields an event's data lacks (a start event lacking any goes to review).
     public static func missingRequirements(_ machine: Machine, data: [String: Value]) -> [String] {
-        var missing: [String] = []
-        for path in machine.require {
-            guard let root = path.components.first, var value = data[root] else {
-                missing.append(path.dotted)
-                continue
-            }
-            for part in path.components.dropFirst() {
-                value = value[part]
-                if value.isNull { break }
-            }
-            if value.isNull { missing.append(path.dotted) }
-        }
-        return missing
+        // The first part is looked up in `data` itself: no object is built around it.
+        machine.require.filter { path in
+            guard let root = path.components.first, let value = data[root] else { return true }
+            return value.value(at: path.components.dropFirst()).isNull
+        }.map(\.dotted)
     }
 
     /// Whether `event` would start a journey of `machine`: `start.if` holds and `require` is met.

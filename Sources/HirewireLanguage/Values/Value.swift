@@ -35,7 +35,7 @@ extension Value {
     }
 
     /// Follows a dotted path of object keys; any missing step yields `.null`.
-    public func value(at path: [String]) -> Value {
+    public func value<Path: Sequence<String>>(at path: Path) -> Value {
         var current = self
         for key in path {
             current = current[key]
