@@ -60,12 +60,7 @@ extension Stepper {
                 skip(timer.path, stateScoped: false, reason: "already due when the journey moved to this version")
                 return
             }
-            let allowed: Date?
-            switch timer.when {
-            case .between: allowed = TimeWindows.earliest(atOrAfter: now, calendar: calendar(timer.calendar), quiet: quietHours())
-            case .delay, .at: allowed = timer.calendar == nil ? now : calendar(timer.calendar)?.nextOpen(atOrAfter: now)
-            }
-            guard let release = allowed else {
+            guard let release = nextAllowed(timer, atOrAfter: now) else {
                 skip(timer.path, stateScoped: false, reason: "the calendar never opens")
                 return
             }
@@ -99,29 +94,32 @@ extension Stepper {
         let base = stateScoped ? journey.stateEnteredAt : journey.startedAt
         switch timer.when {
         case .delay(let seconds):
-            let due = base.addingTimeInterval(seconds)
-            guard timer.calendar != nil else { return .at(due, windowEnd: nil) }
-            guard let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) else {
+            guard let due = nextAllowed(timer, atOrAfter: base.addingTimeInterval(seconds)) else {
                 return .skipped(reason: "the calendar never opens")
             }
-            return .at(open, windowEnd: nil)
+            return .at(due, windowEnd: nil)
         case .between(let min, let max):
-            let earliest = base.addingTimeInterval(min)
-            let cal = calendar(timer.calendar)
-            let quiet = quietHours()
-            guard let allowed = TimeWindows.earliest(atOrAfter: earliest, calendar: cal, quiet: quiet) else {
+            guard let due = nextAllowed(timer, atOrAfter: base.addingTimeInterval(min)) else {
                 return .skipped(reason: "the calendar never opens")
             }
-            return .at(allowed, windowEnd: base.addingTimeInterval(max))
+            return .at(due, windowEnd: base.addingTimeInterval(max))
         case .at(let expression):
             let here = roots()
             guard let at = expression.evaluate(here).asTimestamp else {
                 return .skipped(reason: .string("\(expression.source.text) is null"))
             }
-            var due = Swift.max(at, now)
-            if timer.calendar != nil, let cal = calendar(timer.calendar), let open = cal.nextOpen(atOrAfter: due) { due = open }
-            return .at(due, windowEnd: nil)
+            // An `at` whose calendar never opens keeps its own moment.
+            let due = Swift.max(at, now)
+            return .at(nextAllowed(timer, atOrAfter: due) ?? due, windowEnd: nil)
         }
+    }
+
+    /// The first moment at or after `date` that `timer`'s calendar allows (and, for a `between`
+    /// window, the quiet hours); nil when the calendar never opens.
+    mutating func nextAllowed(_ timer: MachineTimer, atOrAfter date: Date) -> Date? {
+        if case .between = timer.when { return TimeWindows.earliest(atOrAfter: date, calendar: calendar(timer.calendar), quiet: quietHours()) }
+        guard timer.calendar != nil else { return date }
+        return calendar(timer.calendar)?.nextOpen(atOrAfter: date)
     }
 
     mutating func arm(id: String, due: Date, kind: TimerKind, stateScoped: Bool, windowEnd: Date?) {
