@@ -76,6 +76,9 @@ public enum TimerKind: Sendable, Hashable {
     case timeout
     /// A candidate-facing action deferred by quiet hours, released or dropped by its scope.
     case deferred(action: PlannedAction, scope: DeferScope)
+
+    /// Whether this is an action held back by quiet hours (its release decides what happens).
+    public var isDeferred: Bool { if case .deferred = self { return true } else { return false } }
 }
 
 /// When a deferred action still goes out at the end of quiet hours.

@@ -110,24 +110,22 @@ public enum Step {
                 }
             }
         }
-        var moved = stepper
-        let original = journey
         let state = machine.states[target]
-        moved.journey.version = machine.version
-        moved.journey.state = state.name
-        moved.journey.entry += 1
-        moved.journey.doneTimers = []
-        moved.record("migrated", ["from_version": .string(original.version), "to_version": .string(machine.version),
-                                  "from": .string(original.state), "to": .string(state.name)])
+        stepper.journey.version = machine.version
+        stepper.journey.state = state.name
+        stepper.journey.entry += 1
+        stepper.journey.doneTimers = []
+        stepper.record("migrated", ["from_version": .string(journey.version), "to_version": .string(machine.version),
+                                    "from": .string(journey.state), "to": .string(state.name)])
         if let outcome = state.outcome {
-            moved.end(outcome)
-            return moved.finish()
+            stepper.end(outcome)
+            return stepper.finish()
         }
-        moved.arm(id: moved.timerId(0, "timeout"), due: original.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
-                  stateScoped: false, windowEnd: nil)
-        for timer in machine.after { moved.armMoved(timer, owed: owed.contains(timer.path)) }
-        for timer in state.timers { moved.arm(timer, path: timer.path, stateScoped: true) }
-        return moved.finish()
+        stepper.arm(id: stepper.timerId(0, "timeout"), due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
+                    stateScoped: false, windowEnd: nil)
+        for timer in machine.after { stepper.armMoved(timer, owed: owed.contains(timer.path)) }
+        for timer in state.timers { stepper.arm(timer, path: timer.path, stateScoped: true) }
+        return stepper.finish()
     }
 
     /// The journey key of `event` for `machine`: `start.key` evaluated against the event alone;

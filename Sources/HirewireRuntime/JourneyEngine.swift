@@ -337,9 +337,7 @@ public final class JourneyEngine: @unchecked Sendable {
             for timer in due {
                 // The journey is gone (erased) or ended (a timer another writer left behind, or a
                 // deferred message whose end-state action must still go out is the exception).
-                guard let journey = shell.journey(id: timer.journey),
-                      journey.isActive || { if case .deferred = timer.kind { return true } else { return false } }()
-                else {
+                guard let journey = shell.journey(id: timer.journey), journey.isActive || timer.kind.isDeferred else {
                     shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
                     continue
                 }
