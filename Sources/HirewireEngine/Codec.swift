@@ -103,15 +103,8 @@ extension CanonicalEvent {
 extension Journey {
     public var encodedJSON: String {
         var w = JSONObjectWriter(capacity: 1024)
-        // A journey's times are mostly one or two instants (its start event's, the state's
-        // entry): each is formatted once.
-        var formatted: (date: Date, text: String)?
-        func format(_ date: Date) -> String {
-            if let formatted, formatted.date == date { return formatted.text }
-            let text = Timestamp.format(date)
-            formatted = (date, text)
-            return text
-        }
+        // A journey's times are mostly one or two instants (its start event's, the state's entry).
+        var times = TimestampMemo()
         if let cached = contextJSON.value {
             w.add("context", json: cached)
         } else {
@@ -120,18 +113,18 @@ extension Journey {
             w.add("context", json: text)
         }
         if !doneTimers.isEmpty { w.add("done_timers", .array(doneTimers.map(Value.string))) }
-        w.add("entered_at", string: format(stateEnteredAt))
+        w.add("entered_at", string: times.format(stateEnteredAt))
         w.add("entry", .number(Double(entry)))
         w.add("flow", string: flow)
         w.add("id", string: id)
-        if let insteadAt { w.add("instead_at", string: format(insteadAt)) }
+        if let insteadAt { w.add("instead_at", string: times.format(insteadAt)) }
         w.add("key", string: key)
         w.add("merged_at") { members in
-            for (entity, date) in mergedAt.sorted(by: { $0.key < $1.key }) { members.add(entity, string: format(date)) }
+            for (entity, date) in mergedAt.sorted(by: { $0.key < $1.key }) { members.add(entity, string: times.format(date)) }
         }
         if let outcome { w.add("outcome", string: outcome) }
         w.add("seq", .number(Double(seq)))
-        w.add("started_at", string: format(startedAt))
+        w.add("started_at", string: times.format(startedAt))
         w.add("state", string: state)
         w.add("vars", .object(vars))
         w.add("version", string: version)

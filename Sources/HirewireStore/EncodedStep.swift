@@ -70,12 +70,11 @@ public struct EncodedStep: Sendable {
                 let packed = ByteBuffer(capacity: run.count * 160)
                 packed.append(91)
                 // A step's entries share their time (the step's clock): it is formatted once.
-                var at: (date: Date, text: String)?
+                var times = TimestampMemo()
                 for (i, entry) in run.enumerated() {
                     if i > 0 { packed.append(44) }
                     var w = JSONObjectWriter(into: packed)
-                    if at?.date != entry.at { at = (entry.at, Timestamp.format(entry.at)) }
-                    w.add("at", string: at?.text ?? Timestamp.format(entry.at))
+                    w.add("at", string: times.format(entry.at))
                     w.add("fields") { storedJSON(entry, into: &$0) }
                     w.add("kind", string: entry.kind)
                     w.close()

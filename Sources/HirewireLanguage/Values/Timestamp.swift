@@ -125,3 +125,19 @@ public enum Timestamp {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
+
+/// ``Timestamp/format(_:)`` remembering the last time it formatted: a record's times are
+/// mostly one instant (a step's clock, a journey's start), and each is then formatted once.
+public struct TimestampMemo {
+    private var last: (date: Date, text: String)?
+
+    public init() {}
+
+    public mutating func format(_ date: Date) -> String {
+        if let last, last.date == date { return last.text }
+        let text = Timestamp.format(date)
+        last = (date, text)
+        return text
+    }
+}
+
