@@ -22,7 +22,8 @@ public struct StepCommit: Sendable {
 }
 
 /// What a store says when a step's journey is not newer than the stored one: another writer
-/// (a second engine, a `hirewire` command) stepped the journey since it was read.
+/// (a second engine, a `hirewire` command) stepped the journey since it was read. Stores throw
+/// it as `StoreError.staleJourney(id)`.
 public let staleJourneyMessage = "was changed by another writer since it was read"
 
 /// An event waiting in the inbox, in arrival order.

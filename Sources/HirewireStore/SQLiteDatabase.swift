@@ -15,8 +15,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
     public var description: String { sql.map { "\(message) (in: \($0))" } ?? message }
     /// Whether the commit was refused because another writer stepped its journey since it was
-    /// read (``staleJourneyMessage``): the same work, done again from a fresh read, succeeds.
-    public var isStaleJourney: Bool { transient && message.hasSuffix(staleJourneyMessage) }
+    /// read: the same work, done again from a fresh read, succeeds (``staleJourney(_:)``).
+    public private(set) var isStaleJourney = false
+
+    /// The refusal of a commit whose journey `id` another writer stepped since it was read:
+    /// transient, and marked so that callers can redo the work from a fresh read.
+    public static func staleJourney(_ id: String) -> StoreError {
+        var error = StoreError("journey \(id) \(staleJourneyMessage)", transient: true)
+        error.isStaleJourney = true
+        return error
+    }
 }
 
 /// One SQLite connection and its prepared statements.

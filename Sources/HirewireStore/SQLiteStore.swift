@@ -390,7 +390,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             // Every step numbers the journey one higher; a row already at this number or beyond
             // was written by another writer after this step read the journey (a lost update).
             // Transient: computed again from a fresh read, the same work succeeds.
-            guard db.changes == 1 else { throw StoreError("journey \(j.id) \(staleJourneyMessage)", transient: true) }
+            guard db.changes == 1 else { throw StoreError.staleJourney(j.id) }
             if step.cancelPendingActions {
                 // Never sent, so they stop counting for `max_messages` too.
                 try db.query("""

@@ -67,6 +67,7 @@ class JourneyStoreContract: XCTestCase {
         stale.state = "accepted"
         XCTAssertThrowsError(try store.commit([step(stale, timers: [timer("t9", due: 5)], actions: [action("j1:2:late")])], processedInbox: [], ignored: [])) { error in
             XCTAssertTrue("\(error)".contains(staleJourneyMessage), "\(error)")
+            XCTAssertTrue((error as? StoreError)?.isStaleJourney == true, "the engine redoes such a step from a fresh read")
         }
         XCTAssertEqual(try store.journey(id: "j1")?.state, "viewed")
         XCTAssertTrue(try store.timers(dueBefore: nil).isEmpty)
