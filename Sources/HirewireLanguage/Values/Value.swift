@@ -34,7 +34,9 @@ extension Value {
         return .null
     }
 
-    /// Follows a dotted path of object keys; any missing step yields `.null`.
+    /// Follows a dotted path of object keys; any missing step yields `.null`. Inlinable, so that
+    /// a caller's own path type (an array slice) is specialized rather than walked generically.
+    @inlinable
     public func value<Path: Sequence<String>>(at path: Path) -> Value {
         var current = self
         for key in path {
