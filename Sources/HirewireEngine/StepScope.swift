@@ -33,8 +33,8 @@ final class StepScope: RootScope, @unchecked Sendable {
     @exclusivity(unchecked) private var journeyValue: Value?
     @exclusivity(unchecked) private var envValue: Value?
     /// The journey's context entities (`candidate`, `offer`, …) side by side, found by a scan
-    /// of a handful of names instead of a hash of the name on every read. The stepper sets
-    /// them (``setContext(_:)``) whenever the context changed, before anything reads them.
+    /// of a handful of names instead of a hash of the name on every read: taken from the
+    /// journey at creation, then again (``setContext(_:)``) whenever a merge changes the context.
     @exclusivity(unchecked) private var entityNames: [String] = []
     @exclusivity(unchecked) private var entityValues: [Value] = []
 
@@ -51,6 +51,7 @@ final class StepScope: RootScope, @unchecked Sendable {
         self.env = env
         self.lets = lets
         letValues = Array(repeating: .null, count: lets.count)
+        setContext(journey.context)
     }
 
     /// The journey's context changed (a merge): its entities are taken again.

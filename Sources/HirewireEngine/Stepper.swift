@@ -97,7 +97,6 @@ struct Stepper {
             self.scope = scope
         }
         if letsStale {
-            scope.setContext(journey.context)
             scope.visibleLets = 0
             for (i, binding) in machine.lets.enumerated() {
                 scope.letValues[i] = binding.expression.evaluate(ExprContext(roots: journey.context, now: now, scope: scope))
@@ -121,6 +120,12 @@ struct Stepper {
         letsStale = true
     }
 
+    /// A merge (or a start) changed the context: the scope's entity table follows it.
+    mutating func contextChanged() {
+        scope?.setContext(journey.context)
+        letsStale = true
+    }
+
     func holds(_ condition: CompiledExpression?, _ here: ExprContext) -> Bool {
         condition?.holds(here) ?? true
     }
@@ -133,9 +138,10 @@ struct Stepper {
             // A new journey: the event's entities are the context.
             journey.context = data
             journey.mergedAt = data.mapValues { _ in event.occurredAt }
-            letsStale = true
+            contextChanged()
             return
         }
+        var changed = false
         // One hash of the entity's name per dictionary: its index serves the read and the update.
         for (entity, value) in data {
             if let at = journey.mergedAt.index(forKey: entity) {
@@ -147,12 +153,16 @@ struct Stepper {
             if let at = journey.context.index(forKey: entity) {
                 // Nothing new (most events repeat what the journey knows): the context, and the
                 // JSON kept of it, stay as they are.
-                if !journey.context.values[at].holds(value) { journey.context.values[at].merge(value) }
+                if !journey.context.values[at].holds(value) {
+                    journey.context.values[at].merge(value)
+                    changed = true
+                }
             } else {
                 journey.context[entity] = value
+                changed = true
             }
-            letsStale = true
         }
+        if changed { contextChanged() }
     }
 
     // MARK: Start
@@ -170,7 +180,7 @@ struct Stepper {
             record("review", ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
                               "event_id": .string(event.id)])
             journey.context = data
-            letsStale = true
+            contextChanged()
             _ = run(machine.policy.onInvalid, scope: .always)
             discard = true
             return
