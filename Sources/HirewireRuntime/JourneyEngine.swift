@@ -664,18 +664,38 @@ public final class JourneyEngine: @unchecked Sendable {
 
 /// Journey ids: `jrn_` + 26 Crockford base32 characters (a ULID: 48-bit milliseconds, 80 random bits).
 public enum JourneyId {
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    static let alphabet: StaticString = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
+    /// A new id for `now`: ids made later sort after earlier ones (to the millisecond).
     public static func make(now: Date = Date()) -> String {
-        var value = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        var time: [Character] = []
-        for _ in 0..<10 {
-            time.append(alphabet[Int(value % 32)])
-            value /= 32
-        }
-        var random = ""
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<16 { random.append(alphabet[Int(generator.next() % 32)]) }
-        return "jrn_" + String(time.reversed()) + random
+        return make(now: now, random: (generator.next(), generator.next()))
+    }
+
+    /// The id of `now` with the 80 random bits taken from `random` (its first word whole, the
+    /// low 16 bits of the second): two draws of the system generator, not one per character.
+    static func make(now: Date, random: (UInt64, UInt64)) -> String {
+        let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        return String(unsafeUninitializedCapacity: 30) { out in
+            let digits = alphabet.utf8Start
+            out[0] = UInt8(ascii: "j"); out[1] = UInt8(ascii: "r"); out[2] = UInt8(ascii: "n"); out[3] = UInt8(ascii: "_")
+            // 48 bits of milliseconds as 10 characters, most significant first.
+            var value = millis
+            for i in stride(from: 13, through: 4, by: -1) {
+                out[i] = digits[Int(value & 31)]
+                value >>= 5
+            }
+            // 80 random bits as 16 characters: 12 from the first word (60 bits), 4 from the second.
+            var first = random.0, second = random.1
+            for i in 14..<26 {
+                out[i] = digits[Int(first & 31)]
+                first >>= 5
+            }
+            for i in 26..<30 {
+                out[i] = digits[Int(second & 31)]
+                second >>= 5
+            }
+            return 30
+        }
     }
 }

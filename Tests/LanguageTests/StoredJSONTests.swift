@@ -56,6 +56,21 @@ final class StoredJSONTests: XCTestCase {
                 if special != "é" { XCTAssertTrue(text.contains("\\"), "escaped at \(offset): \(text)") }
             }
         }
+        // Strings shorter than a word, and the last bytes of longer ones, are checked as one
+        // padded word: a special character at any place of such a tail is still found.
+        for special in specials {
+            for length in 1...9 {
+                for place in 0..<length {
+                    let string = String(repeating: "k", count: place) + special + String(repeating: "q", count: length - place - 1)
+                    let text = Value.string(string).jsonString()
+                    XCTAssertEqual(Value.parseStoredJSON(text), .string(string), "\(length)/\(place): \(text)")
+                    if special != "é" { XCTAssertTrue(text.contains("\\"), "escaped at \(length)/\(place): \(text)") }
+                }
+            }
+        }
+        for short in ["a", "id", "at", "kind", "fields", "~ {x}"] {
+            XCTAssertEqual(Value.string(short).jsonString(), "\"" + short + "\"")
+        }
         let plain = String(repeating: "Senior Data Engineer ~ {x} [y] 0123456789 ", count: 3)
         XCTAssertEqual(Value.string(plain).jsonString(), "\"" + plain + "\"")
     }

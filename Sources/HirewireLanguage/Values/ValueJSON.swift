@@ -100,6 +100,11 @@ extension Value {
                     i += 8
                     continue
                 }
+                // The last few bytes at once too, padded with spaces (short keys are most strings).
+                if let base = bytes.baseAddress, i + 8 > count, i < count, !Self.wordNeedsLook(Self.tailWord(base + i, count - i)) {
+                    i = count
+                    break
+                }
                 let byte = bytes[i]
                 // Printable ASCII other than `"` and `\` (nearly every byte) goes straight on.
                 if byte >= 32, byte < 0x7F, byte != 34, byte != 92 {
@@ -140,6 +145,14 @@ extension Value {
             if run < count { out.append(UnsafeBufferPointer(rebasing: bytes[run..<count])) }
         }
         out.append(34)
+    }
+
+    /// The `n` (1 to 7) bytes at `start` as a word, the rest of it spaces.
+    @inline(__always)
+    static func tailWord(_ start: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        var word: UInt64 = 0x2020_2020_2020_2020
+        withUnsafeMutableBytes(of: &word) { $0.baseAddress?.copyMemory(from: start, byteCount: n) }
+        return word
     }
 
     /// Whether any of the eight bytes in `word` is not printable ASCII other than `"` and `\\`:
