@@ -37,8 +37,11 @@ struct IntakeBenchmark {
         return Array(#"{"type": "candidate.hired", "application": \#(n), "note": "\#(padding)"}"#.utf8)
     }
 
-    static func request(port: UInt16, n: Int) -> OutboundRequest {
-        let id = "msg_\(n)_\(UUID().uuidString.prefix(8))"
+    /// A delivery whose id is `n` with `tag`, the load's own prefix: one `UUID()` per load, not
+    /// per request (on Linux each opens and reads /dev/urandom, a cost of the load generator
+    /// that the server it measures would pay for on the shared cores).
+    static func request(port: UInt16, n: Int, tag: Substring) -> OutboundRequest {
+        let id = "msg_\(n)_\(tag)"
         let timestamp = String(Int(Date().timeIntervalSince1970))
         let body = body(n)
         let signature = StandardWebhooks.sign(secret: secret, id: id, timestamp: timestamp, body: body) ?? ""
@@ -118,6 +121,7 @@ struct IntakeBenchmark {
         let group = DispatchGroup()
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
+        let tag = UUID().uuidString.prefix(8)
         for c in 0..<connections {
             group.enter()
             let thread = Thread {
@@ -136,7 +140,7 @@ struct IntakeBenchmark {
                         if scheduled > now { usleep(UInt32((scheduled - now) / 1000)) }
                     }
                     if scheduled >= end { break }
-                    let request = Self.request(port: port, n: c * 10_000_000 + n)
+                    let request = Self.request(port: port, n: c * 10_000_000 + n, tag: tag)
                     n += 1
                     let status = (try? client.perform(request))?.status ?? 0
                     let done = DispatchTime.now().uptimeNanoseconds
