@@ -41,9 +41,9 @@ public enum Step {
     /// Applies an event, a fired timer or an action failure to an existing journey.
     public static func apply(_ machine: Machine, setup: EngineSetup, journey: Journey, input: StepInput,
                              now: Date, facts: StepFacts = StepFacts()) -> StepResult {
-        var next = journey
-        next.seq += 1
-        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: facts, journey: next)
+        // The stepper's copy is the only one made (a journey copy retains a dozen fields).
+        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: facts, journey: journey)
+        stepper.journey.seq += 1
         switch input {
         case .event(let event): stepper.apply(event)
         case .timer(let timer): stepper.fire(timer)
@@ -54,9 +54,8 @@ public enum Step {
 
     /// Ends a journey from outside (`hirewire cancel`, `reentry: restart`, erasure).
     public static func end(_ machine: Machine, setup: EngineSetup, journey: Journey, outcome: String, now: Date) -> StepResult {
-        var next = journey
-        next.seq += 1
-        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: next)
+        var stepper = Stepper(machine: machine, setup: setup, now: now, facts: StepFacts(), journey: journey)
+        stepper.journey.seq += 1
         stepper.end(outcome)
         return stepper.finish()
     }
