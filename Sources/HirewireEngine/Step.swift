@@ -25,11 +25,14 @@ public enum Step {
 
     /// The `require` fields an event's data lacks (a start event lacking any goes to review).
     public static func missingRequirements(_ machine: Machine, data: [String: Value]) -> [String] {
-        // The first part is looked up in `data` itself: no object is built around it.
-        machine.require.filter { path in
-            guard let root = path.components.first, let value = data[root] else { return true }
-            return value.value(at: path.components.dropFirst()).isNull
-        }.map(\.dotted)
+        // The first part is looked up in `data` itself: no object is built around it. Nearly
+        // every start has them all, and then no array is made.
+        var missing: [String] = []
+        for path in machine.require {
+            if let root = path.components.first, let value = data[root], !value.value(at: path.components.dropFirst()).isNull { continue }
+            missing.append(path.dotted)
+        }
+        return missing
     }
 
     /// Whether `event` would start a journey of `machine`: `start.if` holds and `require` is met.

@@ -80,7 +80,7 @@ public struct WeeklyHours: Sendable, Hashable {
     }
 
     /// True when no day has any hours.
-    public var isEmpty: Bool { days.allSatisfy(\.isEmpty) }
+    public var isEmpty: Bool { !days.contains { !$0.isEmpty } }  // a closure: a key path here ran generic code
 }
 
 /// A business calendar: a zone, weekly hours and whole-day holidays.
