@@ -120,6 +120,42 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try e.fireDueTimers(now: t("2026-04-30T00:00:00Z")), 0)
     }
 
+    /// Another writer steps the journey between the cancel's read and its commit (here a second
+    /// connection holding the write lock while it moves the journey on): the cancel's commit is
+    /// refused as stale, and the cancel is computed again from a fresh read instead of failing.
+    func testCancelRacingAnotherWriterIsRedoneFromAFreshRead() throws {
+        let e = try engine()
+        _ = try e.submit([offer()], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let before = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        let other = try SQLiteDatabase(path: dbPath)
+        try other.execute("BEGIN IMMEDIATE")
+        try other.query("""
+            UPDATE journeys SET seq = seq + 1, data = json_set(data, '$.seq', seq + 1, '$.vars.note', 'the other writer') WHERE id = ?
+            """, [.text(before.id)])
+        let outcome = CancelOutcome()
+        let finished = DispatchSemaphore(value: 0)
+        let engine = e
+        DispatchQueue.global().async {
+            outcome.set(Result { try engine.cancel(journeyId: before.id, now: Timestamp.parse("2026-03-07T10:00:00Z") ?? Date()) })
+            finished.signal()
+        }
+        // The cancel reads the journey at once (the other writer has not committed) and then
+        // waits for the write lock.
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(finished.wait(timeout: .now()), .timedOut, "the cancel waits for the other writer")
+        try other.execute("COMMIT")
+        XCTAssertEqual(finished.wait(timeout: .now() + 15), .success)
+        let ended = try XCTUnwrap(try XCTUnwrap(outcome.value).get())
+        XCTAssertEqual(ended.outcome, "cancelled")
+        XCTAssertEqual(ended.vars["note"], "the other writer", "ended from the other writer's journey, not the stale read")
+        XCTAssertEqual(ended.seq, before.seq + 2)
+        let stored = try XCTUnwrap(try e.store.journey(id: before.id))
+        XCTAssertEqual(stored.outcome, "cancelled")
+        XCTAssertEqual(stored.seq, before.seq + 2)
+        XCTAssertEqual(try e.store.timers(journey: before.id).filter { !isDeferred($0) }, [])
+    }
+
     func isDeferred(_ timer: TimerRecord) -> Bool { if case .deferred = timer.kind { return true } else { return false } }
 
     func testMigrateMovesListedStatesWithoutRerunningActions() throws {
@@ -349,4 +385,14 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try e3.store.journey(id: v1.id)?.state, "follow_up")
         XCTAssertTrue(try e3.store.outbox(journey: v1.id).contains { $0.template == "offer-check-in" })
     }
+}
+
+/// The result of a call made on another thread. `@unchecked Sendable`: written once under the
+/// lock before the caller is signalled, read after.
+final class CancelOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Result<Journey?, Error>?
+
+    func set(_ result: Result<Journey?, Error>) { lock.withLock { stored = result } }
+    var value: Result<Journey?, Error>? { lock.withLock { stored } }
 }
