@@ -243,6 +243,9 @@ public final class JourneyEngine: @unchecked Sendable {
                 let batch = try prepareOnline([item], now: now)
                 try store.commit(batch.shell.commits, processedInbox: [item.sequence], ignored: batch.ignored, touched: batch.touched)
                 finish(batch)
+            } catch where error.isInboxTaken {
+                // Another engine on this file processed it meanwhile: it is done, not failed.
+                continue
             } catch where error.transient {
                 throw error
             } catch {

@@ -26,6 +26,11 @@ public struct StepCommit: Sendable {
 /// it as `StoreError.staleJourney(id)`.
 public let staleJourneyMessage = "was changed by another writer since it was read"
 
+/// What a store says when a commit would mark an inbox event processed that is no longer
+/// pending (another writer took it since it was read). Stores throw it as
+/// `StoreError.inboxTaken(sequence)`, and write nothing of that commit.
+public let inboxTakenMessage = "was already processed by another writer"
+
 /// An event waiting in the inbox, in arrival order.
 public struct InboxEvent: Sendable {
     public var sequence: Int64

@@ -25,6 +25,18 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         error.isStaleJourney = true
         return error
     }
+
+    /// Whether the commit was refused because an inbox event it would mark processed is no
+    /// longer pending: another writer (a second engine on the same file) processed or parked it
+    /// first. Nothing of the commit is written; the event must not be applied again.
+    public private(set) var isInboxTaken = false
+
+    /// The refusal of a commit that would process inbox event `sequence` a second time.
+    public static func inboxTaken(_ sequence: Int64) -> StoreError {
+        var error = StoreError("inbox event \(sequence) \(inboxTakenMessage)")
+        error.isInboxTaken = true
+        return error
+    }
 }
 
 /// One SQLite connection and its prepared statements.

@@ -227,7 +227,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     public func failInbox(_ sequence: Int64, reason: String) throws(StoreError) {
         try locked { () throws(StoreError) in
-            try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ?", [.text(reason), .integer(sequence)])
+            try db.query("UPDATE inbox SET status = 'failed', reason = ? WHERE seq = ? AND status = 'pending'", [.text(reason), .integer(sequence)])
             appended[sequence] = nil
         }
     }
@@ -341,7 +341,10 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 for seq in processedInbox {
                     appended[seq] = nil
                     let journeys = touched[seq].map { Self.json(.array($0.map(Value.string))) } ?? .null
-                    try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ?", [journeys, .integer(seq)])
+                    // Only a pending event: one another engine on this file processed (or
+                    // parked) since this batch read it must not have its effects twice.
+                    try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ? AND status = 'pending'", [journeys, .integer(seq)])
+                    guard db.changes == 1 else { throw StoreError.inboxTaken(seq) }
                 }
                 // A row each: these come from different events (none reached a journey).
                 for entry in ignored { try insert(EncodedStep.auditRows([entry])) }

@@ -156,6 +156,40 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try e.store.timers(journey: before.id).filter { !isDeferred($0) }, [])
     }
 
+    /// Two engines on one file (a second `serve`, or `dead-letters replay` working the inbox
+    /// itself) both read the same pending event and step it; the write lock is held meanwhile
+    /// so that both have read before either commits. The event's effects are stored once: the
+    /// loser's commit is refused, and redoing it from a fresh read finds the event processed.
+    func testTwoEnginesOnOneFileApplyAnEventOnce() throws {
+        let a = try engine()
+        _ = try a.submit([offer()], now: t("2026-03-06T16:00:00Z"))
+        try a.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let before = try XCTUnwrap(try a.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        let viewed = CanonicalEvent(id: "v1", type: "offer.viewed", occurredAt: t("2026-03-06T17:00:00Z"), data: ["application": ["id": "a1"]])
+        _ = try a.submit([viewed], now: t("2026-03-06T17:00:00Z"))
+        let b = try engine()
+        let lock = try SQLiteDatabase(path: dbPath)
+        try lock.execute("BEGIN IMMEDIATE")
+        let group = DispatchGroup()
+        let errors = CancelOutcome()
+        for e in [a, b] {
+            DispatchQueue.global().async(group: group) {
+                do { try e.processInbox(now: Timestamp.parse("2026-03-06T17:00:00Z") ?? Date()) } catch { errors.set(.failure(error)) }
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        try lock.execute("COMMIT")
+        XCTAssertEqual(group.wait(timeout: .now() + 20), .success)
+        if case .failure(let error)? = errors.value { XCTFail("\(error)") }
+        let after = try XCTUnwrap(try a.store.journey(id: before.id))
+        XCTAssertEqual(after.state, "viewed")
+        XCTAssertEqual(after.seq, before.seq + 1, "stepped once")
+        let slack = try a.store.outbox(journey: before.id).filter { $0.connector == "slack" }
+        XCTAssertEqual(slack.count, 1, "one heads-up, not two: \(slack.map(\.idempotencyKey))")
+        XCTAssertTrue(try a.store.failedInbox().isEmpty, "the loser's copy is not parked as failed")
+        XCTAssertTrue(try a.store.pendingInbox(limit: 10).isEmpty)
+    }
+
     func isDeferred(_ timer: TimerRecord) -> Bool { if case .deferred = timer.kind { return true } else { return false } }
 
     func testMigrateMovesListedStatesWithoutRerunningActions() throws {

@@ -77,6 +77,27 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.journey(id: "j1")?.state, "accepted")
     }
 
+    /// Two engines on one file may read the same pending event: the commit of the second to
+    /// mark it processed is refused whole (its step is not written, its actions not queued), and
+    /// says so, so the engine skips the event instead of applying it again or parking it.
+    func testAnInboxEventIsProcessedOnlyOnce() throws {
+        let (store, _) = try makeStore()
+        let e1 = CanonicalEvent(id: "e1", type: "offer.extended", occurredAt: now, data: ["application": ["id": "a1"]])
+        _ = try store.appendInbox([e1], receivedAt: now)
+        let seq = try XCTUnwrap(try store.pendingInbox(limit: 10).first?.sequence)
+        try store.commit([step(journey("j1"), actions: [action("j1:1:first")])], processedInbox: [seq], ignored: [])
+        XCTAssertThrowsError(try store.commit([step(journey("j2", key: "a2"), actions: [action("j2:1:again")])], processedInbox: [seq], ignored: [])) { error in
+            XCTAssertTrue((error as? StoreError)?.isInboxTaken == true, "\(error)")
+            XCTAssertTrue("\(error)".contains(inboxTakenMessage), "\(error)")
+        }
+        XCTAssertNil(try store.journey(id: "j2"), "nothing of the refused commit is written")
+        XCTAssertTrue(try store.outbox(journey: "j2").isEmpty)
+        XCTAssertEqual(try store.outbox(journey: "j1").map(\.idempotencyKey), ["j1:1:first"])
+        // Parking it afterwards does not undo its processing either.
+        try store.failInbox(seq, reason: "late")
+        XCTAssertTrue(try store.failedInbox().isEmpty)
+    }
+
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), timers: [timer("t1", due: 60), timer("t2", due: 30)], actions: [action("j1:1:x")])],
