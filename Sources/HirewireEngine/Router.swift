@@ -47,7 +47,7 @@ public enum Router {
                     continue
                 }
                 // A restart needs an event that would start a journey; any other is an ordinary event.
-                if isStart, machine.start.reentry == .restart, Step.wouldStart(machine, event: event, now: now) {
+                if isStart, machine.start.reentry == .restart, Step.wouldStart(machine, event: event, env: shell.facts(candidate: nil).env, now: now) {
                     let ended = Step.end(pinned, setup: setup, journey: journey, outcome: "restarted", now: now)
                     shell.record(ended, flow: machine.id)
                     let started = Step.start(machine, setup: setup, event: event, key: key, journeyId: shell.newJourneyId(), now: now,

@@ -16,11 +16,12 @@ public enum Step {
         return stepper.finish()
     }
 
-    /// Whether `event` may start a journey of `machine` (`start.if` holds; `require` is checked
-    /// by ``start(_:setup:event:key:journeyId:now:facts:)``).
-    public static func startConditionHolds(_ machine: Machine, event: CanonicalEvent, now: Date) -> Bool {
+    /// Whether `event` may start a journey of `machine` (`start.if` holds, with `env` and the
+    /// `let` names computed from the event; `require` is checked by
+    /// ``start(_:setup:event:key:journeyId:now:facts:)``).
+    public static func startConditionHolds(_ machine: Machine, event: CanonicalEvent, env: [String: String] = [:], now: Date) -> Bool {
         guard let condition = machine.start.condition else { return true }
-        return condition.holds(EventRoot.context(event, now: now))
+        return condition.holds(EventRoot.startContext(event, machine: machine, env: env, now: now))
     }
 
     /// The `require` fields an event's data lacks (a start event lacking any goes to review).
@@ -37,8 +38,8 @@ public enum Step {
 
     /// Whether `event` would start a journey of `machine`: `start.if` holds and `require` is met.
     /// Only then does `reentry: restart` end the running journey for a new one.
-    public static func wouldStart(_ machine: Machine, event: CanonicalEvent, now: Date) -> Bool {
-        startConditionHolds(machine, event: event, now: now) && missingRequirements(machine, data: event.data.objectValue ?? [:]).isEmpty
+    public static func wouldStart(_ machine: Machine, event: CanonicalEvent, env: [String: String] = [:], now: Date) -> Bool {
+        startConditionHolds(machine, event: event, env: env, now: now) && missingRequirements(machine, data: event.data.objectValue ?? [:]).isEmpty
     }
 
     /// Applies an event, a fired timer or an action failure to an existing journey.

@@ -110,29 +110,56 @@ final class StepScope: RootScope, @unchecked Sendable {
 
 /// `event` over an event's data, for `start.key` and `start.if`: the event's own value is
 /// built only if the expression reads `event` (a key such as `application.id` never does, and
-/// every flow's key is evaluated for every event).
+/// every flow's key is evaluated for every event). For `start.if` it also has `env` and the
+/// flow's `let` names, computed from the event's data as the journey's first context would be.
 ///
-/// `@unchecked Sendable`: `built` is filled on first read by the one step that owns the
-/// context; the context is never shared beyond that evaluation.
+/// `@unchecked Sendable`: `built` and the let values are filled on first read by the one step
+/// that owns the context; the context is never shared beyond that evaluation.
 final class EventRoot: RootScope, @unchecked Sendable {
     let event: CanonicalEvent
+    let env: [String: String]?
+    let lets: [MachineLet]
+    let now: Date
     @exclusivity(unchecked) private var built: Value?
+    @exclusivity(unchecked) private var letValues: [Value?] = []
+    /// While let `i` is evaluated only the ones before it are visible (no let sees itself).
+    @exclusivity(unchecked) private var visibleLets: Int
 
-    init(_ event: CanonicalEvent) {
+    init(_ event: CanonicalEvent, env: [String: String]? = nil, lets: [MachineLet] = [], now: Date = Date(timeIntervalSince1970: 0)) {
         self.event = event
+        self.env = env
+        self.lets = lets
+        self.now = now
+        visibleLets = lets.count
     }
 
     // `.none`, not `nil`: Value is itself ExpressibleByNilLiteral, and `c ? value : nil` would be `.null`.
     func root(_ name: String) -> Value? {
-        guard name == "event" else { return .none }
-        if let built { return built }
-        let value = event.value
-        built = value
+        if name == "event" {
+            if let built { return built }
+            let value = event.value
+            built = value
+            return value
+        }
+        if name == "env", let env { return .object(env.mapValues(Value.string)) }
+        guard let i = lets.prefix(visibleLets).firstIndex(where: { $0.name == name }) else { return .none }
+        if letValues.isEmpty { letValues = Array(repeating: nil, count: lets.count) }
+        if let known = letValues[i] { return known }
+        let outer = visibleLets
+        visibleLets = i
+        let value = lets[i].expression.evaluate(ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: self))
+        visibleLets = outer
+        letValues[i] = value
         return value
     }
 
-    /// What `start.key` and `start.if` see: the event's entities and the event itself.
+    /// What `start.key` sees: the event's entities and the event itself.
     static func context(_ event: CanonicalEvent, now: Date) -> ExprContext {
         ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: EventRoot(event))
+    }
+
+    /// What `start.if` sees: the event's entities, the event, `env` and the flow's `let` names.
+    static func startContext(_ event: CanonicalEvent, machine: Machine, env: [String: String], now: Date) -> ExprContext {
+        ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: EventRoot(event, env: env, lets: machine.lets, now: now))
     }
 }

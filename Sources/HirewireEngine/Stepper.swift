@@ -170,7 +170,7 @@ struct Stepper {
     mutating func start(_ event: CanonicalEvent) {
         self.event = event
         let data = event.data.objectValue ?? [:]
-        if let condition = machine.start.condition, !condition.holds(EventRoot.context(event, now: now)) {
+        if let condition = machine.start.condition, !condition.holds(EventRoot.startContext(event, machine: machine, env: facts.env, now: now)) {
             record("ignored", ["reason": "not_started", "event": .string(event.type), "detail": "start.if is false"])
             discard = true
             return

@@ -29,6 +29,34 @@ final class StepTests: XCTestCase {
 
     let extended: Value = ["candidate": ["id": "c1", "email": "ada@example.com"], "application": ["id": "a1"], "offer": ["id": "o1", "tier": "B"]]
 
+    /// `start.if` sees `let` names (computed from the start event) and `env`, as the language
+    /// lists them among the roots; before, both were null there and such a flow never started.
+    func testStartConditionSeesLetNamesAndEnv() throws {
+        let flow = """
+            flow: gated
+            start: {on: candidate.applied, key: application.id, if: lower(nick) == "ada" && env.REGION == "eu"}
+            let:
+              nick: candidate.preferred_name ?? candidate.first_name
+            require: [candidate.first_name]
+            states:
+              a: {do: [{slack: {text: "hello {{nick}}"}}], end: done}
+            """
+        let fixture = try EngineFixture(flow: flow, config: "env: [REGION]\n")
+        let data: Value = ["candidate": ["id": "c1", "first_name": "Ada"], "application": ["id": "a1"]]
+        var eu = Simulation(machines: [fixture.machine], setup: EngineSetup(fixture.project), clock: t("2026-03-02T10:00:00Z"), env: ["REGION": "eu"])
+        eu.send("candidate.applied", data, at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(eu.journey(flow: "gated", key: "a1")?.outcome, "done")
+        XCTAssertEqual(eu.actions.first?.action.arguments["text"], "hello Ada")
+        var us = Simulation(machines: [fixture.machine], setup: EngineSetup(fixture.project), clock: t("2026-03-02T10:00:00Z"), env: ["REGION": "us"])
+        us.send("candidate.applied", data, at: "2026-03-02T10:00:00Z")
+        XCTAssertNil(us.journey(flow: "gated", key: "a1"))
+        XCTAssertEqual(us.kinds("ignored").first?.fields["detail"], "start.if is false")
+        var other = Simulation(machines: [fixture.machine], setup: EngineSetup(fixture.project), clock: t("2026-03-02T10:00:00Z"), env: ["REGION": "eu"])
+        other.send("candidate.applied", ["candidate": ["id": "c2", "first_name": "Bo", "preferred_name": "Ada"], "application": ["id": "a2"]],
+                   at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(other.journey(flow: "gated", key: "a2")?.outcome, "done", "the let prefers the preferred name")
+    }
+
     func testStartRunsEntryActionsAndArmsTimers() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")

@@ -21,6 +21,12 @@ final class CompilerDiagnosticsMoreTests: XCTestCase {
         XCTAssertEqual(try d([4: "  key: candidate.email ?? application.id"]).map(\.code), [])
     }
 
+    func testStartIfCannotReadTheJourneyThatDoesNotExistYet() throws {
+        assertDiagnostic(try d([3: "  on: offer.extended\n  if: has(vars.flag)"]), "start-if-root", 4, 11, contains: "before the journey exists")
+        assertDiagnostic(try d([3: "  on: offer.extended\n  if: state.name == \"extended\""]), "start-if-root", 4, 7)
+        XCTAssertEqual(try d([3: "  on: offer.extended\n  if: name != \"x\" && has(offer.id)"]).map(\.code), [], "a let name is fine")
+    }
+
     func testLetShadowsRoot() throws {
         assertDiagnostic(try d([6: "  candidate: job.title"]), "let-shadows-root", 6, 3)
     }

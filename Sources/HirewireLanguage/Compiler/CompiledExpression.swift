@@ -34,8 +34,10 @@ public struct CompiledExpression: Sendable {
 
 /// What an expression is for, which decides the type it must have.
 enum ExpressionPurpose {
-    /// `if`, guards, `start.if`: boolean.
+    /// `if`, guards: boolean.
     case condition
+    /// `start.if`: boolean, over the start event, `let` names and `env` (no journey yet).
+    case startCondition
     /// `start.key`: evaluated against the start event alone.
     case key
     /// `at`: a timestamp.
@@ -50,7 +52,7 @@ struct ExpressionCompiler {
     let reader: NodeReader
 
     func compile(_ source: ExpressionSource, as purpose: ExpressionPurpose) -> CompiledExpression? {
-        let checkScope = purpose == .key ? scope.startEventScope : scope
+        let checkScope = purpose == .key ? scope.startEventScope : purpose == .startCondition ? scope.startConditionScope : scope
         let expr: Expr
         let type: ExprType
         do {
@@ -61,7 +63,7 @@ struct ExpressionCompiler {
             return nil
         }
         switch purpose {
-        case .condition:
+        case .condition, .startCondition:
             if type.kind != .bool, type.kind != .any {
                 let hint = expr.pathComponents != nil ? " (there is no truthiness: write has(\(source.text)))" : ""
                 reader.error("a condition must be boolean; '\(source.text)' is \(type)\(hint)", at: source.location, code: "non-boolean-condition")

@@ -14,7 +14,7 @@ struct FlowCompiler {
         let actions = ActionCompiler(flow: flow, project: project, scope: scope, exprs: exprs, reader: reader)
 
         let key = flow.start.key.text.isEmpty ? nil : exprs.compile(flow.start.key, as: .key)
-        let startIf = flow.start.condition.flatMap { exprs.compile($0, as: .condition) }
+        let startIf = flow.start.condition.flatMap { exprs.compile($0, as: .startCondition) }
         let lets = flow.lets.compactMap { spec -> MachineLet? in
             exprs.compile(spec.expression, as: .value).map { MachineLet(name: spec.name.value, expression: $0) }
         }

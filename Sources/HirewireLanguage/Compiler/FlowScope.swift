@@ -12,6 +12,9 @@ struct FlowScope: ExprScope {
     let envNames: Set<String>
     /// True for the scope of `start.key`: the start event alone.
     let startOnly: Bool
+    /// True for the scope of `start.if`: the start event, `let` names and `env`, but nothing of a
+    /// journey (`vars`, `journey`, `state`), which does not exist yet.
+    var beforeJourney = false
     var isSourceMode: Bool { false }
 
     static let reservedRoots = ["event", "vars", "env", "journey", "state"]
@@ -20,6 +23,13 @@ struct FlowScope: ExprScope {
     var startEventScope: FlowScope {
         FlowScope(required: startRequired, startRequired: startRequired, startTypes: startTypes, lets: [:], envNames: [],
                   startOnly: true)
+    }
+
+    /// The scope `start.if` is checked in.
+    var startConditionScope: FlowScope {
+        var scope = self
+        scope.beforeJourney = true
+        return scope
     }
 
     /// A scope of the catalog alone, where every field may be null (calendar zone expressions).
@@ -102,6 +112,10 @@ struct FlowScope: ExprScope {
         }
         if let type = lets[root] {
             return members.isEmpty ? .type(type) : .type(.any)
+        }
+        if beforeJourney, ["vars", "journey", "state"].contains(root) {
+            return .invalid("start.if is checked before the journey exists: '\(root)' has no value there (use the event, its entities, a let name or env)",
+                            code: "start-if-root")
         }
         switch root {
         case "vars":
