@@ -238,9 +238,11 @@ struct Stepper {
         }
         before = nil  // the roots are updated in place from here on
         merge(event)
+        let mark = queuedMark()
         let failedGoto = run(chosen.actions, scope: .stateEntry)
         if let target = failedGoto ?? chosen.target {
             transition(to: target, cause: event.type)
+            adoptLanding(mark)
         } else {
             record("transition", ["from": .string(state.name), "to": .string(state.name), "event": .string(event.type), "internal": true])
         }
@@ -276,9 +278,37 @@ struct Stepper {
             record("timer_skipped", ["timer": .string(path), "reason": "if is false"])
             return
         }
+        let mark = queuedMark()
         let failedGoto = run(spec.actions, scope: timer.stateScoped ? .stateEntry : .journey)
         if let target = failedGoto ?? spec.target {
             transition(to: target, cause: "timer \(path)")
+            adoptLanding(mark)
+        }
+    }
+
+    /// Where this step's queued actions and armed timers stand, and the state entry queuing now.
+    struct QueuedMark {
+        let actions: Int
+        let timers: Int
+        let entry: Int
+    }
+
+    func queuedMark() -> QueuedMark { QueuedMark(actions: result.actions.count, timers: result.armTimers.count, entry: journey.entry) }
+
+    /// Actions a step queued on its way out of a state entry (a transition's or a timer's `do`
+    /// with a `goto`, a `choose` state's `do`) belong to the entry the step lands in: a deferred
+    /// one still goes out while the journey stays there, and `on_error: goto` still applies. Left
+    /// with the entry they were queued in, which the same step leaves, they were always dropped.
+    mutating func adoptLanding(_ mark: QueuedMark) {
+        guard journey.isActive, journey.entry != mark.entry else { return }
+        for i in mark.actions..<result.actions.count where result.actions[i].entry == mark.entry {
+            result.actions[i].entry = journey.entry
+        }
+        for i in mark.timers..<result.armTimers.count where result.armTimers[i].entry == mark.entry {
+            guard case .deferred(var action, let scope) = result.armTimers[i].kind else { continue }
+            action.entry = journey.entry
+            result.armTimers[i].kind = .deferred(action: action, scope: scope)
+            result.armTimers[i].entry = journey.entry
         }
     }
 
@@ -334,6 +364,7 @@ struct Stepper {
         } else {
             record("transition", ["event": .string(cause), "to": .string(state.name)])
         }
+        let mark = queuedMark()
         let failedGoto = run(state.actions, scope: state.isFinal ? .always : .stateEntry)
         if let outcome = state.outcome {
             end(outcome)
@@ -347,6 +378,7 @@ struct Stepper {
             let here = roots()
             if let choice = state.choices.first(where: { holds($0.condition, here) }) {
                 enter(choice.target, from: state.name, cause: "choose")
+                adoptLanding(mark)
             }
             return
         }

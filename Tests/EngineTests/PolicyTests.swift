@@ -46,6 +46,54 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.actionLog.last, "email@2026-03-03T08:00:00Z")
     }
 
+    /// A message queued on the way out of a state — a timer's or a transition's `do` with a
+    /// `goto`, a `choose` state's `do` — belongs to the state entry the step lands in: deferred
+    /// at night, it goes out at 08:00 while the journey is still there (it used to be dropped
+    /// every time, the queuing entry being left by the same step), and is dropped once it moves on.
+    func testMessagesQueuedOnTheWayOutOfAStateBelongToWhereTheStepLands() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: """
+                       a:
+                         on:
+                           candidate.replied: {goto: b, do: [{email: {to: "{{candidate.email}}", subject: thanks, text: t}}]}
+                         after:
+                           - {delay: 5h, goto: b, do: [{email: {to: "{{candidate.email}}", subject: reminder, text: t}}]}
+                       b:
+                         on: {candidate.hired: c}
+                       c:
+                         do: [{email: {to: "{{candidate.email}}", subject: routed, text: t}}]
+                         choose:
+                           - {if: has(candidate.email), goto: d}
+                           - else: d
+                       d:
+                         on: {candidate.withdrawn: e}
+                       e: {end: done}
+                     """)
+        // The timer fires at 02:00 London: its reminder waits for 08:00 and goes out in b.
+        var timer = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:00:00Z")
+        timer.send("candidate.applied", applied, at: "2026-03-02T21:00:00Z")
+        timer.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(timer.journey(flow: "p", key: "a1")?.state, "b")
+        XCTAssertEqual(timer.actions.map { $0.action.arguments["subject"] }, ["reminder"])
+        XCTAssertEqual(timer.actionLog, ["email@2026-03-03T08:00:00Z"])
+        // A reply at 21:30 moves the journey to b with a thank-you, which waits for 08:00; a hire
+        // at 23:00 routes through the choose state c to d, whose message waits too; the thank-you,
+        // whose entry (b) was left, is dropped.
+        var moved = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T19:00:00Z")
+        moved.send("candidate.applied", applied, at: "2026-03-02T19:00:00Z")
+        moved.send("candidate.replied", applied, at: "2026-03-02T19:30:00Z")
+        XCTAssertEqual(moved.actions.map { $0.action.arguments["subject"] }, ["thanks"], "sent at once, before quiet hours")
+        var night = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T19:00:00Z")
+        night.send("candidate.applied", applied, at: "2026-03-02T19:00:00Z")
+        night.send("candidate.replied", applied, at: "2026-03-02T21:30:00Z")
+        night.send("candidate.hired", applied, at: "2026-03-02T23:00:00Z")
+        night.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(night.journey(flow: "p", key: "a1")?.state, "d")
+        XCTAssertEqual(night.actions.map { $0.action.arguments["subject"] }, ["routed"])
+        XCTAssertEqual(night.actionLog, ["email@2026-03-03T08:00:00Z"])
+        XCTAssertEqual(night.kinds("deferred_dropped").map { $0.fields["path"] }, ["states.a.on.candidate.replied.do[0]"])
+    }
+
     func testDeferredMessageIsDroppedWhenTheJourneyMovedOn() throws {
         let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
                      states: """
