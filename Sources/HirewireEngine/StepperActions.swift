@@ -126,8 +126,11 @@ extension Stepper {
             result.withdrawnMessages.append(withdrawn)
             return
         }
+        // Its `if` is asked again, unless it reads `event`: the event that queued the action is
+        // not the step's any more (a release is a timer step), and it held for that event.
         let here = roots()
-        if let spec = machine.allActions.first(where: { $0.path == action.path }), !holds(spec.condition, here) {
+        if let spec = machine.allActions.first(where: { $0.path == action.path }), let condition = spec.condition,
+           !condition.readsEvent, !holds(condition, here) {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "if no longer holds"])
             result.withdrawnMessages.append(withdrawn)
             return

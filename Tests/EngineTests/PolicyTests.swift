@@ -94,6 +94,31 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(night.kinds("deferred_dropped").map { $0.fields["path"] }, ["states.a.on.candidate.replied.do[0]"])
     }
 
+    /// At release a deferred message's `if` is asked again over the journey's context, but an
+    /// `if` about the event that queued it held for that event and is not asked of a timer step.
+    func testADeferredMessagesIfAboutItsEventStillHoldsAtRelease() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: """
+                       a:
+                         on:
+                           candidate.replied:
+                             do:
+                               - {email: {to: "{{candidate.email}}", subject: event, text: t}, if: has(event.data.candidate.first_name)}
+                               - {email: {to: "{{candidate.email}}", subject: context, text: t}, if: has(candidate.first_name)}
+                           candidate.withdrawn: {do: [{slack: {text: noted}}]}
+                           candidate.hired: b
+                       b: {end: done}
+                     """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T19:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T19:00:00Z")
+        sim.send("candidate.replied", ["candidate": ["id": "c1", "first_name": "Ada"], "application": ["id": "a1"]], at: "2026-03-02T21:30:00Z")
+        // Before 08:00 the context loses the first name: that `if` no longer holds.
+        sim.send("candidate.withdrawn", ["candidate": ["id": "c1", "first_name": nil], "application": ["id": "a1"]], at: "2026-03-02T23:00:00Z")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actions.filter { $0.action.connector == "email" }.map { $0.action.arguments["subject"] }, ["event"])
+        XCTAssertEqual(sim.kinds("deferred_dropped").map { $0.fields["reason"] }, ["if no longer holds"])
+    }
+
     func testDeferredMessageIsDroppedWhenTheJourneyMovedOn() throws {
         let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
                      states: """

@@ -19,6 +19,11 @@ public struct CompiledExpression: Sendable {
         return CompiledExpression(source: ExpressionSource(text, at: SourceLocation(file: "", line: 1, column: 1)), expr: expr, type: type)
     }
 
+    /// Whether the expression reads the `event` root (the event a step applies).
+    public var readsEvent: Bool {
+        expr.readPaths.contains { $0 == "event" || $0.hasPrefix("event.") }
+    }
+
     /// The expression's value.
     @inlinable
     public func evaluate(_ context: ExprContext) -> Value {
