@@ -11,6 +11,7 @@ public struct StepCommit: Sendable {
     public var encoded: EncodedStep?
     /// Whether the journey's actions still pending in the outbox are cancelled in the same
     /// transaction (`hirewire cancel`): none of them goes out once the cancellation is stored.
+    /// One being sent at that moment is not tried again if that attempt fails.
     public var cancelPendingActions: Bool
 
     public init(result: StepResult, firedTimer: String? = nil, encoded: EncodedStep? = nil, cancelPendingActions: Bool = false) {

@@ -43,11 +43,12 @@ extension SQLiteStore: OutboxStore {
                          [.integer(attempts), Self.json(result), Self.time(at), .integer(item.sequence)])
         case .retry(let retryAt, let error):
             label = "retry"
-            try db.query("UPDATE outbox SET status = 'pending', attempts = ?, next_at = ?, last_error = ? WHERE seq = ?",
+            // Only while it is still being sent: an action cancelled meanwhile stays cancelled.
+            try db.query("UPDATE outbox SET status = 'pending', attempts = ?, next_at = ?, last_error = ? WHERE seq = ? AND status = 'sending'",
                          [.integer(attempts), Self.time(retryAt), .text(error), .integer(item.sequence)])
         case .dead(let error):
             label = "dead"
-            try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ?",
+            try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ? AND status = 'sending'",
                          [.integer(attempts), .text(error), Self.time(at), .integer(item.sequence)])
             // A dead-lettered message was never delivered: it no longer counts for `max_messages`.
             if let candidate = item.action.candidate { try uncountMessage(candidate: candidate, action: item.action.idempotencyKey) }

@@ -400,7 +400,10 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     DELETE FROM messages WHERE journey = ?1
                       AND action IN (SELECT idempotency_key FROM outbox WHERE status = 'pending' AND journey = ?1)
                     """, [.text(j.id)])
-                try db.query("UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND journey = ?", [.text(j.id)])
+                // One being sent now cannot be called back, but it is not tried again: a failed
+                // attempt finds it cancelled instead of putting it back (an attempt that got
+                // through is still recorded as sent).
+                try db.query("UPDATE outbox SET status = 'cancelled' WHERE status IN ('pending', 'sending') AND journey = ?", [.text(j.id)])
             }
             if let candidate = j.context["candidate"]?["id"].stringValue {
                 for message in result.candidateMessages {

@@ -190,6 +190,29 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertTrue(try a.store.pendingInbox(limit: 10).isEmpty)
     }
 
+    /// An action being sent when the journey is cancelled cannot be called back, but it is not
+    /// tried again: neither a failed attempt nor a restart (which puts in-flight sends back)
+    /// returns it to the outbox. One that got through is recorded as sent.
+    func testCancelStopsRetriesOfAnActionBeingSent() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1"), offer(id: "e2", application: "a2")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let store = try XCTUnwrap(e.store as? SQLiteStore)
+        let claimed = try store.claimActions(now: t("2026-03-06T16:00:01Z"), limit: 10)
+        XCTAssertEqual(claimed.count, 2, "both offer emails are being sent")
+        let j1 = try XCTUnwrap(try store.activeJourney(flow: "offer-nurture", key: "a1")).id
+        let j2 = try XCTUnwrap(try store.activeJourney(flow: "offer-nurture", key: "a2")).id
+        _ = try e.cancel(journeyId: j1, now: t("2026-03-06T16:00:02Z"))
+        _ = try e.cancel(journeyId: j2, now: t("2026-03-06T16:00:02Z"))
+        let first = try XCTUnwrap(claimed.first { $0.journey == j1 }), second = try XCTUnwrap(claimed.first { $0.journey == j2 })
+        try store.recordAttempts([(first, .retry(retryAt: t("2026-03-06T16:00:03Z"), error: "timeout"), 0.1),
+                                  (second, .sent(result: ["id": "m2"]), 0.1)], at: t("2026-03-06T16:00:03Z"))
+        XCTAssertEqual(try store.resetInFlightActions(), 0)
+        XCTAssertTrue(try store.claimActions(now: t("2026-03-07T00:00:00Z"), limit: 10).isEmpty, "nothing is tried again")
+        XCTAssertEqual(try store.outboxRows(journey: j1).map(\.status), ["cancelled"])
+        XCTAssertEqual(try store.outboxRows(journey: j2).map(\.status), ["sent"], "the one that went out says so")
+    }
+
     func isDeferred(_ timer: TimerRecord) -> Bool { if case .deferred = timer.kind { return true } else { return false } }
 
     func testMigrateMovesListedStatesWithoutRerunningActions() throws {
