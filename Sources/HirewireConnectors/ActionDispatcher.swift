@@ -98,6 +98,13 @@ public final class ActionDispatcher: Sendable {
                 for await result in group { all.append(result) }
                 return all
             }
+            // The journey hears of a dead action before the death is recorded. A crash between
+            // the two leaves the action in flight: after the restart it is tried again, dies
+            // again and the journey is told again (it acts on the first telling only). The other
+            // order lost the telling, and with it the action's `on_error: goto`.
+            for (item, outcome, _) in results {
+                if case .dead(let error) = outcome { onDead(item, error) }
+            }
             do {
                 try store.recordAttempts(results.map { (item: $0.0, outcome: $0.1, latency: $0.2) }, at: clock())
             } catch {
@@ -166,7 +173,6 @@ public final class ActionDispatcher: Sendable {
             metrics.add("hirewire_dead_letters_total", ["connector": connectorName])
             JSONLog.write("error", "action dead-lettered", ["connector": .string(connectorName), "journey": .string(item.journey),
                                                             "path": .string(item.action.path), "error": .string(error)])
-            onDead(item, error)
             await alerts?.announce(item, error: error)
         }
     }

@@ -93,7 +93,8 @@ extension Stepper {
                 kind: .deferred(action: planned, scope: scope), stateScoped: false, windowEnd: nil)
             return
         }
-        dispatch(planned)
+        // An exempt message is outside the policy altogether: it does not use up the cap either.
+        dispatch(planned, counted: governed)
     }
 
     /// Queues `planned` for the dispatcher. A deferred action released now was counted for

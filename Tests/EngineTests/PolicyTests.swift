@@ -225,6 +225,27 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.kinds("capped").count, 3)
     }
 
+    /// An exempt message (a notice the candidate must get) is outside the cap both ways: it is
+    /// never capped, and it does not use up the allowance of the messages that are.
+    func testExemptMessagesDoNotCountTowardTheCap() throws {
+        let f = flow(policy: """
+              max_messages: {count: 1, per: 72h, instead: [{task: {title: "Call instead"}}]}
+            """, states: """
+              a:
+                do:
+                  - {email: {to: "{{candidate.email}}", subject: notice, text: t}, exempt: true}
+                  - {email: {to: "{{candidate.email}}", subject: welcome, text: t}}
+                  - {email: {to: "{{candidate.email}}", subject: extra, text: t}}
+                on: {candidate.hired: done}
+              done: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.actions.map { $0.action.connector == "task" ? $0.action.arguments["title"] : $0.action.arguments["subject"] },
+                       ["notice", "welcome", "Call instead"])
+        XCTAssertEqual(sim.kinds("capped").map { $0.fields["path"] }, ["states.a.do[2]"])
+    }
+
     func testTimerAtNullIsSkippedAndPastFiresAtOnce() throws {
         let f = flow(policy: "  on_invalid: []", states: """
               a:
