@@ -265,9 +265,11 @@ public final class JourneyEngine: @unchecked Sendable {
         countTransitions(batch.shell.commits)
     }
 
-    /// Routes one stored event again, to `flow` only (a review item replayed after its data or
-    /// the flow was fixed); what it emits goes to every flow, as usual.
-    public func replay(_ event: CanonicalEvent, toFlow flow: String, now: Date) throws(StoreError) {
+    /// Routes one stored event again, to `flow` only (review item `number`, replayed after its
+    /// data or the flow was fixed); what it emits goes to every flow, as usual. The steps and the
+    /// item's `replayed` mark are one transaction: false, and nothing written, when the item is
+    /// no longer waiting.
+    public func replay(_ event: CanonicalEvent, toFlow flow: String, resolvingReview number: Int64, now: Date) throws(StoreError) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         let now = StoredForm.normalized(now)
@@ -284,7 +286,7 @@ public final class JourneyEngine: @unchecked Sendable {
             queue += emitted
         }
         if let error = shell.error { throw error }
-        try store.commit(shell.commits, processedInbox: [], ignored: ignored)
+        return try store.commitReplay(shell.commits, ignored: ignored, resolvingReview: number, at: now)
     }
 
     /// Routes a batch of inbox events and steps their journeys; nothing is written yet.

@@ -110,6 +110,10 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     /// Commits a batch of steps and marks inbox events processed, atomically.
     /// `touched` names, per processed inbox event, the journeys (`flow/key`) its steps changed.
     func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry], touched: [Int64: [String]]) throws(StoreError)
+    /// Commits the replay of review item `number` — its steps and the item's `replayed` mark —
+    /// in one transaction, and only while the item is still waiting: false, with nothing written,
+    /// when it was replayed or dismissed already (a second replay, or one racing it).
+    func commitReplay(_ steps: [StepCommit], ignored: [TimelineEntry], resolvingReview number: Int64, at: Date) throws(StoreError) -> Bool
     /// The journeys (`flow/key`) each of these inbox events touched, by event id.
     func journeysTouched(eventIds: [String]) throws(StoreError) -> [String: [String]]
     /// Parks an inbox event that cannot be processed, with the reason, so it no longer blocks

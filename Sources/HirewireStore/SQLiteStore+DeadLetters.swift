@@ -91,7 +91,9 @@ extension SQLiteStore {
     }
 
     /// Marks an audit-backed item (review, failed) resolved; the caller holds the lock.
-    private func resolveLocked(_ kind: DeadLetter.Kind, _ number: Int64, at: Date, how: String) throws(StoreError) -> Bool {
+    /// Marks a waiting item resolved (`how`); false when it is not waiting. The caller holds the
+    /// store's lock and runs this inside its transaction.
+    func resolveLocked(_ kind: DeadLetter.Kind, _ number: Int64, at: Date, how: String) throws(StoreError) -> Bool {
         var exists = false
         try db.query("SELECT 1 FROM audit WHERE id = ? AND kind = ?", [.integer(number), .text(kind == .review ? "review" : "action_failed")]) { _ in exists = true }
         guard exists else { return false }

@@ -334,6 +334,17 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func commitReplay(_ steps: [StepCommit], ignored: [TimelineEntry], resolvingReview number: Int64, at: Date) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) -> Bool in
+            try db.transaction { () throws(StoreError) -> Bool in
+                guard try resolveLocked(.review, number, at: at, how: "replayed") else { return false }
+                for step in steps { try write(step) }
+                for entry in ignored { try insert(EncodedStep.auditRows([entry])) }
+                return true
+            }
+        }
+    }
+
     public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry], touched: [Int64: [String]]) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.transaction { () throws(StoreError) in

@@ -98,6 +98,24 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertTrue(try store.failedInbox().isEmpty)
     }
 
+    /// A review item's replay and its `replayed` mark are one transaction: replayed twice (or
+    /// by two people at once), its event is routed once.
+    func testAReviewItemIsReplayedOnce() throws {
+        let (store, _) = try makeStore()
+        var review = StepResult()
+        review.timeline = [TimelineEntry(at: now, flow: "offer", journey: "", key: "a1", kind: "review",
+                                         fields: ["event": "offer.extended", "event_id": "e1", "reason": "missing candidate.email"])]
+        try store.commit([StepCommit(result: review)], processedInbox: [], ignored: [])
+        let item = try XCTUnwrap(try store.deadLetters(limit: 10).first { $0.kind == .review })
+        XCTAssertTrue(try store.commitReplay([step(journey("j1"), actions: [action("j1:1:first")])], ignored: [], resolvingReview: item.number, at: now))
+        XCTAssertFalse(try store.commitReplay([step(journey("j2", key: "a2"), actions: [action("j2:1:again")])], ignored: [],
+                                              resolvingReview: item.number, at: now))
+        XCTAssertNotNil(try store.journey(id: "j1"))
+        XCTAssertNil(try store.journey(id: "j2"), "the second replay wrote nothing")
+        XCTAssertTrue(try store.outbox(journey: "j2").isEmpty)
+        XCTAssertFalse(try store.deadLetters(limit: 10).contains { $0.kind == .review }, "no longer waiting")
+    }
+
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), timers: [timer("t1", due: 60), timer("t2", due: 30)], actions: [action("j1:1:x")])],

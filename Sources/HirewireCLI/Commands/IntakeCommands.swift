@@ -252,13 +252,15 @@ enum DeadLettersCommand: HirewireCommand {
         }
         if item.kind == .review {
             // The event goes to the one flow that refused it, filled with what is known by now;
-            // the item is marked replayed only once that step is committed.
+            // the item is marked replayed in the transaction of that step, so it is routed once
+            // however often (or however concurrently) it is replayed.
             guard let flow = item.flow, let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else {
                 throw EnvironmentError("the event of \(item.id) is no longer stored")
             }
             let (journeys, _) = try engine()
-            try journeys.replay(try journeys.enriched(event), toFlow: flow, now: now)
-            guard try store.requeueDeadLetter(item.kind, item.number, at: now) else { throw EnvironmentError("\(item.id) is no longer waiting") }
+            guard try journeys.replay(try journeys.enriched(event), toFlow: flow, resolvingReview: item.number, now: now) else {
+                throw EnvironmentError("\(item.id) is no longer waiting")
+            }
             io.out("\(item.id) replayed: \(event.type) \(event.id) routed again to \(flow)\n")
             return 0
         }
