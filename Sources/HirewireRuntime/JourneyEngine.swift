@@ -347,6 +347,9 @@ public final class JourneyEngine: @unchecked Sendable {
                     continue
                 }
                 guard let machine = shell.machine(for: journey) else {
+                    // The store could not give the version's source now: nothing is decided; the
+                    // timers stay due and the scheduler tries again.
+                    if let error = shell.error { throw error }
                     // Its version cannot be compiled today (a template or calendar it uses was
                     // removed): the timer waits an hour and says why, until the project is fixed.
                     var held = StepResult()
@@ -392,7 +395,10 @@ public final class JourneyEngine: @unchecked Sendable {
         try freshRead { () throws(StoreError) in
             guard let journey = try store.journey(id: journeyId) else { return }
             var shell = BatchShell(engine: self)
-            guard let machine = shell.machine(for: journey) else { return }
+            guard let machine = shell.machine(for: journey) else {
+                if let error = shell.error { throw error }
+                return
+            }
             let result = Step.apply(machine, setup: setup, journey: journey,
                                     input: .actionFailed(key: action.idempotencyKey, path: action.path, entry: action.entry, reason: reason), now: now)
             try store.commit([StepCommit(result: result)], processedInbox: [], ignored: [])
@@ -428,7 +434,7 @@ public final class JourneyEngine: @unchecked Sendable {
                                           reason: Self.versionProblem(journey), now: now)
             } else {
                 // The version's source could not be read just now (the store said so): try later.
-                throw StoreError("cannot load version \(journey.version) of flow \(journey.flow) now; try again", transient: true)
+                throw shell.error ?? StoreError("cannot load version \(journey.version) of flow \(journey.flow) now; try again", transient: true)
             }
             try store.commit([StepCommit(result: result, cancelPendingActions: true)], processedInbox: [], ignored: [])
             return result.journey
@@ -472,19 +478,20 @@ public final class JourneyEngine: @unchecked Sendable {
 
     /// The machine of a stored version, compiled from its recorded source when it is not current
     /// (nil, remembered until a reload, when that source no longer compiles).
-    fileprivate func machine(version: String, flow: String) -> Machine? {
+    /// The machine of a stored version; nil when it is missing, unreadable or no longer
+    /// compiles. A store that cannot answer now (busy, I/O) says nothing about the version: that
+    /// is thrown (the work is tried again later), never taken for a broken version.
+    fileprivate func machine(version: String, flow: String) throws(StoreError) -> Machine? {
         if let m = versions[version] { return m }
         guard !brokenVersions.contains(version) else { return nil }
-        // A store that cannot answer now says nothing about the version: only a source that
-        // does not compile marks it broken.
-        let source: String
+        let found: String?
         do {
-            guard let found = try store.versionSource(flow: flow, version: version) else {
-                brokenVersions.insert(version)
-                return nil
-            }
-            source = found
-        } catch {
+            found = try store.versionSource(flow: flow, version: version)
+        } catch where !error.transient {
+            found = nil  // an unreadable row is as good as none
+        }
+        guard let source = found else {
+            brokenVersions.insert(version)
             return nil
         }
         guard let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else {
@@ -630,7 +637,15 @@ public final class JourneyEngine: @unchecked Sendable {
                              env: engine.env)
         }
 
-        mutating func machine(for journey: Journey) -> Machine? { engine.machine(version: journey.version, flow: journey.flow) }
+        mutating func machine(for journey: Journey) -> Machine? {
+            do {
+                return try engine.machine(version: journey.version, flow: journey.flow)
+            } catch {
+                // Not a broken version: the batch fails with the store's error and is tried again.
+                self.error = error
+                return nil
+            }
+        }
 
         mutating func record(_ result: StepResult, flow: String) { record(result, flow: flow, firedTimer: nil) }
 
