@@ -46,8 +46,15 @@ public final class EngineLoop: Sendable {
                 // A bounded share of the inbox per pass: due timers fire between shares even
                 // while events keep arriving, and a full share means go round again at once.
                 let processed = try engine.processInbox(now: clock(), maxEvents: Self.inboxShare)
-                try engine.fireDueTimers(now: clock())
+                let firedAt = clock()
+                let fired = try engine.fireDueTimers(now: firedAt)
                 next = processed >= Self.inboxShare ? clock() : try engine.nextDue()
+                if fired == 0, let due = next, StoredForm.normalized(due) <= StoredForm.normalized(firedAt), processed < Self.inboxShare {
+                    // Due before the pass fired, yet nothing fired: a timer row the store cannot
+                    // read. It is kept (someone can repair it), and it is no reason to spin.
+                    onError(StoreError("a timer due at \(Timestamp.format(due)) cannot be read; the next try is in a minute"))
+                    next = clock().addingTimeInterval(60)
+                }
                 afterPass()
             } catch {
                 onError(error)
