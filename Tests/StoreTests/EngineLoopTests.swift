@@ -7,19 +7,23 @@ import HirewireRuntime
 @testable import HirewireStore
 
 final class EngineLoopTests: XCTestCase {
-    func testLoopSleepsUntilTheTimerAndFiresIt() async throws {
+    /// A project folder holding one flow, `quick` (removed by the caller).
+    func project(_ states: String) throws -> (root: String, project: CompiledProject) {
         let root = NSTemporaryDirectory() + "hirewire-loop-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
-        try """
-            flow: quick
-            start: {on: candidate.applied, key: application.id}
-            states:
-              waiting: {after: {delay: 1s, goto: done}}
-              done: {do: [{slack: {text: "fired"}}], end: done}
-            """.write(toFile: root + "/flows/quick.yaml", atomically: true, encoding: .utf8)
+        try ("flow: quick\nstart: {on: candidate.applied, key: application.id}\nstates:\n" + states)
+            .write(toFile: root + "/flows/quick.yaml", atomically: true, encoding: .utf8)
         let project = ProjectCompiler.compile(root: root)
         XCTAssertEqual(project.errorCount, 0)
+        return (root, project)
+    }
+
+    func testLoopSleepsUntilTheTimerAndFiresIt() async throws {
+        let (root, project) = try project("""
+              waiting: {after: {delay: 1s, goto: done}}
+              done: {do: [{slack: {text: "fired"}}], end: done}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let engine = try JourneyEngine(project: project, store: SQLiteStore(path: root + "/hirewire.db"))
         let loop = EngineLoop(engine: engine)
         let task = Task { await loop.run() }
@@ -45,17 +49,11 @@ final class EngineLoopTests: XCTestCase {
     /// A due timer row the store cannot read is kept, reported, and not a reason to spin: the
     /// loop waits a minute (or a wake-up) before it looks again, while the good timers fire.
     func testAnUnreadableDueTimerDoesNotMakeTheLoopSpin() async throws {
-        let root = NSTemporaryDirectory() + "hirewire-loop-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
-        try """
-            flow: quick
-            start: {on: candidate.applied, key: application.id}
-            states:
+        let (root, project) = try project("""
               waiting: {on: {candidate.hired: done}}
               done: {end: done}
-            """.write(toFile: root + "/flows/quick.yaml", atomically: true, encoding: .utf8)
-        let project = ProjectCompiler.compile(root: root)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try SQLiteStore(path: root + "/hirewire.db")
         let raw = try SQLiteDatabase(path: root + "/hirewire.db")
         try raw.query("INSERT INTO timers (id, journey, due, data) VALUES ('bad', 'jrn_x', ?, 'not a timer')", [.real(Date().timeIntervalSince1970 - 60)])
