@@ -57,17 +57,22 @@ public final class JourneyEngine: @unchecked Sendable {
     /// journeys stay on theirs (their versions are kept and compiled from stored source), and the
     /// `migrate:` maps of changed flows are applied. The caller validates first: a project with
     /// errors must never get here.
+    ///
+    /// Every new version's source is stored before any journey can start on it: a reload the
+    /// store cannot record throws before anything changes, and the running project keeps serving
+    /// (a journey on a version whose source was never stored could not be stepped after a restart).
     public func reload(_ newProject: CompiledProject, now: Date) throws(StoreError) {
+        let newMachines = newProject.machines.values.sorted { $0.id < $1.id }
+        for machine in newMachines {
+            let source = newProject.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
+            try store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
+        }
         lock.lock()
         project = newProject
         setup = EngineSetup(newProject)
-        machines = newProject.machines.values.sorted { $0.id < $1.id }
+        machines = newMachines
         brokenVersions.removeAll()
-        for machine in machines {
-            versions[machine.version] = machine
-            let source = newProject.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
-            try? store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
-        }
+        for machine in machines { versions[machine.version] = machine }
         lock.unlock()
         try migrate(now: now)
     }
