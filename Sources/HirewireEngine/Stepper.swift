@@ -28,6 +28,8 @@ struct Stepper {
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
     var order = 0
+    /// How often this step made each idempotency key.
+    var keyUses: [String: Int] = [:]
 
     init(machine: Machine, setup: EngineSetup, now: Date, facts: StepFacts, journey: Journey) {
         self.machine = machine
@@ -52,9 +54,14 @@ struct Stepper {
         Self.join(journey.id, UInt8(ascii: "/"), entry, path)
     }
 
-    /// `journey:seq:path`: an action's idempotency key (and an emitted event's id).
-    func actionKey(_ path: String) -> String {
-        Self.join(journey.id, UInt8(ascii: ":"), journey.seq, path)
+    /// `journey:seq:path`: an action's idempotency key (and an emitted event's id). A path the
+    /// step already used (a `choose` that led back to a state it ran) gets `#2`, `#3`…: the
+    /// outbox keeps one action per key, and the second was lost.
+    mutating func actionKey(_ path: String) -> String {
+        let key = Self.join(journey.id, UInt8(ascii: ":"), journey.seq, path)
+        let uses = (keyUses[key] ?? 0) + 1
+        keyUses[key] = uses
+        return uses == 1 ? key : key + "#" + String(uses)
     }
 
     /// `head` + separator + decimal `number` + separator + `tail`, written in one allocation

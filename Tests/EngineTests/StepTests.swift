@@ -57,6 +57,31 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(other.journey(flow: "gated", key: "a2")?.outcome, "done", "the let prefers the preferred name")
     }
 
+    /// A `choose` that leads back to a state the step already entered runs its actions again;
+    /// each run gets its own idempotency key (`#2` after the first), so the outbox keeps both.
+    func testAnActionRunTwiceInOneStepGetsTwoKeys() throws {
+        let flow = """
+            flow: loop
+            start: {on: candidate.applied, key: application.id}
+            states:
+              ping:
+                do:
+                  - set: {vars: {n: (vars.n ?? 0) + 1}}
+                  - slack: {text: ping}
+                choose:
+                  - {if: vars.n < 2, goto: ping}
+                  - else: done
+              done: {end: done}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", ["candidate": ["id": "c1"], "application": ["id": "a1"]], at: "2026-03-02T10:00:00Z")
+        let keys = sim.actions.map(\.action.idempotencyKey)
+        XCTAssertEqual(keys.count, 2)
+        XCTAssertEqual(Set(keys).count, 2, "\(keys)")
+        XCTAssertEqual(keys.last, (keys.first ?? "") + "#2")
+        XCTAssertEqual(sim.journey(flow: "loop", key: "a1")?.outcome, "done")
+    }
+
     func testStartRunsEntryActionsAndArmsTimers() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
