@@ -28,8 +28,6 @@ struct Stepper {
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
     var order = 0
-    /// How often this step made each idempotency key.
-    var keyUses: [String: Int] = [:]
 
     init(machine: Machine, setup: EngineSetup, now: Date, facts: StepFacts, journey: Journey) {
         self.machine = machine
@@ -57,11 +55,19 @@ struct Stepper {
     /// `journey:seq:path`: an action's idempotency key (and an emitted event's id). A path the
     /// step already used (a `choose` that led back to a state it ran) gets `#2`, `#3`…: the
     /// outbox keeps one action per key, and the second was lost.
-    mutating func actionKey(_ path: String) -> String {
+    func actionKey(_ path: String) -> String {
         let key = Self.join(journey.id, UInt8(ascii: ":"), journey.seq, path)
-        let uses = (keyUses[key] ?? 0) + 1
-        keyUses[key] = uses
-        return uses == 1 ? key : key + "#" + String(uses)
+        // Only a step that entered more than one state can run a path twice.
+        guard hops > 1, keyTaken(key) else { return key }
+        var n = 2
+        while keyTaken(key + "#" + String(n)) { n += 1 }
+        return key + "#" + String(n)
+    }
+
+    /// Whether this step already gave `key` to an action, a deferred action or an emitted event.
+    func keyTaken(_ key: String) -> Bool {
+        result.actions.contains { $0.idempotencyKey == key } || result.emitted.contains { $0.id == key }
+            || result.armTimers.contains { if case .deferred(let action, _) = $0.kind { action.idempotencyKey == key } else { false } }
     }
 
     /// `head` + separator + decimal `number` + separator + `tail`, written in one allocation

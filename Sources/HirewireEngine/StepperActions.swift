@@ -53,7 +53,7 @@ extension Stepper {
     }
 
     /// Renders an action's arguments and gives it its idempotency key.
-    mutating func plan(_ action: MachineAction, _ here: ExprContext) throws(Diagnostic) -> PlannedAction {
+    func plan(_ action: MachineAction, _ here: ExprContext) throws(Diagnostic) -> PlannedAction {
         var arguments = try render(action.arguments, here)
         if let name = action.templateName, let template = setup.templates[name], case .object(var members) = arguments {
             let context = Value.object(here.roots)
