@@ -62,6 +62,8 @@ extension TimerRecord {
             "state_scoped": .bool(stateScoped), "armed_at": .timestamp(armedAt),
         ]
         if let windowEnd { o["window_end"] = .timestamp(windowEnd) }
+        if let flow { o["flow"] = .string(flow) }
+        if let key { o["key"] = .string(key) }
         switch kind {
         case .flow(let path): o["kind"] = "flow"; o["path"] = .string(path)
         case .timeout: o["kind"] = "timeout"
@@ -85,7 +87,8 @@ extension TimerRecord {
         default: return nil
         }
         self.init(id: id, journey: journey, due: due, entry: Int(v["entry"].numberValue ?? 0),
-                  stateScoped: v["state_scoped"].boolValue ?? false, kind: kind, windowEnd: v["window_end"].asTimestamp, armedAt: armed)
+                  stateScoped: v["state_scoped"].boolValue ?? false, kind: kind, windowEnd: v["window_end"].asTimestamp, armedAt: armed,
+                  flow: v["flow"].stringValue, key: v["key"].stringValue)
     }
 }
 
@@ -161,8 +164,10 @@ extension TimerRecord {
         w.add("armed_at", .timestamp(armedAt))
         w.add("due", .timestamp(due))
         w.add("entry", .number(Double(entry)))
+        if let flow { w.add("flow", string: flow) }
         w.add("id", string: id)
         w.add("journey", string: journey)
+        if let key { w.add("key", string: key) }
         switch kind {
         case .flow(let path): w.add("kind", string: "flow"); w.add("path", string: path)
         case .timeout: w.add("kind", string: "timeout")

@@ -104,8 +104,13 @@ public struct TimerRecord: Sendable, Hashable {
     /// For `between` timers: the latest moment of the window (past it: `window_missed`).
     public var windowEnd: Date?
     public var armedAt: Date
+    /// For a deferred action: the flow and key of the journey that queued it, so that it can go
+    /// out even if no journey was stored (an `on_invalid` action of a start sent to review).
+    public var flow: String?
+    public var key: String?
 
-    public init(id: String, journey: String, due: Date, entry: Int, stateScoped: Bool, kind: TimerKind, windowEnd: Date?, armedAt: Date) {
+    public init(id: String, journey: String, due: Date, entry: Int, stateScoped: Bool, kind: TimerKind, windowEnd: Date?, armedAt: Date,
+                flow: String? = nil, key: String? = nil) {
         self.id = id
         self.journey = journey
         self.due = due
@@ -114,6 +119,8 @@ public struct TimerRecord: Sendable, Hashable {
         self.kind = kind
         self.windowEnd = windowEnd
         self.armedAt = armedAt
+        self.flow = flow
+        self.key = key
     }
 }
 

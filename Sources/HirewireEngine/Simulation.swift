@@ -38,7 +38,13 @@ public struct Simulation: Sendable {
             if next.due > clock { clock = next.due }
             timers[next.id] = nil
             fired += 1
-            guard let journey = journeys[next.journey], let machine = machines[journey.flow] else { continue }
+            guard let journey = journeys[next.journey], let machine = machines[journey.flow] else {
+                // An action that always goes out still does (one of a start sent to review).
+                if journeys[next.journey] == nil, let released = Step.releaseWithoutJourney(next, now: clock) {
+                    apply(released, flow: next.flow ?? "")
+                }
+                continue
+            }
             apply(Step.apply(machine, setup: setup, journey: journey, input: .timer(next), now: clock, facts: facts(journey.context)), flow: machine.id)
         }
         if time > clock { clock = time }
@@ -94,6 +100,9 @@ public struct Simulation: Sendable {
     @discardableResult
     private mutating func apply(_ result: StepResult, flow: String) -> [CanonicalEvent] {
         timeline += result.timeline
+        // A start sent to review stores no journey, but its `on_invalid` actions go out.
+        let key = result.journey?.key ?? result.timeline.first?.key ?? ""
+        for action in result.actions { actions.append((clock, flow, key, action)) }
         for id in result.cancelTimers { timers[id] = nil }
         for timer in result.armTimers { timers[timer.id] = timer }
         if let journey = result.journey {
@@ -101,7 +110,6 @@ public struct Simulation: Sendable {
             if journey.isActive { active[pair(flow, journey.key)] = journey.id } else if active[pair(flow, journey.key)] == journey.id {
                 active[pair(flow, journey.key)] = nil
             }
-            for action in result.actions { actions.append((clock, flow, journey.key, action)) }
             if let candidate = journey.context["candidate"]?["id"].stringValue {
                 candidateMessages[candidate] = subtractingOnce(result.withdrawnMessages.map(\.at),
                                                                from: (candidateMessages[candidate] ?? []) + result.candidateMessages.map(\.at))

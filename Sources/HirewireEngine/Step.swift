@@ -131,6 +131,20 @@ public enum Step {
         return stepper.finish()
     }
 
+    /// A deferred action whose journey was never stored (an `on_invalid` action of a start that
+    /// went to review) or is gone: one that always goes out (`DeferScope.always`) goes out now;
+    /// nil for any other timer (its scope died with the journey).
+    public static func releaseWithoutJourney(_ timer: TimerRecord, now: Date) -> StepResult? {
+        guard case .deferred(var action, .always) = timer.kind, let flow = timer.flow else { return nil }
+        action.order = 0
+        var result = StepResult()
+        result.actions = [action]
+        result.timeline = [TimelineEntry(at: now, flow: flow, journey: timer.journey, key: timer.key ?? "", kind: "action",
+                                         fields: ["args": action.arguments, "connector": .string(action.connector),
+                                                  "idempotency_key": .string(action.idempotencyKey), "path": .string(action.path)])]
+        return result
+    }
+
     /// The journey key of `event` for `machine`: `start.key` evaluated against the event alone;
     /// nil when it is null (the event reaches no journey of this flow).
     public static func key(_ machine: Machine, event: CanonicalEvent, now: Date) -> String? {

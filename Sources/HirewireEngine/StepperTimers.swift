@@ -123,8 +123,10 @@ extension Stepper {
     }
 
     mutating func arm(id: String, due: Date, kind: TimerKind, stateScoped: Bool, windowEnd: Date?) {
+        let deferred = kind.isDeferred
         result.armTimers.append(TimerRecord(id: id, journey: journey.id, due: due, entry: journey.entry, stateScoped: stateScoped,
-                                            kind: kind, windowEnd: windowEnd, armedAt: now))
+                                            kind: kind, windowEnd: windowEnd, armedAt: now,
+                                            flow: deferred ? machine.id : nil, key: deferred ? journey.key : nil))
         var fields: TimelineFields = ["due": .string(Timestamp.format(due))]
         switch kind {
         case .flow(let path): fields["timer"] = .string(path)

@@ -348,7 +348,9 @@ public final class JourneyEngine: @unchecked Sendable {
                 // The journey is gone (erased) or ended (a timer another writer left behind, or a
                 // deferred message whose end-state action must still go out is the exception).
                 guard let journey = shell.journey(id: timer.journey), journey.isActive || timer.kind.isDeferred else {
-                    shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
+                    // An action that always goes out still does (one of a start sent to review).
+                    let released = shell.journey(id: timer.journey) == nil ? Step.releaseWithoutJourney(timer, now: now) : nil
+                    shell.commits.append(StepCommit(result: released ?? StepResult(), firedTimer: timer.id))
                     continue
                 }
                 guard let machine = shell.machine(for: journey) else {

@@ -119,6 +119,34 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.kinds("deferred_dropped").map { $0.fields["reason"] }, ["if no longer holds"])
     }
 
+    /// A start that goes to review stores no journey, but its `on_invalid` actions still go out:
+    /// at once by day, at the end of quiet hours by night (there was no journey to release it).
+    func testOnInvalidActionsGoOutAndWaitForQuietHoursToo() throws {
+        let f = """
+            flow: p
+            start: {on: candidate.applied, key: application.id}
+            require: [candidate.email]
+            policy:
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+              on_invalid:
+                - {sms: {to: "+44 7700 900123", text: "We need your email address"}}
+                - {task: {title: "Get the email of {{application.id}}"}}
+            states:
+              a: {on: {candidate.hired: b}}
+              b: {end: done}
+            """
+        let noEmail: Value = ["candidate": ["id": "c1", "timezone": "Europe/London"], "application": ["id": "a1"]]
+        var day = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T10:00:00Z")
+        day.send("candidate.applied", noEmail, at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(day.actionLog, ["sms@2026-03-02T10:00:00Z", "task@2026-03-02T10:00:00Z"])
+        var night = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T22:00:00Z")
+        night.send("candidate.applied", noEmail, at: "2026-03-02T22:00:00Z")
+        night.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertNil(night.journey(flow: "p", key: "a1"))
+        XCTAssertEqual(night.actionLog, ["task@2026-03-02T22:00:00Z", "sms@2026-03-03T08:00:00Z"])
+        XCTAssertEqual(night.actions.last?.key, "a1")
+    }
+
     func testDeferredMessageIsDroppedWhenTheJourneyMovedOn() throws {
         let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
                      states: """

@@ -213,6 +213,39 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try store.outboxRows(journey: j2).map(\.status), ["sent"], "the one that went out says so")
     }
 
+    /// Durably too: an `on_invalid` message deferred by quiet hours survives in the store with
+    /// no journey behind it and goes out when quiet hours end.
+    func testADeferredOnInvalidMessageGoesOutWithoutAJourney() throws {
+        let root = NSTemporaryDirectory() + "hirewire-invalid-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try "default_timezone: Europe/London\n".write(toFile: root + "/hirewire.yaml", atomically: true, encoding: .utf8)
+        try """
+            flow: p
+            start: {on: candidate.applied, key: application.id}
+            require: [candidate.email]
+            policy:
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+              on_invalid: [{sms: {to: "+44 7700 900123", text: "We need your email address"}}]
+            states:
+              a: {on: {candidate.hired: b}}
+              b: {end: done}
+            """.write(toFile: root + "/flows/p.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        XCTAssertEqual(project.errorCount, 0)
+        let e = try engine(project)
+        let applied = CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: t("2026-03-02T22:00:00Z"),
+                                     data: ["candidate": ["id": "c1", "timezone": "Europe/London"], "application": ["id": "a1"]])
+        _ = try e.submit([applied], now: t("2026-03-02T22:00:00Z"))
+        try e.processInbox(now: t("2026-03-02T22:00:00Z"))
+        XCTAssertNil(try e.store.activeJourney(flow: "p", key: "a1"))
+        XCTAssertTrue(try e.store.outbox(journey: nil).isEmpty, "quiet hours")
+        // A restart in between changes nothing.
+        let again = try engine(project)
+        XCTAssertEqual(try again.fireDueTimers(now: t("2026-03-03T08:00:00Z")), 1)
+        XCTAssertEqual(try again.store.outbox(journey: nil).map(\.connector), ["sms"])
+    }
+
     func isDeferred(_ timer: TimerRecord) -> Bool { if case .deferred = timer.kind { return true } else { return false } }
 
     func testMigrateMovesListedStatesWithoutRerunningActions() throws {
