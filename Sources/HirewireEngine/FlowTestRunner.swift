@@ -9,6 +9,13 @@ public struct FlowTestResult: Sendable {
     public var failures: [String]
     public var timeline: [TimelineEntry]
     public var passed: Bool { failures.isEmpty }
+
+    public init(name: String, file: String, failures: [String], timeline: [TimelineEntry]) {
+        self.name = name
+        self.file = file
+        self.failures = failures
+        self.timeline = timeline
+    }
 }
 
 /// Runs flow tests (`*.test.yaml`) on a virtual clock: events go in at their times, timers fire

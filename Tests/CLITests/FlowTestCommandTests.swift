@@ -22,6 +22,25 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertTrue(one.out.hasSuffix("1 passed, 0 failed\n"), one.out)
     }
 
+    /// A test file that does not load counts as a failed test in the summary (and in JSON),
+    /// with its diagnostic; named alone it is that failure, not "no flow tests".
+    func testATestFileThatDoesNotLoadIsAFailedTest() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try "test: broken\nflow: offer-nurture\nclock: 2026-03-06T16:00:00Z\nevents:\n  - {at: +0m, type: offer.extended\n"
+            .write(toFile: project + "/flows/tests/broken.test.yaml", atomically: true, encoding: .utf8)
+        let all = await hirewire(["test"], in: project)
+        XCTAssertEqual(all.code, 1)
+        XCTAssertTrue(all.out.contains("✗ flows/tests/broken.test.yaml: does not load"), all.out)
+        XCTAssertTrue(all.out.contains("broken.test.yaml:6:1"), all.out)
+        XCTAssertTrue(all.out.hasSuffix(" passed, 1 failed\n"), all.out)
+        let one = await hirewire(["test", "flows/tests/broken.test.yaml"], in: project)
+        XCTAssertEqual(one.code, 1, one.err)
+        XCTAssertTrue(one.out.hasSuffix("0 passed, 1 failed\n"), one.out)
+        let json = await hirewire(["test", "--format", "json"], in: project)
+        XCTAssertTrue(json.out.contains("\"failed\" : 1") || json.out.contains("\"failed\": 1"), json.out)
+    }
+
     func testABrokenExpectationFailsWithReason() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }

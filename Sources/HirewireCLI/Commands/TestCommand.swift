@@ -18,14 +18,24 @@ enum TestCommand: HirewireCommand {
         let compiled = await CommandSupport.compileWithPlugins(root: locator.root, displayPrefix: locator.displayPrefix)
         let selected = arguments.positionalList("paths").map { locator.displayPath(ofAbsolute: locator.absolute($0, workingDirectory: io.workingDirectory)) ?? $0 }
         let tests = compiled.files.tests.filter { CommandSupport.isSelected($0.file, by: selected) }
+        let errors = compiled.diagnostics.filter { $0.severity == .error }
+        // A test file that does not load is a failed test, counted and named like one (it used
+        // to be left out of the summary while the run still exited 1).
+        let loaded = Set(compiled.files.tests.map(\.file))
+        let broken = Dictionary(grouping: errors.filter { $0.location.file.hasSuffix(".test.yaml") && !loaded.contains($0.location.file) },
+                                by: \.location.file)
         // A path that names no test is a mistake (a typo in CI would otherwise pass with 0 tests).
-        for (path, shown) in zip(arguments.positionalList("paths"), selected) where !compiled.files.tests.contains(where: { CommandSupport.isSelected($0.file, by: [shown]) }) {
+        for (path, shown) in zip(arguments.positionalList("paths"), selected)
+        where !compiled.files.tests.contains(where: { CommandSupport.isSelected($0.file, by: [shown]) })
+            && !broken.keys.contains(where: { CommandSupport.isSelected($0, by: [shown]) }) {
             throw UsageError("no flow tests at \(path) (flow tests are files named *.test.yaml under flows/)")
         }
-        let errors = compiled.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty { io.err(DiagnosticOutput.text(errors)) }
         let runner = FlowTestRunner(project: compiled, env: CommandSupport.environment(for: compiled.files.config))
-        let results = tests.map(runner.run)
+        let unloadable = broken.keys.sorted().filter { CommandSupport.isSelected($0, by: selected) }.map { file in
+            FlowTestResult(name: "does not load", file: file, failures: (broken[file] ?? []).map(\.description), timeline: [])
+        }
+        let results = tests.map(runner.run) + unloadable
         let passed = results.filter(\.passed).count
         if arguments.option("format") == "json" {
             let items: [Value] = results.map { r in
