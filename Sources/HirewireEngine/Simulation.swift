@@ -38,13 +38,12 @@ public struct Simulation: Sendable {
             if next.due > clock { clock = next.due }
             timers[next.id] = nil
             fired += 1
-            guard let journey = journeys[next.journey], let machine = machines[journey.flow] else {
+            guard let journey = journeys[next.journey] else {
                 // An action that always goes out still does (one of a start sent to review).
-                if journeys[next.journey] == nil, let released = Step.releaseWithoutJourney(next, now: clock) {
-                    apply(released, flow: next.flow ?? "")
-                }
+                if let released = Step.releaseWithoutJourney(next, now: clock) { apply(released, flow: next.flow ?? "") }
                 continue
             }
+            guard let machine = machines[journey.flow] else { continue }
             apply(Step.apply(machine, setup: setup, journey: journey, input: .timer(next), now: clock, facts: facts(journey.context)), flow: machine.id)
         }
         if time > clock { clock = time }

@@ -347,9 +347,10 @@ public final class JourneyEngine: @unchecked Sendable {
             for timer in due {
                 // The journey is gone (erased) or ended (a timer another writer left behind, or a
                 // deferred message whose end-state action must still go out is the exception).
-                guard let journey = shell.journey(id: timer.journey), journey.isActive || timer.kind.isDeferred else {
+                let found = shell.journey(id: timer.journey)
+                guard let journey = found, journey.isActive || timer.kind.isDeferred else {
                     // An action that always goes out still does (one of a start sent to review).
-                    let released = shell.journey(id: timer.journey) == nil ? Step.releaseWithoutJourney(timer, now: now) : nil
+                    let released = found == nil ? Step.releaseWithoutJourney(timer, now: now) : nil
                     shell.commits.append(StepCommit(result: released ?? StepResult(), firedTimer: timer.id))
                     continue
                 }
@@ -483,9 +484,8 @@ public final class JourneyEngine: @unchecked Sendable {
             + "connector it uses changed or was removed); restore it, then the journey goes on"
     }
 
-    /// The machine of a stored version, compiled from its recorded source when it is not current
-    /// (nil, remembered until a reload, when that source no longer compiles).
-    /// The machine of a stored version; nil when it is missing, unreadable or no longer
+    /// The machine of a stored version, compiled from its recorded source when it is not current;
+    /// nil (remembered until a reload) when that source is missing, unreadable or no longer
     /// compiles. A store that cannot answer now (busy, I/O) says nothing about the version: that
     /// is thrown (the work is tried again later), never taken for a broken version.
     fileprivate func machine(version: String, flow: String) throws(StoreError) -> Machine? {

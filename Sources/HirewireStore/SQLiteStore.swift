@@ -338,8 +338,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         try locked { () throws(StoreError) -> Bool in
             try db.transaction { () throws(StoreError) -> Bool in
                 guard try resolveLocked(.review, number, at: at, how: "replayed") else { return false }
-                for step in steps { try write(step) }
-                for entry in ignored { try insert(EncodedStep.auditRows([entry])) }
+                try write(steps, ignored: ignored)
                 return true
             }
         }
@@ -348,7 +347,6 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry], touched: [Int64: [String]]) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.transaction { () throws(StoreError) in
-                for step in steps { try write(step) }
                 for seq in processedInbox {
                     appended[seq] = nil
                     let journeys = touched[seq].map { Self.json(.array($0.map(Value.string))) } ?? .null
@@ -357,10 +355,16 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ? AND status = 'pending'", [journeys, .integer(seq)])
                     guard db.changes == 1 else { throw StoreError.inboxTaken(seq) }
                 }
-                // A row each: these come from different events (none reached a journey).
-                for entry in ignored { try insert(EncodedStep.auditRows([entry])) }
+                try write(steps, ignored: ignored)
             }
         }
+    }
+
+    /// Writes steps and the audit rows of events that reached no journey (inside a transaction).
+    private func write(_ steps: [StepCommit], ignored: [TimelineEntry]) throws(StoreError) {
+        for step in steps { try write(step) }
+        // A row each: these come from different events (none reached a journey).
+        for entry in ignored { try insert(EncodedStep.auditRows([entry])) }
     }
 
     /// The timeline entries of one audit row: itself, or the entries a packed `entries` row holds.
