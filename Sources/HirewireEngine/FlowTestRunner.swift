@@ -53,7 +53,7 @@ public struct FlowTestRunner {
         var last = clock
         for (i, spec) in test.events.enumerated() {
             guard let at = Self.time(spec.at.value, from: clock) else {
-                result.failures.append("event \(i + 1): 'at: \(spec.at.value)' is not +DURATION or an RFC 3339 time")
+                result.failures.append("\(spec.at.location): event \(i + 1): 'at: \(spec.at.value)' is not +DURATION or an RFC 3339 time")
                 return result
             }
             simulation.advance(to: at)
@@ -65,21 +65,15 @@ public struct FlowTestRunner {
         result.timeline = simulation.timeline
         for (i, expectation) in test.expect.enumerated() {
             if let failure = check(expectation, simulation: simulation, clock: clock, flow: machine.id) {
-                result.failures.append("expect[\(i)] (line \(expectation.location.line)): \(failure)")
+                result.failures.append("\(expectation.location): expect[\(i)]: \(failure)")
             }
         }
         return result
     }
 
     /// `+20h` relative to `clock`, `-1h`, `+0m`, or an absolute RFC 3339 time.
-    public static func time(_ text: String, from clock: Date) -> Date? {
-        if let absolute = Timestamp.parse(text) { return absolute }
-        guard let sign = text.first, sign == "+" || sign == "-" else { return nil }
-        guard case .success(let seconds) = DurationSyntax.parse(String(text.dropFirst())) else { return nil }
-        return clock.addingTimeInterval(sign == "+" ? seconds : -seconds)
-    }
+    public static func time(_ text: String, from clock: Date) -> Date? { FlowTestVocabulary.time(text, from: clock) }
 
-    static let connectorNames: Set<String> = Set(ConnectorCatalog.names)
     func check(_ node: Node, simulation: Simulation, clock: Date, flow: String) -> String? {
         let value = node.toValue()
         guard case .object(let fields) = value else { return "an expectation is a mapping" }
@@ -106,12 +100,14 @@ public struct FlowTestRunner {
         if let limit = fields["none_after"] ?? fields["none_before"] {
             let after = fields["none_after"] != nil
             guard let t = Self.time(limit.displayString, from: clock) else { return "not a time: \(limit.displayString)" }
-            let kinds = Set(fields["of"]?.arrayValue?.compactMap(\.stringValue) ?? Array(Self.connectorNames))
-            let offending = actions.filter { kinds.contains($0.action.connector) && (after ? $0.at > t : $0.at < t) }
+            // Without `of`, any action counts (plugin connectors too).
+            let kinds = fields["of"].map { Set($0.arrayValue?.compactMap(\.stringValue) ?? $0.stringValue.map { [$0] } ?? []) }
+            let offending = actions.filter { (kinds?.contains($0.action.connector) ?? true) && (after ? $0.at > t : $0.at < t) }
             return offending.isEmpty ? nil : "unexpected \(offending.map { describe($0.action, at: $0.at, clock: clock) }.joined(separator: "; "))"
         }
         if let count = fields["count"]?.numberValue {
-            let kinds = Set(fields["of"]?.arrayValue?.compactMap(\.stringValue) ?? [fields["of"]?.stringValue ?? ""])
+            guard let of = fields["of"] else { return "count needs 'of' (the connectors to count)" }
+            let kinds = Set(of.arrayValue?.compactMap(\.stringValue) ?? [of.stringValue ?? ""])
             let n = actions.filter { kinds.contains($0.action.connector) }.count
             return n == Int(count) ? nil : "expected \(Int(count)) \(kinds.sorted().joined(separator: "/")) actions, got \(n)"
         }

@@ -93,6 +93,7 @@ struct Stepper {
     // MARK: Timeline
 
     mutating func record(_ kind: String, _ fields: TimelineFields = [:], at: Date? = nil) {
+        assert(FlowTestVocabulary.timelineKinds.contains(kind), "timeline kind '\(kind)' is missing from FlowTestVocabulary.timelineKinds")
         result.timeline.append(TimelineEntry(at: at ?? now, flow: machine.id, journey: journey.id, key: journey.key, kind: kind, fields: fields))
     }
 

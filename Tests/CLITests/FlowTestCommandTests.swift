@@ -41,6 +41,41 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertTrue(json.out.contains("\"failed\" : 1") || json.out.contains("\"failed\": 1"), json.out)
     }
 
+    /// Misspelled names in a test's expectations and events are errors at their line and column;
+    /// before, `of: [emali]` made `none_after` hold for any journey and the test passed.
+    func testMisspelledNamesInATestAreErrorsWithLineAndColumn() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let file = "flows/tests/offer-withdrawn.test.yaml"
+        let clean = await hirewire(["test", file], in: project)
+        XCTAssertEqual(clean.code, 0, clean.out)
+        let cases: [(old: String, new: String, wanted: String)] = [
+            ("of: [email, sms, slack, task]", "of: [emali, sms, slack, task]", "\(file):10:28: error: unknown connector 'emali' (did you mean 'email'?)"),
+            ("{state: extended, outcome: withdrawn}", "{state: extnded, outcome: withdrawn}", "\(file):9:13: error: flow 'offer-nurture' has no state 'extnded'"),
+            ("{state: extended, outcome: withdrawn}", "{state: extended, outcom: withdrawn}", "\(file):9:23: error: unknown key 'outcom'"),
+            ("{state: extended, outcome: withdrawn}", "{state: extended, outcome: withdrew}", "\(file):9:32: error: flow 'offer-nurture' never ends with outcome 'withdrew'"),
+            ("{none_after: +0m, of", "{none_after: 0m, of", "\(file):10:18: error: '0m' is not a time"),
+            ("- {at: +1d, type", "- {at: 1d, type", "\(file):7:10: error: '1d' is not a time"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0}", "\(file):10:5: error: a count expectation needs 'of'"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0, of: sms, kind: end}", "\(file):10:25: error: unknown key 'kind'"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{kind: ended}", "\(file):10:12: error: unknown timeline kind 'ended' (did you mean 'end'?)"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{email: {template: offer-next-step}}", "\(file):10:24: error: unknown template 'offer-next-step'"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{emial: {to: ada@example.com}}", "\(file):10:6: error: unknown connector 'emial'"),
+        ]
+        let path = project + "/" + file
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        for c in cases {
+            try original.write(toFile: path, atomically: true, encoding: .utf8)
+            try edit(path, replacing: c.old, with: c.new)
+            let r = await hirewire(["test", file], in: project)
+            XCTAssertEqual(r.code, 1, c.new)
+            XCTAssertTrue(r.out.contains(c.wanted), "\(c.new): \(r.out)")
+            XCTAssertTrue(r.out.hasSuffix("0 passed, 1 failed\n"), r.out)
+            let validate = await hirewire(["validate"], in: project)
+            XCTAssertEqual(validate.code, 1, c.new)
+        }
+    }
+
     func testABrokenExpectationFailsWithReason() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }

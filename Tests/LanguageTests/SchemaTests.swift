@@ -53,6 +53,12 @@ final class SchemaTests: XCTestCase {
         }
     }
 
+    /// The editor schema offers the timeline kinds the checks accept, no more and no fewer.
+    func testTestSchemaListsTheTimelineKinds() throws {
+        let kinds = try schema("test.json").root["properties"]["expect"]["items"]["properties"]["kind"]["enum"]
+        XCTAssertEqual(Set(kinds.arrayValue?.compactMap(\.stringValue) ?? []), FlowTestVocabulary.timelineKinds)
+    }
+
     func testExampleEventsValidateAgainstTheirTypes() throws {
         let events = try files("examples/events", suffix: ".json")
         XCTAssertGreaterThanOrEqual(events.count, 10)

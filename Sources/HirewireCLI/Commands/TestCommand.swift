@@ -35,7 +35,13 @@ enum TestCommand: HirewireCommand {
         let unloadable = broken.keys.sorted().filter { CommandSupport.isSelected($0, by: selected) }.map { file in
             FlowTestResult(name: "does not load", file: file, failures: (broken[file] ?? []).map(\.description), timeline: [])
         }
-        let results = tests.map(runner.run) + unloadable
+        // A test whose own file has errors (an unknown connector in `of`, a time that does not
+        // read) fails with them at their line and column instead of running half-understood.
+        let mistakes = Dictionary(grouping: errors.filter { loaded.contains($0.location.file) }, by: \.location.file)
+        let results = tests.map { test in
+            mistakes[test.file].map { FlowTestResult(name: test.name.value, file: test.file, failures: $0.map(\.description), timeline: []) }
+                ?? runner.run(test)
+        } + unloadable
         let passed = results.filter(\.passed).count
         if arguments.option("format") == "json" {
             let items: [Value] = results.map { r in

@@ -48,7 +48,7 @@ struct ActionCompiler {
             guard let (tree, template) = builtIn(spec, contract: contract, guarded: guarded) else { return nil }
             arguments = tree
             templateName = template
-        } else if isPlugin(name) {
+        } else if project.isPlugin(name) {
             if let schema = project.pluginSchemas[name] { checkPluginArguments(spec, schema: schema) }
             arguments = templated(spec.arguments, guarded: guarded)
         } else {
@@ -88,11 +88,6 @@ struct ActionCompiler {
                 reader.error("\(name) argument '\(pair.name)': \(violation.message)", at: pair.value.location, code: "invalid-argument")
             }
         }
-    }
-
-    private func isPlugin(_ name: String) -> Bool {
-        let base = name.split(separator: ".", maxSplits: 1).first.map(String.init) ?? name
-        return project.pluginNames.contains(base)
     }
 
     private func builtIn(_ spec: ActionSpec, contract: ConnectorContract, guarded: Set<String>) -> (ArgumentTree, String?)? {

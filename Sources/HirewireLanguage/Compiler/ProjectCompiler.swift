@@ -18,6 +18,12 @@ struct ProjectContext {
         pluginNames = files.config.connectors.filter { $0.plugin != nil }.map(\.name.value)
         pluginSchemas = files.pluginSchemas
     }
+
+    /// Whether `name` (`name` or `name.action`) is a plugin connector hirewire.yaml declares.
+    func isPlugin(_ name: String) -> Bool {
+        let base = name.split(separator: ".", maxSplits: 1).first.map(String.init) ?? name
+        return pluginNames.contains(base)
+    }
 }
 
 /// The result of compiling a project: a machine per valid flow, and every diagnostic.
@@ -106,11 +112,7 @@ public enum ProjectCompiler {
             if let compiled = SourceChecks(source: source, reader: other).run() { sources[compiled.name] = compiled }
         }
         for test in files.tests {
-            if files.flows.first(where: { $0.id.value == test.flow.value }) == nil {
-                let ids = files.flows.map(\.id.value)
-                other.error("unknown flow '\(test.flow.value)'\(Suggest.hint(for: test.flow.value, in: ids))", at: test.flow.location, code: "unknown-flow")
-            }
-            for event in test.events { EventTypes.check(event.type, reader: other) }
+            FlowTestChecks(test: test, flows: files.flows, project: context, reader: other).run()
         }
         diagnostics += other.diagnostics.items
         var bag = DiagnosticBag()
