@@ -111,6 +111,29 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertEqual(times, times.sorted())
     }
 
+    /// An unknown event type in the events file is an error at its line, as in flow tests (it
+    /// used to show only as a journey that never started); `--until` takes a date, and the clock
+    /// stops there: later events are not fed.
+    func testSimulateRejectsUnknownTypesAndStopsAtADate() async throws {
+        let events = NSTemporaryDirectory() + "events-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: events) }
+        try "# a week\n{\"at\": \"2026-03-02T14:00:00Z\", \"type\": \"offer.extnded\", \"data\": {}}\n".write(toFile: events, atomically: true, encoding: .utf8)
+        let bad = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events])
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertTrue(bad.err.contains("\(events):2: unknown event type 'offer.extnded' (did you mean 'offer.extended'?)"), bad.err)
+        XCTAssertEqual(bad.out, "")
+        let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", "examples/events/offer-week.jsonl", "--until", "2026-03-09"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let entries = r.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let times = entries.compactMap { $0["at"] as? String }
+        XCTAssertFalse(times.isEmpty)
+        XCTAssertLessThanOrEqual(times.last ?? "", "2026-03-09T00:00:00Z", r.out)
+        XCTAssertTrue(times.contains("2026-03-08T17:00:00Z"), r.out)  // Sunday's deadline reminder
+        let typo = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", "examples/events/offer-week.jsonl", "--until", "2026-03-9"])
+        XCTAssertEqual(typo.code, 2)
+        XCTAssertTrue(typo.err.contains("'2026-03-9' is not a time"), typo.err)
+    }
+
     /// The README's command on the bundled week of offer events: Friday's email, Sunday's
     /// deadline reminder, Monday's check-in capped (two emails in 72h) with its call task
     /// instead, Slack when the offer is viewed, the call task a day later, hired on Wednesday.

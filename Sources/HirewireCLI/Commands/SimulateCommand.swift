@@ -10,13 +10,14 @@ enum SimulateCommand: HirewireCommand {
         discussion: """
             Each line of the events file is {"at": …, "type": …, "data": …}; "at" is RFC 3339, or +DURATION \
             relative to the first event (relative to now when the first is relative too). Connectors are \
-            recorded, not called. The clock runs on until --until after the last event (default: until every \
-            timer has fired, at most each flow's timeout).
+            recorded, not called. The clock runs on until --until: a duration after the last event, or a \
+            time or date at which it stops (events after it are not fed). By default it runs until every \
+            timer has fired, at most each flow's timeout.
             """,
         arguments: [
             .positional("flows", help: "Flow files or ids.", variadic: true),
             .option("events", valueName: "FILE", help: "Canonical events, one JSON object per line."),
-            .option("until", valueName: "T", help: "How long after the last event to keep the clock running (+7d) or an RFC 3339 time."),
+            .option("until", valueName: "T", help: "How long after the last event to keep the clock running (+7d), or when to stop: RFC 3339 or a date (2026-03-09, its midnight UTC)."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
@@ -38,6 +39,8 @@ enum SimulateCommand: HirewireCommand {
                 throw EnvironmentError("\(eventsPath):\(n + 1): not a JSON object")
             }
             guard let type = o["type"]?.stringValue else { throw EnvironmentError("\(eventsPath):\(n + 1): missing \"type\"") }
+            // As in flow tests: a misspelled type would only show as a journey that never starts.
+            if let problem = EventCatalog.v1.problem(withType: type) { throw EnvironmentError("\(eventsPath):\(n + 1): \(problem)") }
             let atText = o["at"]?.stringValue ?? "+0s"
             let base = first ?? Date()
             guard let at = FlowTestRunner.time(atText, from: base) else {
@@ -51,17 +54,17 @@ enum SimulateCommand: HirewireCommand {
         guard let start = events.map(\.at).min() else { throw EnvironmentError("\(eventsPath) holds no events") }
         var simulation = Simulation(machines: machines, setup: EngineSetup(compiled), clock: start,
                                     env: CommandSupport.environment(for: compiled.files.config))
-        for (at, event) in events.sorted(by: { $0.at < $1.at }) {
-            simulation.advance(to: at)
-            simulation.send(event)
-        }
         let last = events.map(\.at).max() ?? start
         let horizon: Date
         if let until = arguments.option("until") {
-            guard let t = FlowTestRunner.time(until, from: last) else { throw UsageError("--until takes +DURATION or an RFC 3339 time") }
-            horizon = t
+            horizon = try StoreAccess.time(until, now: last)
         } else {
             horizon = last.addingTimeInterval((machines.map(\.timeout).max() ?? 90 * 86400) + 1)
+        }
+        // The clock stops at the horizon: events after an earlier --until are not fed either.
+        for (at, event) in events.sorted(by: { $0.at < $1.at }) where at <= horizon {
+            simulation.advance(to: at)
+            simulation.send(event)
         }
         simulation.advance(to: horizon)
         for entry in simulation.timeline { io.out(entry.json.jsonString() + "\n") }

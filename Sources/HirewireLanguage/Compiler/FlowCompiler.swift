@@ -109,14 +109,18 @@ struct FlowCompiler {
 /// Event type names: the v1 catalog or custom `x.` types.
 enum EventTypes {
     static func check(_ name: Located<String>, reader: NodeReader) {
-        let type = name.value
-        if type.hasPrefix("x.") {
-            if type.count > 2 { return }
-        } else if EventCatalog.v1.isKnown(type) {
-            return
+        if let problem = EventCatalog.v1.problem(withType: name.value) {
+            reader.error(problem, at: name.location, code: "unknown-event")
         }
-        reader.error("unknown event type '\(type)'\(Suggest.hint(for: type, in: EventCatalog.v1.typeNames)) (custom types start with 'x.')",
-                     at: name.location, code: "unknown-event")
+    }
+}
+
+extension EventCatalog {
+    /// Why `type` is not an event type flows can use (with a did-you-mean), or nil when it is:
+    /// a catalog type, or a custom one starting with `x.`.
+    public func problem(withType type: String) -> String? {
+        if type.hasPrefix("x.") ? type.count > 2 : isKnown(type) { return nil }
+        return "unknown event type '\(type)'\(Suggest.hint(for: type, in: typeNames)) (custom types start with 'x.')"
     }
 }
 
