@@ -94,6 +94,16 @@ final class ReloadTests: XCTestCase {
         _ = try await offer("a3")
         let v3 = try await version("a3")
         XCTAssertEqual(v3, v2)
+
+        // A stale flow test does not hold a good flow back: `hirewire test` reports it, serving goes on.
+        let mark3 = log.count
+        try edit(project + "/flows/tests/offer-withdrawn.test.yaml", replacing: "of: [email,", with: "of: [emali,")
+        try edit(project + "/flows/offer-nurture.yaml", replacing: "goto: folow_up", with: "goto: follow_up")
+        let back = await log.wait(for: "\"msg\":\"reloaded\"", after: mark3)
+        XCTAssertTrue(back, log.text.withLock { String($0.dropFirst(mark3)) })
+        _ = try await offer("a4")
+        let v4 = try await version("a4")
+        XCTAssertEqual(v4, v2)
         process.terminate()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)

@@ -267,7 +267,7 @@ final class JourneyEngineTests: XCTestCase {
             + "migrate: {extended: offered}\n"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         let v2 = ProjectCompiler.compile(root: copy)
-        XCTAssertEqual(v2.errorCount, 0, "\(v2.diagnostics)")
+        XCTAssertEqual(v2.runErrors, [], "\(v2.diagnostics)")
         let e2 = try engine(v2)
         let outboxBefore = try e2.store.outbox(journey: nil).count
         XCTAssertEqual(try e2.migrate(now: t("2026-03-07T10:00:00Z")), 1)
@@ -382,7 +382,7 @@ final class JourneyEngineTests: XCTestCase {
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: copy + "/templates/offer-check-in.yaml")
         let v2 = ProjectCompiler.compile(root: copy)
-        XCTAssertEqual(v2.errorCount, 0, "\(v2.diagnostics)")
+        XCTAssertEqual(v2.runErrors, [], "\(v2.diagnostics)")
         return copy
     }
 
@@ -428,7 +428,7 @@ final class JourneyEngineTests: XCTestCase {
         let copy = try projectBreakingOfferVersions(migrate: "{extended: viewed}")
         defer { try? FileManager.default.removeItem(atPath: copy) }
         let project = ProjectCompiler.compile(root: copy)
-        XCTAssertEqual(project.errorCount, 0, "\(project.diagnostics)")
+        XCTAssertEqual(project.runErrors, [], "\(project.diagnostics)")
         let e2 = try engine(project)
         let now = t("2026-03-07T09:00:00Z")
         XCTAssertEqual(try e2.migrate(now: now), 1)

@@ -36,7 +36,7 @@ enum CommandSupport {
     /// The compiled project, refused with its diagnostics when it has errors.
     static func compiledProject(_ locator: ProjectLocator, _ io: CommandIO) throws(EnvironmentError) -> CompiledProject {
         let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
-        let errors = project.diagnostics.filter { $0.severity == .error }
+        let errors = project.runErrors
         guard errors.isEmpty else {
             io.err(DiagnosticOutput.text(errors))
             throw EnvironmentError("the project has \(errors.count) error(s); fix them first (hirewire validate)")

@@ -81,7 +81,7 @@ final class Reloader: @unchecked Sendable {
     private func reload(reason: String) {
         fingerprint = Reloader.fingerprint(root)
         let project = ProjectCompiler.compile(root: root, displayPrefix: displayPrefix, pluginSchemas: pluginSchemas)
-        let errors = project.diagnostics.filter { $0.severity == .error }
+        let errors = project.runErrors
         guard errors.isEmpty else {
             for d in errors { JSONLog.write("error", "reload refused", ["diagnostic": .string(d.description)]) }
             JSONLog.write("warn", "reload refused; the running version keeps serving", ["reason": .string(reason), "errors": .number(Double(errors.count))])

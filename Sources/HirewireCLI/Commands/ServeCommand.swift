@@ -27,7 +27,7 @@ enum ServeCommand: HirewireCommand {
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
         let locator = try CommandSupport.locate(arguments, io)
         let project = await CommandSupport.compileWithPlugins(root: locator.root, displayPrefix: locator.displayPrefix)
-        let errors = project.diagnostics.filter { $0.severity == .error }
+        let errors = project.runErrors
         guard errors.isEmpty else {
             io.err(DiagnosticOutput.text(errors))
             return 1

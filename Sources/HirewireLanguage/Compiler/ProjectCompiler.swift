@@ -42,6 +42,13 @@ public struct CompiledProject: Sendable {
     public var errorCount: Int { diagnostics.count { $0.severity == .error } }
     public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
 
+    /// The errors that keep the project from running: all but those in flow tests
+    /// (`*.test.yaml`). A stale test does not change what a server does, so it does not stop
+    /// `serve` or a hot reload; `hirewire test` and `hirewire validate` report it.
+    public var runErrors: [Diagnostic] {
+        diagnostics.filter { $0.severity == .error && !$0.location.file.hasSuffix(".test.yaml") }
+    }
+
     /// The machine of the flow in `file` (display path), if it compiled.
     public func machine(inFile file: String) -> Machine? {
         machines.values.first { $0.file == file }
