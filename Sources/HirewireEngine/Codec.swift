@@ -14,6 +14,7 @@ extension Journey {
         if let outcome { o["outcome"] = .string(outcome) }
         if let insteadAt { o["instead_at"] = .timestamp(insteadAt) }
         if !doneTimers.isEmpty { o["done_timers"] = .array(doneTimers.map(Value.string)) }
+        if !held.isEmpty { o["held"] = .array(held.map(\.encoded)) }
         return .object(o)
     }
 
@@ -28,7 +29,23 @@ extension Journey {
                   context: v["context"].objectValue ?? [:],
                   mergedAt: (v["merged_at"].objectValue ?? [:]).compactMapValues(\.asTimestamp),
                   vars: v["vars"].objectValue ?? [:], seq: Int(seq), insteadAt: v["instead_at"].asTimestamp,
-                  doneTimers: v["done_timers"].arrayValue?.compactMap(\.stringValue) ?? [])
+                  doneTimers: v["done_timers"].arrayValue?.compactMap(\.stringValue) ?? [],
+                  held: v["held"].arrayValue?.compactMap(HeldMessage.init(encoded:)) ?? [])
+    }
+}
+
+extension HeldMessage {
+    public var encoded: Value {
+        .object(["timer": .string(timer), "entry": .number(Double(entry)), "scope": .string(scope.rawValue),
+                 "queued_at": .timestamp(queuedAt), "key": .string(key), "connector": .string(connector), "path": .string(path)])
+    }
+
+    public init?(encoded v: Value) {
+        guard let timer = v["timer"].stringValue, let entry = v["entry"].numberValue, let scope = v["scope"].stringValue.flatMap(DeferScope.init),
+              let queuedAt = v["queued_at"].asTimestamp, let key = v["key"].stringValue, let connector = v["connector"].stringValue,
+              let path = v["path"].stringValue
+        else { return nil }
+        self.init(timer: timer, entry: Int(entry), scope: scope, queuedAt: queuedAt, key: key, connector: connector, path: path)
     }
 }
 
@@ -119,6 +136,7 @@ extension Journey {
         w.add("entered_at", string: times.format(stateEnteredAt))
         w.add("entry", .number(Double(entry)))
         w.add("flow", string: flow)
+        if !held.isEmpty { w.add("held", .array(held.map(\.encoded))) }
         w.add("id", string: id)
         if let insteadAt { w.add("instead_at", string: times.format(insteadAt)) }
         w.add("key", string: key)

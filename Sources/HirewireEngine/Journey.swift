@@ -60,12 +60,40 @@ public struct Journey: Sendable, Hashable {
     /// Paths of the current state entry's timers that are no longer pending (fired, expired or
     /// skipped): leaving the state cancels only the others.
     public var doneTimers: [String] = []
+    /// Candidate messages quiet hours hold back, until their release: leaving a message's scope
+    /// (its state entry, or the journey) withdraws it at once, timer and `max_messages` count.
+    public var held: [HeldMessage] = []
     /// The context's JSON once written, kept while the context stays as it is: most steps merge
     /// nothing new into it, and writing it again was a large part of storing each step.
     var contextJSON = ContextJSON()
 
     public var isActive: Bool { if case .active = status { return true } else { return false } }
     public var outcome: String? { if case .ended(let o) = status { return o } else { return nil } }
+}
+
+/// A candidate message held back by quiet hours: its timer, and what leaving its scope undoes.
+public struct HeldMessage: Sendable, Hashable {
+    /// The id of the timer that releases it.
+    public var timer: String
+    /// The state entry it belongs to (for `DeferScope.stateEntry`).
+    public var entry: Int
+    public var scope: DeferScope
+    /// When it was queued (and started counting toward `max_messages`).
+    public var queuedAt: Date
+    /// The action's idempotency key.
+    public var key: String
+    public var connector: String
+    public var path: String
+
+    public init(timer: String, entry: Int, scope: DeferScope, queuedAt: Date, key: String, connector: String, path: String) {
+        self.timer = timer
+        self.entry = entry
+        self.scope = scope
+        self.queuedAt = queuedAt
+        self.key = key
+        self.connector = connector
+        self.path = path
+    }
 }
 
 /// What a timer does when it fires.

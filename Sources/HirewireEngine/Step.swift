@@ -86,8 +86,8 @@ public enum Step {
 
     /// Moves a journey of an older version onto `machine` (a `migrate:` entry). No `do` runs.
     /// `pending` are the timers the store holds for the journey: its flow, state and timeout
-    /// timers are cancelled (deferred messages keep their own rules: they are dropped at their
-    /// release once the state entry that queued them is left). The new state's timers are armed
+    /// timers are cancelled (deferred messages keep their own rules: those of the state entry
+    /// left are withdrawn as the step finishes). The new state's timers are armed
     /// from the journey's original `entered_at`, and the new version's timeout and `after` timers
     /// from its start. A new `after` timer already due is skipped (repeating what the old version
     /// did in its own way would send a reminder twice) unless the old version's timer at its

@@ -41,6 +41,7 @@ struct Stepper {
     var discard = false
 
     mutating func finish() -> StepResult {
+        if !journey.held.isEmpty { withdrawLeftMessages() }
         result.journey = discard ? nil : journey
         return result
     }
@@ -323,6 +324,7 @@ struct Stepper {
             action.entry = journey.entry
             result.armTimers[i].kind = .deferred(action: action, scope: scope)
             result.armTimers[i].entry = journey.entry
+            if let held = journey.held.firstIndex(where: { $0.timer == result.armTimers[i].id }) { journey.held[held].entry = journey.entry }
         }
     }
 

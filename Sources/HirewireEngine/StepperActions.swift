@@ -89,8 +89,12 @@ extension Stepper {
             let until = quiet.nextAllowed(atOrAfter: now)
             record("deferred", ["connector": .string(action.connector), "path": .string(action.path), "until": .string(Timestamp.format(until))])
             result.candidateMessages.append(CandidateMessage(at: now, key: planned.idempotencyKey))
-            arm(id: timerId(journey.entry, "deferred:" + planned.idempotencyKey), due: until,
-                kind: .deferred(action: planned, scope: scope), stateScoped: false, windowEnd: nil)
+            let id = timerId(journey.entry, "deferred:" + planned.idempotencyKey)
+            arm(id: id, due: until, kind: .deferred(action: planned, scope: scope), stateScoped: false, windowEnd: nil)
+            if scope != .always {
+                journey.held.append(HeldMessage(timer: id, entry: journey.entry, scope: scope, queuedAt: now, key: planned.idempotencyKey,
+                                                connector: action.connector, path: action.path))
+            }
             return
         }
         // An exempt message is outside the policy altogether: it does not use up the cap either.
@@ -113,6 +117,7 @@ extension Stepper {
     /// A deferred action's moment has come: it goes out unless its scope has passed (the state
     /// entry, or the journey, that queued it) or its `if` no longer holds.
     mutating func release(_ action: PlannedAction, scope: DeferScope, timer: TimerRecord) {
+        journey.held.removeAll { $0.timer == timer.id }
         let left: Bool
         switch scope {
         case .stateEntry: left = !journey.isActive || journey.entry != timer.entry
@@ -123,7 +128,7 @@ extension Stepper {
         let withdrawn = CandidateMessage(at: timer.armedAt, key: action.idempotencyKey)
         if left {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path),
-                                        "reason": .string(scope == .journey ? "the journey ended" : "left the state")])
+                                        "reason": .string(journey.isActive ? "left the state" : "the journey ended")])
             result.withdrawnMessages.append(withdrawn)
             return
         }
@@ -137,6 +142,35 @@ extension Stepper {
             return
         }
         dispatch(action, counted: false)
+    }
+
+    /// Withdraws the held messages whose scope the step left (its state entry, or the journey):
+    /// their timers are cancelled and they stop counting toward `max_messages` now, instead of
+    /// staying pending, and counted, until a release that would only drop them. Run as the step
+    /// finishes, once actions queued on the way out of a state have joined the entry they land in.
+    mutating func withdrawLeftMessages() {
+        let active = journey.isActive
+        let left = journey.held.filter { held in
+            switch held.scope {
+            case .stateEntry: !active || held.entry != journey.entry
+            case .journey: !active
+            case .always: false
+            }
+        }
+        guard !left.isEmpty else { return }
+        journey.held.removeAll { held in left.contains { $0.timer == held.timer } }
+        for held in left {
+            record("deferred_dropped", ["connector": .string(held.connector), "path": .string(held.path),
+                                        "reason": .string(active ? "left the state" : "the journey ended")])
+            if let armed = result.armTimers.firstIndex(where: { $0.id == held.timer }) {
+                // Deferred in this very step: it was never stored, nor counted before.
+                result.armTimers.remove(at: armed)
+                result.candidateMessages.removeAll { $0.key == held.key }
+            } else {
+                result.cancelTimers.append(held.timer)
+                result.withdrawnMessages.append(CandidateMessage(at: held.queuedAt, key: held.key))
+            }
+        }
     }
 
     func evaluate(_ tree: ArgumentTree, _ here: ExprContext) -> Value {

@@ -164,6 +164,67 @@ final class PolicyTests: XCTestCase {
         sim.advance(to: t("2026-03-03T12:00:00Z"))
         XCTAssertEqual(sim.actionLog, ["slack@2026-03-02T23:00:00Z"])
         XCTAssertEqual(sim.kinds("deferred_dropped").count, 1)
+        // Withdrawn when the journey left the state, not at its release the next morning.
+        XCTAssertEqual(sim.kinds("deferred_dropped").first?.at, t("2026-03-02T23:00:00Z"))
+    }
+
+    /// Quiet hours 20:00–08:00 and one candidate message per 72h.
+    static let quietOneMessage = """
+          quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+          max_messages: {count: 1, per: 72h}
+        """
+
+    /// Leaving a held message's scope withdraws it at once: its timer is no longer pending and
+    /// it stops counting toward `max_messages` then, not at its release hours later.
+    func testAHeldMessageIsWithdrawnWhenItsScopeIsLeft() throws {
+        let f = flow(policy: Self.quietOneMessage, states: """
+              a:
+                do: [{email: {to: "{{candidate.email}}", subject: first, text: t}}]
+                on: {candidate.replied: b}
+              b:
+                do: [{sms: {to: "+15550100", text: "quick question"}, exempt: true}]
+                on: {candidate.stage_changed: c}
+              c:
+                do: [{email: {to: "{{candidate.email}}", subject: later, text: t}}]
+                on: {candidate.hired: d}
+              d: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:00:00Z")
+        let journey = try XCTUnwrap(sim.journey(flow: "p", key: "a1"))
+        XCTAssertEqual(journey.held.map(\.path), ["states.a.do[0]"])
+        XCTAssertEqual(sim.timers.values.filter(\.kind.isDeferred).count, 1)
+        sim.send("candidate.replied", ["application": ["id": "a1"]], at: "2026-03-02T22:00:00Z")
+        XCTAssertEqual(sim.timers.values.filter(\.kind.isDeferred).count, 0, "the held email's timer is cancelled")
+        XCTAssertEqual(sim.journey(flow: "p", key: "a1")?.held, [])
+        // At 23:00, still quiet hours: the email of `c` is held, and the cap has room for it
+        // again because the first one was withdrawn.
+        sim.send("candidate.stage_changed", ["application": ["id": "a1"]], at: "2026-03-02T23:00:00Z")
+        XCTAssertEqual(sim.kinds("capped").count, 0)
+        sim.send("candidate.hired", ["application": ["id": "a1"]], at: "2026-03-02T23:30:00Z")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["sms@2026-03-02T22:00:00Z"])
+        XCTAssertEqual(sim.kinds("deferred_dropped").map { $0.fields["reason"] }, ["left the state", "the journey ended"])
+        XCTAssertEqual(sim.timers.count, 0)
+    }
+
+    /// A message queued and held in the same step that leaves its scope (a state that moves on
+    /// at once) is never armed nor counted.
+    func testAMessageHeldAndLeftInOneStepIsNeverArmed() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
+                     states: """
+                       a:
+                         do: [{email: {to: "{{candidate.email}}", subject: s, text: t}}]
+                         choose: [{else: b}]
+                       b: {end: done}
+                     """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:30:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:30:00Z")
+        XCTAssertEqual(sim.timers.values.filter(\.kind.isDeferred).count, 0)
+        XCTAssertEqual(sim.kinds("deferred").count, 1)
+        XCTAssertEqual(sim.kinds("deferred_dropped").count, 1)
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actionLog, [])
     }
 
     func testBadTimezoneFallsBackToDefault() throws {
@@ -212,10 +273,7 @@ final class PolicyTests: XCTestCase {
 
     /// A deferred message dropped at its release (the journey moved on) no longer counts.
     func testADroppedDeferredMessageStopsCounting() throws {
-        let f = flow(policy: """
-              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
-              max_messages: {count: 1, per: 72h}
-            """, states: """
+        let f = flow(policy: Self.quietOneMessage, states: """
               a:
                 do: [{email: {to: "{{candidate.email}}", subject: first, text: t}}]
                 on: {candidate.replied: b}

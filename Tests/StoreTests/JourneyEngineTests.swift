@@ -113,11 +113,33 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try e.store.recentMessages(candidate: "c-a1", since: .distantPast).count, 1)
         XCTAssertEqual(try e.cancel(journeyId: id, now: t("2026-03-07T10:00:00Z"))?.outcome, "cancelled")
         XCTAssertEqual(try e.store.recentMessages(candidate: "c-a1", since: .distantPast).count, 0, "a cancelled message does not count")
-        XCTAssertEqual(try e.store.timers(dueBefore: nil).filter { $0.journey == id && !isDeferred($0) }.count, 0)
+        XCTAssertEqual(try e.store.timers(dueBefore: nil).filter { $0.journey == id }.count, 0)
         // In the cancellation's own transaction, so no dispatcher can claim them after it.
         let after = try XCTUnwrap(e.store as? SQLiteStore).outboxRows(journey: id)
         XCTAssertEqual(Set(after.map(\.status)), ["cancelled"])
         XCTAssertEqual(try e.fireDueTimers(now: t("2026-04-30T00:00:00Z")), 0)
+    }
+
+    /// A message quiet hours hold back goes with a cancel at once: its timer row is cancelled in
+    /// the cancel's transaction and it stops counting for `max_messages` (it used to stay pending,
+    /// and counted, until its release in the morning dropped it).
+    func testCancelWithdrawsAHeldMessage() throws {
+        let e = try engine()
+        _ = try e.submit([offer()], now: t("2026-03-06T21:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T21:00:00Z"))   // 21:00 in London: quiet hours
+        let id = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.id)
+        XCTAssertEqual(try e.store.timers(journey: id).filter(isDeferred).count, 1)
+        XCTAssertEqual(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.held.count, 1, "stored with the journey")
+        XCTAssertEqual(try e.store.recentMessages(candidate: "c-a1", since: .distantPast).count, 1)
+        XCTAssertEqual(try e.cancel(journeyId: id, now: t("2026-03-06T22:00:00Z"))?.outcome, "cancelled")
+        XCTAssertEqual(try e.store.timers(journey: id).count, 0)
+        XCTAssertEqual(try e.store.timers(dueBefore: nil).filter { $0.journey == id }.count, 0)
+        XCTAssertEqual(try e.store.recentMessages(candidate: "c-a1", since: .distantPast).count, 0)
+        let restarted = try engine()
+        XCTAssertEqual(try restarted.fireDueTimers(now: t("2026-03-07T09:00:00Z")), 0)
+        XCTAssertEqual(try restarted.store.outbox(journey: id).count, 0)
+        let dropped = try restarted.store.timeline(journey: id).filter { $0.kind == "deferred_dropped" }
+        XCTAssertEqual(dropped.map { $0.fields["reason"] }, ["the journey ended"])
     }
 
     /// Another writer steps the journey between the cancel's read and its commit (here a second
