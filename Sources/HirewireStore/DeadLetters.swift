@@ -3,7 +3,7 @@ import HirewireLanguage
 
 /// Something that failed and waits for a person (`hirewire dead-letters`): a delivery whose
 /// mapping needs review, an inbox event that could not be processed, an event a flow could not
-/// start a journey from (missing data), or an action that exhausted its retries.
+/// start a journey from (missing data), an action that exhausted its retries, or a damaged timer.
 public struct DeadLetter: Sendable, Equatable {
     /// What the item is.
     public enum Kind: String, Sendable, CaseIterable {
@@ -17,6 +17,9 @@ public struct DeadLetter: Sendable, Equatable {
         case action
         /// An action that could not even be made (its arguments failed to render).
         case failed
+        /// A timer whose stored row cannot be read back (damaged), parked so that it holds back
+        /// no other timer. It cannot be replayed; dismiss it once its journey is seen to.
+        case timer
     }
 
     public var kind: Kind

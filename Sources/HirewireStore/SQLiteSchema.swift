@@ -111,6 +111,15 @@ enum SQLiteSchema {
         // 10: which action each counted candidate message is, so that one deferred by quiet
         // hours and dropped at its release, or dead-lettered, stops counting for `max_messages`.
         "ALTER TABLE messages ADD COLUMN action TEXT;",
+        // 11: timer rows that cannot be read back (damaged) are parked here, out of the due
+        // index, with their reason: left in `timers`, enough of them due at once held back every
+        // good timer behind them (the due query's LIMIT counted them).
+        """
+        CREATE TABLE timers_broken (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, journey TEXT NOT NULL, due REAL NOT NULL,
+                                    data TEXT NOT NULL, reason TEXT NOT NULL, parked_at REAL NOT NULL,
+                                    status TEXT NOT NULL DEFAULT 'waiting');
+        CREATE INDEX timers_broken_waiting ON timers_broken (seq) WHERE status = 'waiting';
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

@@ -39,6 +39,14 @@ extension SQLiteStore {
                 out.append(DeadLetter(kind: .action, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
                                       what: "\(row.text(2) ?? "") \(row.text(5) ?? "") \(data["path"].displayString)", reason: row.text(4) ?? "", detail: data))
             }
+            try db.query("SELECT seq, parked_at, id, journey, due, data, reason FROM timers_broken WHERE status = 'waiting' ORDER BY seq DESC LIMIT ?",
+                         [.integer(Int64(limit))]) { row in
+                let data = row.text(5) ?? ""
+                out.append(DeadLetter(kind: .timer, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
+                                      what: "timer \(row.text(2) ?? "") due \(Timestamp.format(Date(timeIntervalSince1970: row.real(4))))",
+                                      reason: row.text(6) ?? "",
+                                      detail: .object(["journey": .string(row.text(3) ?? ""), "stored": .string(data)])))
+            }
             return Array(out.sorted { $0.at > $1.at }.prefix(limit))
         }
     }
@@ -68,6 +76,9 @@ extension SQLiteStore {
                     return true
                 case .review, .failed:
                     return try resolveLocked(kind, number, at: at, how: "replayed")
+                case .timer:
+                    // Put back, it would only be parked again: there is nothing to replay.
+                    return false
                 }
                 return db.changes == 1
             }
@@ -83,6 +94,8 @@ extension SQLiteStore {
                 try db.query("UPDATE inbox SET status = 'dismissed' WHERE seq = ? AND status = 'failed'", [.integer(number)])
             case .action:
                 try db.query("UPDATE outbox SET status = 'dismissed' WHERE seq = ? AND status = 'dead'", [.integer(number)])
+            case .timer:
+                try db.query("UPDATE timers_broken SET status = 'dismissed' WHERE seq = ? AND status = 'waiting'", [.integer(number)])
             case .review, .failed:
                 return try resolveLocked(kind, number, at: at, how: "dismissed")
             }

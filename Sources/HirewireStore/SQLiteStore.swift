@@ -454,7 +454,27 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     public func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord] {
         try locked { () throws(StoreError) -> [TimerRecord] in
-            try timerRows("SELECT data FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?", [Self.time(time), .integer(Int64(limit))])
+            var out: [TimerRecord] = []
+            while true {
+                var unreadable: [String] = []
+                try db.query("SELECT id, data FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
+                             [Self.time(time), .integer(Int64(limit - out.count))]) { row in
+                    if let t = TimerRecord(encoded: Self.decode(row.text(1))) { out.append(t) } else { unreadable.append(row.text(0) ?? "") }
+                }
+                guard !unreadable.isEmpty else { return out }
+                // A row that cannot be read is parked with its reason (`hirewire dead-letters`
+                // lists it), and the query runs again for the good timers behind it.
+                try db.transaction { () throws(StoreError) in
+                    for id in unreadable {
+                        try db.query("""
+                            INSERT INTO timers_broken (id, journey, due, data, reason, parked_at)
+                            SELECT id, journey, due, data, ?, ? FROM timers WHERE id = ?
+                            """, [.text("the stored timer cannot be read back (damaged row)"), Self.time(Date()), .text(id)])
+                        try db.query("DELETE FROM timers WHERE id = ?", [.text(id)])
+                    }
+                }
+                if out.count >= limit { return out }
+            }
         }
     }
 

@@ -206,7 +206,7 @@ enum DeadLettersCommand: HirewireCommand {
             return 0
         case "replay" where arguments.flag("all"):
             // Everything replayable, oldest first; items that cannot be replayed stay listed.
-            let items = try store.deadLetters(limit: 100_000).filter { $0.kind != .failed }.reversed()
+            let items = try store.deadLetters(limit: 100_000).filter { $0.kind != .failed && $0.kind != .timer }.reversed()
             var replayed = 0
             for item in items {
                 do {
@@ -237,6 +237,9 @@ enum DeadLettersCommand: HirewireCommand {
             }
             guard kind != .failed else {
                 throw EnvironmentError("\(id) was never made (\(item.reason)); fix the cause, then dismiss it")
+            }
+            guard kind != .timer else {
+                throw EnvironmentError("\(id) cannot be read back, so there is nothing to replay; see to its journey (hirewire inspect), then dismiss it")
             }
             return try replay(item, store: store, locator: locator, io)
         default:
