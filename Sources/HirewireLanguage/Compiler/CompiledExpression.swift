@@ -2,14 +2,18 @@
 public struct CompiledExpression: Sendable {
     /// The text as written and where.
     public var source: ExpressionSource
-    public var expr: Expr
+    public let expr: Expr
     /// The static type the checker found.
     public var type: ExprType
+    /// Whether the expression reads the `event` root (the event a step applies); found once
+    /// here, not by walking the expression at every release of a deferred action.
+    public let readsEvent: Bool
 
     public init(source: ExpressionSource, expr: Expr, type: ExprType) {
         self.source = source
         self.expr = expr
         self.type = type
+        readsEvent = expr.readPaths.contains { $0 == "event" || $0.hasPrefix("event.") }
     }
 
     /// Parses and checks `text` against `scope`; errors carry their column within `text`.
@@ -17,11 +21,6 @@ public struct CompiledExpression: Sendable {
         let expr = try ExprParser.parse(text)
         let type = try ExprChecker(scope: scope).check(expr)
         return CompiledExpression(source: ExpressionSource(text, at: SourceLocation(file: "", line: 1, column: 1)), expr: expr, type: type)
-    }
-
-    /// Whether the expression reads the `event` root (the event a step applies).
-    public var readsEvent: Bool {
-        expr.readPaths.contains { $0 == "event" || $0.hasPrefix("event.") }
     }
 
     /// The expression's value.
