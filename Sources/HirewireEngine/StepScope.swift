@@ -9,7 +9,7 @@ import HirewireLanguage
 /// never outlives the step (expression contexts that hold it are not kept either). For the same
 /// reason its stored variables are `@exclusivity(unchecked)`: no two accesses can overlap, and
 /// the run-time check of each read and write cost more than the reads.
-final class StepScope: RootScope, @unchecked Sendable {
+final class StepScope: RootScope, LetScope, @unchecked Sendable {
     let journeyId: String
     let key: String
     let flow: String
@@ -25,11 +25,11 @@ final class StepScope: RootScope, @unchecked Sendable {
     }
     @exclusivity(unchecked) private var eventValue: Value?
     let env: [String: String]
-    /// The `let` names in order and their values; only the first `visibleLets` are defined
-    /// (while the stepper evaluates binding i, the ones before it).
-    let lets: [MachineLet]
-    @exclusivity(unchecked) var letValues: [Value]
-    @exclusivity(unchecked) var visibleLets = 0
+    let now: Date
+    /// The flow's `let` names, each evaluated when first read.
+    @exclusivity(unchecked) var lets: LazyLets
+    /// The journey's context as expressions see it (the roots `let` names are evaluated over).
+    @exclusivity(unchecked) private var context: [String: Value] = [:]
     @exclusivity(unchecked) private var journeyValue: Value?
     @exclusivity(unchecked) private var envValue: Value?
     /// The journey's context entities (`candidate`, `offer`, …) side by side, found by a scan
@@ -38,7 +38,7 @@ final class StepScope: RootScope, @unchecked Sendable {
     @exclusivity(unchecked) private var entityNames: [String] = []
     @exclusivity(unchecked) private var entityValues: [Value] = []
 
-    init(journey: Journey, event: CanonicalEvent?, env: [String: String], lets: [MachineLet]) {
+    init(journey: Journey, event: CanonicalEvent?, env: [String: String], lets: [MachineLet], now: Date) {
         journeyId = journey.id
         key = journey.key
         flow = journey.flow
@@ -49,13 +49,14 @@ final class StepScope: RootScope, @unchecked Sendable {
         vars = journey.vars
         self.event = event
         self.env = env
-        self.lets = lets
-        letValues = Array(repeating: .null, count: lets.count)
+        self.now = now
+        self.lets = LazyLets(lets)
         setContext(journey.context)
     }
 
     /// The journey's context changed (a merge): its entities are taken again.
     func setContext(_ context: [String: Value]) {
+        self.context = context
         entityNames.removeAll(keepingCapacity: true)
         entityValues.removeAll(keepingCapacity: true)
         entityNames.reserveCapacity(context.count)
@@ -66,12 +67,10 @@ final class StepScope: RootScope, @unchecked Sendable {
         }
     }
 
+    func letContext() -> ExprContext { ExprContext(roots: context, now: now, scope: self) }
+
     func root(_ name: String) -> Value? {
-        var i = 0
-        while i < visibleLets {
-            if lets[i].name == name { return letValues[i] }
-            i += 1
-        }
+        if let value = letValue(name) { return value }
         // Most names asked for are the context's entities (candidate, offer, …): the length and
         // first byte turn them away before any string comparison.
         let utf8 = name.utf8
@@ -115,23 +114,21 @@ final class StepScope: RootScope, @unchecked Sendable {
 ///
 /// `@unchecked Sendable`: `built` and the let values are filled on first read by the one step
 /// that owns the context; the context is never shared beyond that evaluation.
-final class EventRoot: RootScope, @unchecked Sendable {
+final class EventRoot: RootScope, LetScope, @unchecked Sendable {
     let event: CanonicalEvent
     let env: [String: String]?
-    let lets: [MachineLet]
     let now: Date
     @exclusivity(unchecked) private var built: Value?
-    @exclusivity(unchecked) private var letValues: [Value?] = []
-    /// While let `i` is evaluated only the ones before it are visible (no let sees itself).
-    @exclusivity(unchecked) private var visibleLets: Int
+    @exclusivity(unchecked) var lets: LazyLets
 
     init(_ event: CanonicalEvent, env: [String: String]? = nil, lets: [MachineLet] = [], now: Date = Date(timeIntervalSince1970: 0)) {
         self.event = event
         self.env = env
-        self.lets = lets
+        self.lets = LazyLets(lets)
         self.now = now
-        visibleLets = lets.count
     }
+
+    func letContext() -> ExprContext { ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: self) }
 
     // `.none`, not `nil`: Value is itself ExpressibleByNilLiteral, and `c ? value : nil` would be `.null`.
     func root(_ name: String) -> Value? {
@@ -142,15 +139,7 @@ final class EventRoot: RootScope, @unchecked Sendable {
             return value
         }
         if name == "env", let env { return .object(env.mapValues(Value.string)) }
-        guard let i = lets.prefix(visibleLets).firstIndex(where: { $0.name == name }) else { return .none }
-        if letValues.isEmpty { letValues = Array(repeating: nil, count: lets.count) }
-        if let known = letValues[i] { return known }
-        let outer = visibleLets
-        visibleLets = i
-        let value = lets[i].expression.evaluate(ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: self))
-        visibleLets = outer
-        letValues[i] = value
-        return value
+        return letValue(name)
     }
 
     /// What `start.key` sees: the event's entities and the event itself.
@@ -161,5 +150,71 @@ final class EventRoot: RootScope, @unchecked Sendable {
     /// What `start.if` sees: the event's entities, the event, `env` and the flow's `let` names.
     static func startContext(_ event: CanonicalEvent, machine: Machine, env: [String: String], now: Date) -> ExprContext {
         ExprContext(roots: event.data.objectValue ?? [:], now: now, scope: EventRoot(event, env: env, lets: machine.lets, now: now))
+    }
+}
+
+/// A flow's `let` names as one scope sees them: each is evaluated when first read and kept until
+/// what it reads changes (``reset()``). While binding `i` is evaluated only the bindings before
+/// it are visible, so no name sees itself or a later one (a later name reads as the context
+/// entity of that name, if any) — the order they are written in.
+struct LazyLets {
+    let bindings: [MachineLet]
+    private(set) var values: [Value?]
+    /// Bindings `0..<visible` are defined.
+    private(set) var visible: Int
+
+    init(_ bindings: [MachineLet]) {
+        self.bindings = bindings
+        values = Array(repeating: nil, count: bindings.count)
+        visible = bindings.count
+    }
+
+    /// What the names read changed (a merge, a state entry, `set`): every value is forgotten.
+    mutating func reset() {
+        for i in values.indices where values[i] != nil { values[i] = nil }
+    }
+
+    /// The visible binding called `name`.
+    func index(of name: String) -> Int? {
+        var i = 0
+        while i < visible {
+            if bindings[i].name == name { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Hides binding `i` and those after it while `i` is evaluated; returns what to restore.
+    mutating func begin(_ i: Int) -> Int {
+        let outer = visible
+        visible = i
+        return outer
+    }
+
+    /// Binding `i` evaluated to `value`; the names hidden by ``begin(_:)`` are visible again.
+    mutating func end(_ i: Int, _ value: Value, restoring outer: Int) {
+        values[i] = value
+        visible = outer
+    }
+}
+
+/// A scope that holds a flow's `let` names and evaluates them over its own roots.
+protocol LetScope: AnyObject {
+    var lets: LazyLets { get set }
+    /// What a `let` expression sees: the scope's entities, with the scope itself on top.
+    func letContext() -> ExprContext
+}
+
+extension LetScope {
+    /// The value of the `let` called `name`, evaluated on first read; nil when no visible `let`
+    /// has that name. Each access to `lets` is short: evaluation reads other names through the
+    /// scope again, between them.
+    func letValue(_ name: String) -> Value? {
+        guard let i = lets.index(of: name) else { return nil }
+        if let known = lets.values[i] { return known }
+        let outer = lets.begin(i)
+        let value = lets.bindings[i].expression.evaluate(letContext())
+        lets.end(i, value, restoring: outer)
+        return value
     }
 }

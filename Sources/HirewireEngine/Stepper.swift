@@ -18,7 +18,7 @@ struct Stepper {
     }
     /// The step's own roots (journey, state, vars, env, event, lets), made at first use.
     var scope: StepScope?
-    /// Whether the `let` names must be evaluated again before the roots are used.
+    /// Whether the `let` values the scope holds are out of date (forgotten at the next use).
     var letsStale = true
     /// The zone resolved last in this step (a journey's zone expression gives one name).
     var lastZone: (name: String, clock: ZoneClock)?
@@ -107,18 +107,12 @@ struct Stepper {
         let scope: StepScope
         if let existing = self.scope {
             scope = existing
+            if letsStale { scope.lets.reset() }
         } else {
-            scope = StepScope(journey: journey, event: event, env: facts.env, lets: machine.lets)
+            scope = StepScope(journey: journey, event: event, env: facts.env, lets: machine.lets, now: now)
             self.scope = scope
         }
-        if letsStale {
-            scope.visibleLets = 0
-            for (i, binding) in machine.lets.enumerated() {
-                scope.letValues[i] = binding.expression.evaluate(ExprContext(roots: journey.context, now: now, scope: scope))
-                scope.visibleLets = i + 1
-            }
-            letsStale = false
-        }
+        letsStale = false
         return ExprContext(roots: journey.context, now: now, scope: scope)
     }
 

@@ -57,6 +57,29 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(other.journey(flow: "gated", key: "a2")?.outcome, "done", "the let prefers the preferred name")
     }
 
+    /// `let` names read earlier ones, are evaluated over the context as it is when they are read,
+    /// and follow a merge: after the candidate's preferred name arrives, both names show it.
+    func testLetNamesReadEarlierOnesAndFollowTheContext() throws {
+        let flow = """
+            flow: names
+            start: {on: candidate.applied, key: application.id}
+            require: [candidate.first_name]
+            let:
+              first: candidate.preferred_name ?? candidate.first_name
+              quiet: lower(first)
+            states:
+              a:
+                do: [{slack: {text: "{{first}}/{{quiet}}"}}]
+                on: {candidate.replied: b}
+              b: {do: [{slack: {text: "{{quiet}} {{first}}"}}], end: done}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", ["candidate": ["id": "c1", "first_name": "Ada"], "application": ["id": "a1"]], at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.replied", ["candidate": ["id": "c1", "first_name": "Ada", "preferred_name": "ZED"], "application": ["id": "a1"]],
+                 at: "2026-03-02T11:00:00Z")
+        XCTAssertEqual(sim.actions.map { $0.action.arguments["text"] }, ["Ada/ada", "zed ZED"])
+    }
+
     /// A `choose` that leads back to a state the step already entered runs its actions again;
     /// each run gets its own idempotency key (`#2` after the first), so the outbox keeps both.
     func testAnActionRunTwiceInOneStepGetsTwoKeys() throws {
