@@ -344,7 +344,15 @@ public final class JourneyEngine: @unchecked Sendable {
             var shell = BatchShell(engine: self)
             // The batch's journeys in one query; the steps below find them in the shell.
             shell.changed = try store.journeys(ids: Array(Set(due.map(\.journey))))
+            // Timers an earlier step of this batch cancelled (a held message its journey left, a
+            // state timer of a state a timer moved it out of): read before that step, they must
+            // not fire; their rows go, as the cancel meant.
+            var cancelled: Set<String> = []
             for timer in due {
+                if cancelled.contains(timer.id) {
+                    shell.commits.append(StepCommit(result: StepResult(), firedTimer: timer.id))
+                    continue
+                }
                 // The journey is gone (erased) or ended (a timer another writer left behind, or a
                 // deferred message whose end-state action must still go out is the exception).
                 let found = shell.journey(id: timer.journey)
@@ -372,6 +380,7 @@ public final class JourneyEngine: @unchecked Sendable {
                 }
                 let result = Step.apply(machine, setup: setup, journey: journey, input: .timer(timer), now: now,
                                         facts: shell.facts(candidate: journey.context["candidate"]?["id"].stringValue))
+                cancelled.formUnion(result.cancelTimers)
                 shell.record(result, flow: machine.id, firedTimer: timer.id)
             }
             if let error = shell.error { throw error }

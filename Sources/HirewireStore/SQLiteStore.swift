@@ -454,16 +454,18 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     public func dueTimers(at time: Date, limit: Int) throws(StoreError) -> [TimerRecord] {
         try locked { () throws(StoreError) -> [TimerRecord] in
-            var out: [TimerRecord] = []
             while true {
+                var out: [TimerRecord] = []
                 var unreadable: [String] = []
                 try db.query("SELECT id, data FROM timers WHERE due <= ? ORDER BY due, id LIMIT ?",
-                             [Self.time(time), .integer(Int64(limit - out.count))]) { row in
+                             [Self.time(time), .integer(Int64(limit))]) { row in
                     if let t = TimerRecord(encoded: Self.decode(row.text(1))) { out.append(t) } else { unreadable.append(row.text(0) ?? "") }
                 }
                 guard !unreadable.isEmpty else { return out }
                 // A row that cannot be read is parked with its reason (`hirewire dead-letters`
-                // lists it), and the query runs again for the good timers behind it.
+                // lists it), and the query runs again, from the start, for the good timers
+                // behind it (keeping the first run's good rows as well returned them twice).
+                var parked = 0
                 try db.transaction { () throws(StoreError) in
                     for id in unreadable {
                         try db.query("""
@@ -471,9 +473,12 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                             SELECT id, journey, due, data, ?, ? FROM timers WHERE id = ?
                             """, [.text("the stored timer cannot be read back (damaged row)"), Self.time(Date()), .text(id)])
                         try db.query("DELETE FROM timers WHERE id = ?", [.text(id)])
+                        parked += db.changes
                     }
                 }
-                if out.count >= limit { return out }
+                // Rows that could not be moved (an id that is not text) would come back every
+                // time: the good rows read are returned as they are, and nothing spins.
+                if parked == 0 { return out }
             }
         }
     }

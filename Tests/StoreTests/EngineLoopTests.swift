@@ -92,4 +92,63 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertEqual(try store.deadLetters(limit: 1000).filter { $0.kind == .timer }.count, 599)
         XCTAssertEqual(errors.withLock { $0 }, [])
     }
+
+    /// Parking a damaged row does not hand back the good timers read before it twice (they
+    /// fired twice: a journey-wide reminder went out two times).
+    func testParkingADamagedRowReturnsEachGoodTimerOnce() throws {
+        let (root, project) = try project("""
+              waiting:
+                after: {delay: 1s, goto: done}
+              done: {end: done}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try SQLiteStore(path: root + "/hirewire.db")
+        let engine = try JourneyEngine(project: project, store: store)
+        let now = Date()
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: now, data: ["application": ["id": "a1"]])], now: now)
+        try engine.processInbox(now: now)
+        let raw = try SQLiteDatabase(path: root + "/hirewire.db")
+        try raw.query("INSERT INTO timers (id, journey, due, data) VALUES ('zzz', 'jrn_x', ?, 'not a timer')", [.real(now.timeIntervalSince1970 + 0.5)])
+        let due = try store.dueTimers(at: now.addingTimeInterval(10), limit: 10)
+        XCTAssertEqual(due.count, 1, "\(due.map(\.id))")
+        XCTAssertEqual(try store.deadLetters(limit: 10).filter { $0.kind == .timer }.count, 1)
+    }
+
+    /// A timer an earlier step of the same batch cancelled does not fire: a state timer moves
+    /// the journey to its end, which withdraws the message quiet hours held, and the held
+    /// message's own timer, read in the same batch, is not released as well (it recorded a second
+    /// `deferred_dropped` and uncounted the message twice).
+    func testATimerCancelledEarlierInTheBatchDoesNotFire() throws {
+        let root = NSTemporaryDirectory() + "hirewire-batch-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try """
+            flow: night
+            start: {on: candidate.applied, key: application.id}
+            require: [candidate.email]
+            policy:
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+            states:
+              a:
+                do: [{email: {to: "{{candidate.email}}", subject: s, text: t}}]
+                after: {delay: 10h, goto: b}
+              b: {end: done}
+            """.write(toFile: root + "/flows/night.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        XCTAssertEqual(project.errorCount, 0, "\(project.diagnostics)")
+        let store = try SQLiteStore(path: root + "/hirewire.db")
+        let engine = try JourneyEngine(project: project, store: store)
+        let evening = try XCTUnwrap(Timestamp.parse("2026-03-02T21:00:00Z"))
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: evening, data: [
+            "candidate": ["id": "c1", "email": "ada@example.com", "timezone": "Europe/London"], "application": ["id": "a1"]])], now: evening)
+        try engine.processInbox(now: evening)
+        let journey = try XCTUnwrap(try store.activeJourney(flow: "night", key: "a1"))
+        XCTAssertEqual(try store.timers(journey: journey.id).count, 3, "the state timer (07:00), the held email (08:00), the timeout")
+        XCTAssertEqual(try engine.fireDueTimers(now: try XCTUnwrap(Timestamp.parse("2026-03-03T09:00:00Z"))), 2)
+        let timeline = try store.timeline(journey: journey.id)
+        XCTAssertEqual(timeline.filter { $0.kind == "deferred_dropped" }.count, 1, "\(timeline.map(\.kind))")
+        XCTAssertEqual(try store.outbox(journey: journey.id).count, 0)
+        XCTAssertEqual(try store.timers(journey: journey.id).count, 0)
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 0)
+    }
 }
