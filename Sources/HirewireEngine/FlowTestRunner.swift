@@ -85,6 +85,15 @@ public struct FlowTestRunner {
             at = nil
         }
         let actions = simulation.actions.filter { $0.flow == flow }
+        // `kind` first: a timeline entry's fields may be called state, outcome or count.
+        if let kind = fields["kind"]?.stringValue {
+            let wanted = fields.filter { !["kind", "at"].contains($0.key) }
+            let found = simulation.timeline.contains { entry in
+                entry.kind == kind && (entry.flow == flow || entry.flow.isEmpty) && (at == nil || entry.at == at)
+                    && wanted.allSatisfy { k, v in entry.fields[k].map { matches($0, v) } ?? false }
+            }
+            return found ? nil : "no '\(kind)' entry\(at.map { " at \(Timestamp.format($0))" } ?? "") with \(Value.object(wanted).jsonString())"
+        }
         if fields["state"] != nil || fields["outcome"] != nil {
             guard let journey = simulation.journeys.values.filter({ $0.flow == flow }).max(by: { $0.id < $1.id }) else {
                 return "no journey started"
@@ -110,14 +119,6 @@ public struct FlowTestRunner {
             let kinds = Set(of.arrayValue?.compactMap(\.stringValue) ?? [of.stringValue ?? ""])
             let n = actions.filter { kinds.contains($0.action.connector) }.count
             return n == Int(count) ? nil : "expected \(Int(count)) \(kinds.sorted().joined(separator: "/")) actions, got \(n)"
-        }
-        if let kind = fields["kind"]?.stringValue {
-            let wanted = fields.filter { !["kind", "at"].contains($0.key) }
-            let found = simulation.timeline.contains { entry in
-                entry.kind == kind && (entry.flow == flow || entry.flow.isEmpty) && (at == nil || entry.at == at)
-                    && wanted.allSatisfy { k, v in entry.fields[k].map { matches($0, v) } ?? false }
-            }
-            return found ? nil : "no '\(kind)' entry\(at.map { " at \(Timestamp.format($0))" } ?? "") with \(Value.object(wanted).jsonString())"
         }
         let keys = fields.keys.filter { $0 != "at" }.sorted()
         guard keys.count == 1, let connector = keys.first else {

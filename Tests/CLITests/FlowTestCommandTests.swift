@@ -57,13 +57,18 @@ final class FlowTestCommandTests: XCTestCase {
             ("{none_after: +0m, of", "{none_after: 0m, of", "\(file):10:18: error: '0m' is not a time"),
             ("- {at: +1d, type", "- {at: 1d, type", "\(file):7:10: error: '1d' is not a time"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0}", "\(file):10:5: error: a count expectation needs 'of'"),
-            ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0, of: sms, kind: end}", "\(file):10:25: error: unknown key 'kind'"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0, of: sms, at: +1h}", "\(file):10:25: error: unknown key 'at'"),
+            ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0, of: [emit]}", "\(file):10:21: error: emit is not dispatched"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{kind: ended}", "\(file):10:12: error: unknown timeline kind 'ended' (did you mean 'end'?)"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{email: {template: offer-next-step}}", "\(file):10:24: error: unknown template 'offer-next-step'"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{emial: {to: ada@example.com}}", "\(file):10:6: error: unknown connector 'emial'"),
         ]
         let path = project + "/" + file
         let original = try String(contentsOfFile: path, encoding: .utf8)
+        // A timeline entry's fields may be called outcome, state or count: `kind` decides the shape.
+        try edit(path, replacing: "{none_after: +0m, of: [email, sms, slack, task]}", with: "{kind: end, outcome: withdrawn, state: extended}")
+        let entry = await hirewire(["test", file], in: project)
+        XCTAssertEqual(entry.code, 0, entry.out)
         for c in cases {
             try original.write(toFile: path, atomically: true, encoding: .utf8)
             try edit(path, replacing: c.old, with: c.new)

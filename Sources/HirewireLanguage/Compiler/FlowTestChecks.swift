@@ -9,10 +9,11 @@ public enum FlowTestVocabulary {
         "start", "transition", "action", "action_failed", "deferred", "deferred_dropped", "capped",
         "timer_set", "timer_fired", "timer_cancelled", "timer_skipped", "timer_expired", "window_missed",
         "bad_timezone", "emit", "set", "log", "error", "exit", "end", "ignored", "review", "migrated",
+        "timer_postponed",
     ]
 
     /// Outcomes the engine gives a journey on its own (besides a flow's `end:` and `exit` ones).
-    public static let engineOutcomes: [String] = ["timed_out", "restarted", "cancelled"]
+    public static let engineOutcomes: [String] = ["timed_out", "restarted", "cancelled", "error"]
 
     /// A flow test's time: `+20h` or `-1h` relative to `clock`, or an RFC 3339 time.
     public static func time(_ text: String, from clock: Date) -> Date? {
@@ -65,13 +66,8 @@ struct FlowTestChecks {
         let names = Set(pairs.map(\.name))
         let what: String
         let allowed: [String]
-        if !names.isDisjoint(with: ["state", "outcome"]) {
-            (what, allowed) = ("a state/outcome expectation", ["state", "outcome"])
-        } else if names.contains("none_after") || names.contains("none_before") {
-            (what, allowed) = ("a none_after/none_before expectation", [names.contains("none_after") ? "none_after" : "none_before", "of"])
-        } else if names.contains("count") {
-            (what, allowed) = ("a count expectation", ["count", "of"])
-        } else if names.contains("kind") {
+        // `kind` first: a timeline entry's fields may be called state, outcome or count.
+        if names.contains("kind") {
             // A timeline entry's own fields are open-ended; only the kind is checked.
             if let kind = node.pair("kind"), let name = reader.string(kind.value, "kind"), !FlowTestVocabulary.timelineKinds.contains(name.value) {
                 reader.error("unknown timeline kind '\(name.value)'\(Suggest.hint(for: name.value, in: FlowTestVocabulary.timelineKinds.sorted()))",
@@ -79,6 +75,12 @@ struct FlowTestChecks {
             }
             if let at = node.pair("at") { timeValue(at.value) }
             return
+        } else if !names.isDisjoint(with: ["state", "outcome"]) {
+            (what, allowed) = ("a state/outcome expectation", ["state", "outcome"])
+        } else if names.contains("none_after") || names.contains("none_before") {
+            (what, allowed) = ("a none_after/none_before expectation", [names.contains("none_after") ? "none_after" : "none_before", "of"])
+        } else if names.contains("count") {
+            (what, allowed) = ("a count expectation", ["count", "of"])
         } else {
             connectorExpectation(node, pairs: pairs)
             return
@@ -129,6 +131,12 @@ struct FlowTestChecks {
     }
 
     private func connectorName(_ name: Located<String>) {
+        if let contract = ConnectorCatalog.builtIns[name.value], !contract.dispatched {
+            // set, emit and log act inside the step: they are timeline entries, never actions.
+            reader.error("\(name.value) is not dispatched, so no expectation on actions sees it; match its timeline entry with {kind: \(name.value)}",
+                         at: name.location, code: "invalid-value")
+            return
+        }
         if ConnectorCatalog.builtIns[name.value] != nil || project.isPlugin(name.value) { return }
         let known = ConnectorCatalog.names + project.pluginNames
         reader.error("unknown connector '\(name.value)'\(Suggest.hint(for: name.value, in: known)); built-ins are \(ConnectorCatalog.names.joined(separator: ", "))",
