@@ -345,13 +345,21 @@ struct Stepper {
         enter(target, from: journey.state, cause: cause)
     }
 
+    /// Cancels timer `id`. One this very step armed is taken back as well: the store (and the
+    /// simulation) apply a step's cancels before its arms, so a journey that started and ended in
+    /// one step kept its timeout and `after` timers pending until they fell due for nothing.
+    mutating func cancelTimer(_ id: String) {
+        if !result.armTimers.isEmpty { result.armTimers.removeAll { $0.id == id } }
+        result.cancelTimers.append(id)
+    }
+
     mutating func cancelStateTimers() {
         guard let index = machine.stateIndex[journey.state] else { return }
         for timer in machine.states[index].timers {
             // A timer that fired, expired or was skipped is not pending: nothing to cancel.
             if journey.doneTimers.contains(timer.path) { continue }
             let id = timerId(journey.entry, timer.path)
-            result.cancelTimers.append(id)
+            cancelTimer(id)
             record("timer_cancelled", ["timer": .string(timer.path)])
         }
     }
@@ -398,8 +406,8 @@ struct Stepper {
     mutating func end(_ outcome: String) {
         guard journey.isActive else { return }
         cancelStateTimers()
-        result.cancelTimers.append(timerId(0, "timeout"))
-        for timer in machine.after { result.cancelTimers.append(timerId(0, timer.path)) }
+        cancelTimer(timerId(0, "timeout"))
+        for timer in machine.after { cancelTimer(timerId(0, timer.path)) }
         journey.status = .ended(outcome: outcome)
         record("end", ["outcome": .string(outcome), "state": .string(journey.state)])
     }

@@ -80,6 +80,30 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(sim.actions.map { $0.action.arguments["text"] }, ["Ada/ada", "zed ZED"])
     }
 
+    /// A journey that starts and ends in one step leaves no timer behind: its timeout and
+    /// journey-wide timers, armed and cancelled by that step, are not armed at all (the store
+    /// applies a step's cancels before its arms, and they stayed pending until due).
+    func testAJourneyThatEndsAtOnceLeavesNoTimers() throws {
+        let flow = """
+            flow: brief
+            start: {on: candidate.applied, key: application.id}
+            timeout: 30d
+            after: [{delay: 1d, do: [{slack: {text: reminder}}]}]
+            states:
+              sort:
+                choose: [{else: done}]
+              done: {end: sorted}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", ["candidate": ["id": "c1"], "application": ["id": "a1"]], at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.journey(flow: "brief", key: "a1")?.outcome, "sorted")
+        XCTAssertEqual(sim.timers.count, 0, "\(sim.timers.keys.sorted())")
+        let fixture = try EngineFixture(flow: flow)
+        let started = Step.start(fixture.machine, setup: EngineSetup(fixture.project), event: event("candidate.applied", ["candidate": ["id": "c1"], "application": ["id": "a1"]], at: "2026-03-02T10:00:00Z"),
+                                 key: "a1", journeyId: "jrn_1", now: t("2026-03-02T10:00:00Z"), facts: StepFacts())
+        XCTAssertEqual(started.armTimers.map(\.id), [])
+    }
+
     /// A `choose` that leads back to a state the step already entered runs its actions again;
     /// each run gets its own idempotency key (`#2` after the first), so the outbox keeps both.
     func testAnActionRunTwiceInOneStepGetsTwoKeys() throws {
