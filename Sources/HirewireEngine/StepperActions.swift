@@ -136,12 +136,23 @@ extension Stepper {
         // not the step's any more (a release is a timer step), and it held for that event.
         let here = roots()
         if let spec = machine.allActions.first(where: { $0.path == action.path }), let condition = spec.condition,
-           !condition.readsEvent, !holds(condition, here) {
+           !readsEvent(condition, letsBefore: machine.lets.count), !holds(condition, here) {
             record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "if no longer holds"])
             result.withdrawnMessages.append(withdrawn)
             return
         }
         dispatch(action, counted: false)
+    }
+
+    /// Whether `expression` reads `event`, itself or through a `let` name it reads (one of the
+    /// first `limit`: a binding sees only those before it, so the walk ends).
+    func readsEvent(_ expression: CompiledExpression, letsBefore limit: Int) -> Bool {
+        if expression.readsEvent { return true }
+        let roots = Set(expression.expr.readPaths.map { $0.split(separator: ".", maxSplits: 1).first.map(String.init) ?? $0 })
+        for i in 0..<limit where roots.contains(machine.lets[i].name) {
+            if readsEvent(machine.lets[i].expression, letsBefore: i) { return true }
+        }
+        return false
     }
 
     /// Withdraws the held messages whose scope the step left (its state entry, or the journey):

@@ -119,6 +119,34 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.kinds("deferred_dropped").map { $0.fields["reason"] }, ["if no longer holds"])
     }
 
+    /// The same through a `let`: an `if` that reads a name computed from the event is not asked
+    /// again at release either (it was, with no event, and the message was dropped).
+    func testADeferredMessagesIfThroughALetAboutItsEventStillHoldsAtRelease() throws {
+        let f = """
+            flow: p
+            start: {on: candidate.applied, key: application.id}
+            require: [candidate.email]
+            let:
+              named: has(event.data.candidate.first_name)
+              told: named && true
+            policy:
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+            states:
+              a:
+                on:
+                  candidate.replied:
+                    do: [{email: {to: "{{candidate.email}}", subject: event, text: t}, if: told}]
+                  candidate.hired: b
+              b: {end: done}
+            """
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T19:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T19:00:00Z")
+        sim.send("candidate.replied", ["candidate": ["id": "c1", "first_name": "Ada"], "application": ["id": "a1"]], at: "2026-03-02T21:30:00Z")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-03T08:00:00Z"])
+        XCTAssertEqual(sim.kinds("deferred_dropped").count, 0)
+    }
+
     /// A start that goes to review stores no journey, but its `on_invalid` actions still go out:
     /// at once by day, at the end of quiet hours by night (there was no journey to release it).
     func testOnInvalidActionsGoOutAndWaitForQuietHoursToo() throws {
