@@ -72,6 +72,8 @@ public enum Step {
         var next = journey
         next.seq += 1
         next.status = .ended(outcome: outcome)
+        // Its held messages are among `pending` and withdrawn below: none is left to withdraw.
+        next.held = []
         var result = StepResult(journey: next)
         result.cancelTimers = pending.map(\.id)
         for timer in pending {

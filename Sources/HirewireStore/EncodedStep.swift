@@ -143,6 +143,7 @@ public enum StoredForm {
             return true
         }
         return check(journey.startedAt) && check(journey.stateEnteredAt) && (journey.insteadAt.map(check) ?? true)
-            && journey.mergedAt.values.allSatisfy(check) && journey.context.values.allSatisfy(plain) && journey.vars.values.allSatisfy(plain)
+            && journey.mergedAt.values.allSatisfy(check) && journey.held.allSatisfy { check($0.queuedAt) }
+            && journey.context.values.allSatisfy(plain) && journey.vars.values.allSatisfy(plain)
     }
 }
