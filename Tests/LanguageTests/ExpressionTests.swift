@@ -25,6 +25,18 @@ final class ExpressionTests: XCTestCase {
         }
     }
 
+    /// A duration longer than 100 years is refused where it is written; a moment arithmetic
+    /// pushes past year 9999 is still written as a date (formatting it stopped the process).
+    func testHugeDurationsAreRefusedAndHugeMomentsStillFormat() throws {
+        XCTAssertEqual(error("now() + 999999999999999999999d")?.message, "a duration of at most 100 years (36525d), not 999999999999999999999d")
+        XCTAssertEqual(error("now() + 999999999999999999999d")?.offset, 8)
+        XCTAssertNil(error("now() + 36525d"))
+        if case .failure(let problem) = DurationSyntax.parse("99999999999d") { XCTAssertTrue(problem.message.contains("at most 100 years")) } else { XCTFail() }
+        let far = try eval("now() + 5000w * 1000000")
+        XCTAssertEqual(far.asTimestamp.map(Timestamp.format), "9999-12-31T23:59:59.999Z")
+        XCTAssertEqual(Timestamp.format(Date(timeIntervalSince1970: -1e30)), "0000-01-01T00:00:00Z")
+    }
+
     func testSpecExamples() throws {
         XCTAssertEqual(try eval("candidate.preferred_name ?? candidate.first_name"), "Ada")
         XCTAssertEqual(try eval("event.data.offer.id == offer.id"), true)

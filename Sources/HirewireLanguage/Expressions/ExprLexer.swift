@@ -56,6 +56,9 @@ struct ExprLexer {
 
     private func digit(_ k: Int) -> Bool { k < chars.count && chars[k].isASCII && chars[k].isNumber }
 
+    /// The longest duration a flow may write: 100 years.
+    static let longestDuration: Double = 36_525 * 86_400
+
     /// A number, or a duration when digits run straight into a unit (`48h`, `1d12h`).
     private mutating func number() throws(ExprError) -> ExprToken {
         let start = i
@@ -102,6 +105,11 @@ struct ExprLexer {
         }
         if i < chars.count, chars[i].isLetter || chars[i] == "_" {
             throw ExprError("unexpected '\(chars[i])' in a duration (units are s, m, h, d, w)", at: i)
+        }
+        // Beyond this no moment it leads to can be written as a date (and the arithmetic on
+        // such moments stopped the process).
+        guard total <= Self.longestDuration else {
+            throw ExprError("a duration of at most 100 years (36525d), not \(String(chars[start..<i]))", at: start)
         }
         return .duration(total)
     }

@@ -60,7 +60,9 @@ public enum Timestamp {
     /// Formats as RFC 3339 UTC: `2026-03-02T14:00:00Z` (milliseconds only when present).
     /// Hand-rolled: `String(format:)` costs microseconds, and timelines format many times.
     public static func format(_ date: Date) -> String {
-        let t = date.timeIntervalSince1970
+        // RFC 3339 has four-digit years: a moment outside 0000–9999 (arithmetic on a huge
+        // number) is written as the nearest one it can be, instead of stopping the process.
+        let t = date.timeIntervalSince1970.isNaN ? 0 : min(max(date.timeIntervalSince1970, -62_167_219_200), 253_402_300_799.999)
         var whole = t.rounded(.down)
         var millis = Int(((t - whole) * 1000).rounded())
         if millis >= 1000 { whole += 1; millis -= 1000 }
