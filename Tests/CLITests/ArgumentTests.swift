@@ -21,6 +21,15 @@ final class ArgumentTests: XCTestCase {
         XCTAssertTrue(p.flag("all"))
     }
 
+    /// A negative count is a usage error (`--limit -1` trapped taking a negative prefix).
+    func testNegativeNumbersAreRefused() throws {
+        let p = try ArgumentParser.parse(["f1", "--limit=-1"], specs: specs)
+        XCTAssertThrowsError(try p.intOption("limit")) { error in
+            XCTAssertTrue("\(error)".contains("0 or more"), "\(error)")
+        }
+        XCTAssertEqual(try ArgumentParser.parse(["f1", "-n", "0"], specs: specs).intOption("limit"), 0)
+    }
+
     func testDefaultsAndDoubleDash() throws {
         let p = try ArgumentParser.parse(["--", "--weird-name"], specs: specs)
         XCTAssertEqual(p.positional("flow"), "--weird-name")

@@ -33,7 +33,8 @@ public struct ParsedArguments: Sendable {
     /// An option read as a whole number.
     public func intOption(_ name: String) throws(UsageError) -> Int? {
         guard let raw = option(name) else { return nil }
-        guard let value = Int(raw) else { throw UsageError("--\(name) takes a whole number, not '\(raw)'") }
+        // Every count and port the commands take is 0 or more (a negative limit trapped).
+        guard let value = Int(raw), value >= 0 else { throw UsageError("--\(name) takes a whole number of 0 or more, not '\(raw)'") }
         return value
     }
 
