@@ -60,6 +60,25 @@ final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_busy_timeout(handle, 10_000)
     }
 
+    /// The schema version, the number of tables and whether a `journeys` table exists in the
+    /// database at `path`, read on a read-only connection (the file is not changed); nil when it
+    /// is not an SQLite database.
+    static func peek(_ path: String) -> (version: Int64, tables: Int64, journeys: Bool)? {
+        var handle: OpaquePointer?
+        defer { sqlite3_close(handle) }
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let handle else { return nil }
+        func integer(_ sql: String) -> Int64? {
+            var statement: OpaquePointer?
+            defer { sqlite3_finalize(statement) }
+            guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, sqlite3_step(statement) == SQLITE_ROW else { return nil }
+            return sqlite3_column_int64(statement, 0)
+        }
+        guard let version = integer("PRAGMA user_version"), let tables = integer("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"),
+              let journeys = integer("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'journeys'")
+        else { return nil }
+        return (version, tables, journeys == 1)
+    }
+
     deinit {
         for (_, statement) in statements { sqlite3_finalize(statement) }
         sqlite3_close(handle)

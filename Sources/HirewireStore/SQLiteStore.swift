@@ -21,6 +21,15 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     let reader: SnapshotReader
 
     /// Opens (creating when needed) the database and brings its schema up to date.
+    /// Why the file at `path` is not a Hirewire store, or nil when it is one (any schema
+    /// version). Read without changing the file: commands that only read a store must not turn
+    /// some other SQLite file, or an empty one, into a store by opening it.
+    public static func problem(withExisting path: String) -> String? {
+        guard let (version, tables, journeys) = SQLiteDatabase.peek(path) else { return "\(path) cannot be read as an SQLite database" }
+        if version > 0 && journeys { return nil }
+        return tables == 0 ? "\(path) is an empty file, not a Hirewire store" : "\(path) is an SQLite database, but not a Hirewire store"
+    }
+
     public init(path: String) throws(StoreError) {
         self.path = path
         reader = SnapshotReader(path: path)

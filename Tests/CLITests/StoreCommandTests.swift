@@ -3,7 +3,7 @@ import XCTest
 import HirewireEngine
 import HirewireLanguage
 import HirewireRuntime
-import HirewireStore
+@testable import HirewireStore
 
 final class StoreCommandTests: XCTestCase {
     /// A candidate without a time zone: the fallback line says the value was null, not blank.
@@ -92,5 +92,32 @@ final class StoreCommandTests: XCTestCase {
         XCTAssertTrue(r.err.contains("no store at"), r.err)
         let bad = await hirewire(["timers", "--due-before", "yesterday"], in: project)
         XCTAssertEqual(bad.code, 2)
+    }
+
+    /// A read-only command pointed at some other SQLite file, or an empty one, refuses it and
+    /// leaves it as it was (it used to add Hirewire's tables and switch it to WAL).
+    func testAFileThatIsNotAStoreIsRefusedAndLeftAlone() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let other = project + "/other.db"
+        let raw = try SQLiteDatabase(path: other)
+        try raw.execute("CREATE TABLE customers (id INTEGER)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: other))
+        let empty = project + "/empty.db"
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        for command in [["timers"], ["dead-letters"], ["inspect", "offer-nurture/a1"]] {
+            let r = await hirewire(command + ["--db", other], in: project)
+            XCTAssertEqual(r.code, 2, "\(command)")
+            XCTAssertTrue(r.err.contains("is an SQLite database, but not a Hirewire store"), r.err)
+            let e = await hirewire(command + ["--db", empty], in: project)
+            XCTAssertEqual(e.code, 2)
+            XCTAssertTrue(e.err.contains("is an empty file, not a Hirewire store"), e.err)
+        }
+        let serve = await hirewire(["serve", "--port", "0", "--db", other], in: project)
+        XCTAssertEqual(serve.code, 2)
+        XCTAssertTrue(serve.err.contains("not a Hirewire store"), serve.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: other)), before)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other + "-wal"))
     }
 }

@@ -36,6 +36,12 @@ enum ServeCommand: HirewireCommand {
         let environment = ProcessInfo.processInfo.environment
         let store: SQLiteStore
         let engine: JourneyEngine
+        // A new or empty file becomes the store; someone else's database is not taken over.
+        let size = (try? FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
+        if size > 0, let problem = SQLiteStore.problem(withExisting: database) {
+            io.err("error: \(problem); pass the --db of a Hirewire store, or a new file\n")
+            return 2
+        }
         do {
             store = try SQLiteStore(path: database)
             engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))

@@ -27,6 +27,7 @@ enum StoreAccess {
         guard FileManager.default.fileExists(atPath: file) else {
             throw EnvironmentError("no store at \(file): run hirewire serve first, or pass --db PATH")
         }
+        if let problem = SQLiteStore.problem(withExisting: file) { throw EnvironmentError("\(problem); pass the --db of a Hirewire store") }
         do { return try SQLiteStore(path: file) } catch { throw EnvironmentError(error.description) }
     }
 
