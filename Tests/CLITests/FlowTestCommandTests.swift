@@ -81,6 +81,25 @@ final class FlowTestCommandTests: XCTestCase {
         }
     }
 
+    /// A run of selected tests is judged by them (and by the project they test), not by a
+    /// mistake in a test left out of the run: it printed "1 passed, 0 failed" and exited 1.
+    func testASelectedRunIgnoresMistakesInOtherTests() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try edit(project + "/flows/tests/offer-withdrawn.test.yaml", replacing: "of: [email,", with: "of: [emali,")
+        let other = await hirewire(["test", "flows/tests/offer-declined.test.yaml"], in: project)
+        XCTAssertEqual(other.code, 0, other.out + other.err)
+        XCTAssertEqual(other.err, "")
+        XCTAssertTrue(other.out.hasSuffix("1 passed, 0 failed\n"), other.out)
+        let all = await hirewire(["test"], in: project)
+        XCTAssertEqual(all.code, 1)
+        // A project error fails every run, and the summary says so.
+        try edit(project + "/flows/offer-nurture.yaml", replacing: "goto: follow_up", with: "goto: folow_up")
+        let broken = await hirewire(["test", "flows/tests/application-once.test.yaml"], in: project)
+        XCTAssertEqual(broken.code, 1)
+        XCTAssertTrue(broken.out.hasSuffix("1 passed, 0 failed; the project has 1 error (above)\n"), broken.out)
+    }
+
     func testABrokenExpectationFailsWithReason() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
