@@ -111,13 +111,15 @@ public struct FlowTestRunner {
             guard let t = Self.time(limit.displayString, from: clock) else { return "not a time: \(limit.displayString)" }
             // Without `of`, any action counts (plugin connectors too).
             let kinds = fields["of"].map { Set($0.arrayValue?.compactMap(\.stringValue) ?? $0.stringValue.map { [$0] } ?? []) }
-            let offending = actions.filter { (kinds?.contains($0.action.connector) ?? true) && (after ? $0.at > t : $0.at < t) }
+            let offending = actions.filter { action in
+                (kinds.map { names($0, include: action.action.connector) } ?? true) && (after ? action.at > t : action.at < t)
+            }
             return offending.isEmpty ? nil : "unexpected \(offending.map { describe($0.action, at: $0.at, clock: clock) }.joined(separator: "; "))"
         }
         if let count = fields["count"]?.numberValue {
             guard let of = fields["of"] else { return "count needs 'of' (the connectors to count)" }
             let kinds = Set(of.arrayValue?.compactMap(\.stringValue) ?? [of.stringValue ?? ""])
-            let n = actions.filter { kinds.contains($0.action.connector) }.count
+            let n = actions.filter { names(kinds, include: $0.action.connector) }.count
             return n == Int(count) ? nil : "expected \(Int(count)) \(kinds.sorted().joined(separator: "/")) actions, got \(n)"
         }
         let keys = fields.keys.filter { $0 != "at" }.sorted()
@@ -125,7 +127,7 @@ public struct FlowTestRunner {
             return "an expectation names one connector (or state/outcome, none_after, none_before, count, kind); got \(keys.joined(separator: ", "))"
         }
         let wanted = fields[connector]?.objectValue ?? [:]
-        let candidates = actions.filter { $0.action.connector == connector }
+        let candidates = actions.filter { names([connector], include: $0.action.connector) }
         let match = candidates.first { item in
             (at == nil || item.at == at) && wanted.allSatisfy { k, v in
                 k == "template" ? item.action.template == v.stringValue : matches(item.action.arguments[k], v)
@@ -134,6 +136,18 @@ public struct FlowTestRunner {
         if match != nil { return nil }
         let seen = candidates.isEmpty ? "no \(connector) actions at all" : "saw " + candidates.map { describe($0.action, at: $0.at, clock: clock) }.joined(separator: "; ")
         return "no \(connector)\(at.map { " at \(Timestamp.format($0))" } ?? "") matching \(Value.object(wanted).jsonString()); \(seen)"
+    }
+
+    /// Whether connector names written in a test take in an action's connector as the flow wrote
+    /// it: the same name; a plugin's name for any of its actions (`crm_note` for
+    /// `crm_note.add`); or `NAME.ACTION` for `NAME:`, the short form of a plugin's only action.
+    func names(_ written: Set<String>, include connector: String) -> Bool {
+        if written.contains(connector) { return true }
+        if let dot = connector.firstIndex(of: "."), written.contains(String(connector[..<dot])) { return true }
+        let schemas = project.files.pluginSchemas
+        guard !connector.contains("."), schemas[connector] != nil else { return false }
+        let actions = schemas.keys.filter { $0.hasPrefix(connector + ".") }
+        return actions.count == 1 && actions.allSatisfy(written.contains)
     }
 
     func matches(_ actual: Value, _ wanted: Value) -> Bool {

@@ -42,4 +42,44 @@ final class PluginValidateTests: XCTestCase {
         XCTAssertEqual(missing.code, 1)
         XCTAssertTrue(missing.out.contains("[plugin-unavailable]"), missing.out)
     }
+
+    /// Flow tests name plugin actions the plugin has (`crm_note.ad` passed any `none_after`),
+    /// and `crm_note`, `crm_note.add` and the short form `crm_note:` of a one-action plugin are
+    /// the same action to an expectation.
+    func testFlowTestsKnowThePluginsActions() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        var config = try String(contentsOfFile: project + "/hirewire.yaml", encoding: .utf8)
+        config = config.replacingOccurrences(of: "connectors:\n", with: "connectors:\n  crm_note: {plugin: examples/plugins/crm-note}\n")
+        try config.write(toFile: project + "/hirewire.yaml", atomically: true, encoding: .utf8)
+        try """
+            flow: offer-notes
+            start: {on: offer.extended, key: application.id}
+            initial: noted
+            states:
+              noted:
+                do:
+                  - crm_note: {candidate: "{{candidate.id}}", note: "Offer sent"}
+                end: done
+
+            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+        func test(_ expectations: String) throws {
+            try """
+                test: notes
+                flow: offer-notes
+                clock: 2026-03-02T10:00:00Z
+                events:
+                  - {at: +0m, type: offer.extended, data: {candidate: {id: c1}, application: {id: a1}, offer: {id: o1}}}
+                expect:
+                \(expectations)
+                """.write(toFile: project + "/flows/tests/notes.test.yaml", atomically: true, encoding: .utf8)
+        }
+        try test("  - {count: 1, of: [crm_note.add]}\n  - {count: 1, of: [crm_note]}\n  - {at: +0m, crm_note.add: {note: Offer sent}}")
+        let good = await hirewire(["test", "flows/tests/notes.test.yaml"], in: project)
+        XCTAssertEqual(good.code, 0, good.out + good.err)
+        try test("  - {count: 0, of: [crm_note.addd]}")
+        let typo = await hirewire(["test", "flows/tests/notes.test.yaml"], in: project)
+        XCTAssertEqual(typo.code, 1)
+        XCTAssertTrue(typo.out.contains("notes.test.yaml:7:21: error: plugin 'crm_note' has no action 'addd' (did you mean 'crm_note.add'?)"), typo.out)
+    }
 }

@@ -137,7 +137,17 @@ struct FlowTestChecks {
                          at: name.location, code: "invalid-value")
             return
         }
-        if ConnectorCatalog.builtIns[name.value] != nil || project.isPlugin(name.value) { return }
+        if ConnectorCatalog.builtIns[name.value] != nil { return }
+        if project.isPlugin(name.value) {
+            // A plugin that described itself names its actions: `NAME.ACTION` must be one.
+            let base = name.value.split(separator: ".", maxSplits: 1).first.map(String.init) ?? name.value
+            let actions = project.pluginSchemas.keys.filter { $0.hasPrefix(base + ".") }.sorted()
+            if name.value.contains("."), !actions.isEmpty, !actions.contains(name.value) {
+                reader.error("plugin '\(base)' has no action '\(name.value.dropFirst(base.count + 1))'\(Suggest.hint(for: name.value, in: actions)); it has \(actions.joined(separator: ", "))",
+                             at: name.location, code: "unknown-connector")
+            }
+            return
+        }
         let known = ConnectorCatalog.names + project.pluginNames
         reader.error("unknown connector '\(name.value)'\(Suggest.hint(for: name.value, in: known)); built-ins are \(ConnectorCatalog.names.joined(separator: ", "))",
                      at: name.location, code: "unknown-connector")
