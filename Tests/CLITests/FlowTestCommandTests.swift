@@ -100,6 +100,41 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertTrue(broken.out.hasSuffix("1 passed, 0 failed; the project has 1 error (above)\n"), broken.out)
     }
 
+    /// Keys beside `$ref` merge over the referenced event (they replaced it, so an exec-tier
+    /// variant lost the candidate and passed for the wrong reason); a referenced file is strict
+    /// JSON with its mistakes at their place in it; data must be an object.
+    func testRefsMergeSiblingsAndReadStrictJSON() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let file = project + "/flows/tests/exec-variant.test.yaml"
+        func write(_ data: String) throws {
+            try """
+                test: an exec variant of the shared offer starts no journey
+                flow: offer-nurture
+                clock: 2026-03-02T14:00:00Z
+                events:
+                  - {at: +0m, type: offer.extended, data: \(data)}
+                expect:
+                  - {kind: ignored, reason: not_started, detail: start.if is false}
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        try write("{$ref: ../../examples/events/offer-extended.json, offer: {tier: exec}}")
+        let variant = await hirewire(["test", "flows/tests/exec-variant.test.yaml"], in: project)
+        XCTAssertEqual(variant.code, 0, variant.out + variant.err)
+        try write("{$ref: ../../examples/events/offer-extended.json}")
+        let plain = await hirewire(["test", "flows/tests/exec-variant.test.yaml"], in: project)
+        XCTAssertEqual(plain.code, 1, "without the override the journey starts")
+        try "{\"candidate\": {\"id\": \"c1\"},\n \"candidate\": {}}\n".write(toFile: project + "/examples/events/bad.json", atomically: true, encoding: .utf8)
+        try write("{$ref: ../../examples/events/bad.json}")
+        let bad = await hirewire(["test", "flows/tests/exec-variant.test.yaml"], in: project)
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertTrue(bad.out.contains("flows/tests/exec-variant.test.yaml:5:50: error: $ref '../../examples/events/bad.json' does not load: examples/events/bad.json:2:2: "), bad.out)
+        XCTAssertTrue(bad.out.contains("0 passed, 1 failed\n"), bad.out)
+        try write("[1]")
+        let list = await hirewire(["test", "flows/tests/exec-variant.test.yaml"], in: project)
+        XCTAssertTrue(list.out.contains("exec-variant.test.yaml:5:43: error: an event's data is an object of entities"), list.out)
+    }
+
     func testABrokenExpectationFailsWithReason() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }

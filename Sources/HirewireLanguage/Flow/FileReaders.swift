@@ -87,6 +87,11 @@ struct FileReaders {
                 continue
             }
             let data = e["data"].map { resolveRefs($0.value, directory: directory) } ?? .object([:])
+            // (A null here is a $ref already reported, or a written null: nothing more to say.)
+            if let given = e["data"], data.objectValue == nil, !data.isNull {
+                reader.error("an event's data is an object of entities ({candidate: {…}, application: {…}}), not \(data.kindName)",
+                             at: given.value.location, code: "invalid-value")
+            }
             events.append(FlowTestEvent(at: at, type: type, data: data, location: item.location))
         }
         return FlowTestSpec(name: name, file: file, flow: flow, clock: clock, events: events,
@@ -94,20 +99,36 @@ struct FileReaders {
     }
 
     /// Replaces `{$ref: path}` by the referenced JSON (a canonical event stands for its data).
+    /// Keys beside `$ref` are merged over what it references (a variant of a shared event:
+    /// `{$ref: offer.json, offer: {tier: exec}}`); they used to replace it. The file is read as
+    /// strict JSON, its mistakes reported at their line and column in it.
     func resolveRefs(_ node: Node, directory: String) -> Value {
-        if let pairs = node.pairs, pairs.count == 1, pairs[0].name == "$ref" {
-            guard let path = reader.string(pairs[0].value, "$ref") else { return .null }
+        if let pairs = node.pairs, let ref = pairs.first(where: { $0.name == "$ref" }) {
+            guard let path = reader.string(ref.value, "$ref") else { return .null }
             let full = path.value.hasPrefix("/") ? path.value : (directory as NSString).appendingPathComponent(path.value)
-            guard let data = FileManager.default.contents(atPath: full) else {
-                reader.error("cannot read $ref '\(path.value)'", at: path.location, code: "io-error")
-                return .null
-            }
+            let shown = path.value.hasPrefix("/") ? path.value : Self.joined((file as NSString).deletingLastPathComponent, path.value)
+            let referenced: Value
             do {
-                return EventData.unwrap(try Value.parseJSON(data))
+                guard FileManager.default.fileExists(atPath: full) else {
+                    reader.error("cannot read $ref '\(path.value)' (no file at \(shown))", at: path.location, code: "io-error")
+                    return .null
+                }
+                referenced = EventData.unwrap(try YAMLLoader.loadFile(full, displayPath: shown).toValue())
             } catch {
-                reader.error("$ref '\(path.value)': \(error.message)", at: path.location, code: "invalid-value")
+                // Reported at the $ref, with the place in the referenced file: the mistake belongs
+                // to the test (a server never reads this file).
+                reader.error("$ref '\(path.value)' does not load: \(error.location): \(error.message)", at: path.location, code: "invalid-value")
                 return .null
             }
+            let others = pairs.filter { $0.name != "$ref" }
+            guard !others.isEmpty else { return referenced }
+            guard case .object = referenced else {
+                reader.error("keys beside $ref merge into what it references, which must then be an object, not \(referenced.kindName)",
+                             at: path.location, code: "invalid-value")
+                return .null
+            }
+            let overlay = Value.object(Dictionary(others.map { ($0.name, resolveRefs($0.value, directory: directory)) }, uniquingKeysWith: { a, _ in a }))
+            return referenced.merging(overlay)
         }
         switch node.kind {
         case .scalar: return node.toValue()
@@ -115,6 +136,19 @@ struct FileReaders {
         case .mapping(let pairs):
             return .object(Dictionary(pairs.map { ($0.name, resolveRefs($0.value, directory: directory)) }, uniquingKeysWith: { a, _ in a }))
         }
+    }
+}
+
+extension FileReaders {
+    /// `directory/relative` with `.` and `..` resolved where they can be (for the paths
+    /// diagnostics show: `examples/events/x.json`, not `flows/tests/../../examples/events/x.json`).
+    static func joined(_ directory: String, _ relative: String) -> String {
+        var parts: [Substring] = []
+        for part in (directory.isEmpty ? relative : directory + "/" + relative).split(separator: "/") {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(part) }
+        }
+        return parts.joined(separator: "/")
     }
 }
 
