@@ -25,7 +25,8 @@ public struct FlowTestResult: Sendable {
 /// - `{at: +36h, email: {template: offer-check-in, to: ada@example.com}}` — an action of that
 ///   connector queued at that moment (relative to `clock`, or RFC 3339) whose arguments include
 ///   the given ones (`template` matches the template name); without `at`, at any moment.
-/// - `{state: accepted, outcome: hired}` — where the journey is when the test ends.
+/// - `{state: accepted, outcome: hired}` — where the journey is when the test ends (`key: a2`
+///   says which, when the test has journeys for several keys).
 /// - `{none_after: +20h, of: [email, sms]}` — no such action after that moment (`none_before` too).
 /// - `{count: 1, of: [email]}` — exactly that many such actions.
 /// - `{kind: deferred, at: +2h, until: "2026-03-03T08:00:00Z"}` — a timeline entry (any kind
@@ -90,13 +91,25 @@ public struct FlowTestRunner {
             let wanted = fields.filter { !["kind", "at"].contains($0.key) }
             let found = simulation.timeline.contains { entry in
                 entry.kind == kind && (entry.flow == flow || entry.flow.isEmpty) && (at == nil || entry.at == at)
-                    && wanted.allSatisfy { k, v in entry.fields[k].map { matches($0, v) } ?? false }
+                    // `journey` is the key, as `simulate` prints it.
+                    && wanted.allSatisfy { k, v in (k == "journey" ? .string(entry.key) : entry.fields[k]).map { matches($0, v) } ?? false }
             }
             return found ? nil : "no '\(kind)' entry\(at.map { " at \(Timestamp.format($0))" } ?? "") with \(Value.object(wanted).jsonString())"
         }
         if fields["state"] != nil || fields["outcome"] != nil {
-            guard let journey = simulation.journeys.values.filter({ $0.flow == flow }).max(by: { $0.id < $1.id }) else {
-                return "no journey started"
+            // One journey per key: the newest (a restart makes a new one). With several keys the
+            // expectation names its journey with `key`; it used to look at the newest alone.
+            var newest: [String: Journey] = [:]
+            for journey in simulation.journeys.values where journey.flow == flow {
+                if let known = newest[journey.key], known.id > journey.id { continue }
+                newest[journey.key] = journey
+            }
+            let key = fields["key"]?.displayString
+            if key == nil, newest.count > 1 {
+                return "the test has journeys for \(newest.count) keys (\(newest.keys.sorted().joined(separator: ", "))): say which with key:"
+            }
+            guard let journey = key.map({ newest[$0] }) ?? newest.values.first else {
+                return key.map { "no journey for key '\($0)'" } ?? "no journey started"
             }
             if let state = fields["state"]?.stringValue, journey.state != state {
                 return "expected state '\(state)', the journey is in '\(journey.state)'"
@@ -152,6 +165,8 @@ public struct FlowTestRunner {
 
     func matches(_ actual: Value, _ wanted: Value) -> Bool {
         if case .object(let w) = wanted { return w.allSatisfy { k, v in matches(actual[k], v) } }
+        // Times are the same instant however they are written (`09:00:00+01:00` is `08:00:00Z`).
+        if let a = actual.asTimestamp, let b = wanted.asTimestamp { return abs(a.timeIntervalSince(b)) < 0.001 }
         return actual.displayString == wanted.displayString
     }
 

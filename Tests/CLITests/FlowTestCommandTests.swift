@@ -56,6 +56,8 @@ final class FlowTestCommandTests: XCTestCase {
             ("{state: extended, outcome: withdrawn}", "{state: extended, outcome: withdrew}", "\(file):9:32: error: flow 'offer-nurture' never ends with outcome 'withdrew'"),
             ("{none_after: +0m, of", "{none_after: 0m, of", "\(file):10:18: error: '0m' is not a time"),
             ("- {at: +1d, type", "- {at: 1d, type", "\(file):7:10: error: '1d' is not a time"),
+            ("- {at: +1d, type", "- {at: -1h, type", "\(file):7:10: error: '-1h' is before the test's clock"),
+            ("- {at: +0m, type", "- {at: +2d, type", "\(file):7:10: error: events go in time order: '+1d' comes before '+2d'"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0}", "\(file):10:5: error: a count expectation needs 'of'"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0, of: sms, at: +1h}", "\(file):10:25: error: unknown key 'at'"),
             ("{none_after: +0m, of: [email, sms, slack, task]}", "{count: 0, of: [emit]}", "\(file):10:21: error: emit is not dispatched"),
@@ -133,6 +135,39 @@ final class FlowTestCommandTests: XCTestCase {
         try write("[1]")
         let list = await hirewire(["test", "flows/tests/exec-variant.test.yaml"], in: project)
         XCTAssertTrue(list.out.contains("exec-variant.test.yaml:5:43: error: an event's data is an object of entities"), list.out)
+    }
+
+    /// With journeys for two keys, state/outcome say which with `key:` (the newest journey
+    /// alone was checked); timeline fields that are times match as instants.
+    func testSeveralJourneysAndTimesAsInstants() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let file = project + "/flows/tests/two.test.yaml"
+        let offer = "{candidate: {id: c1, first_name: Ada, email: ada@example.com, timezone: Europe/London}, job: {title: SRE}, recruiter: {email: sam@acme.test}, offer: {id: o1, tier: B}"
+        func write(_ expectations: String) throws {
+            try """
+                test: two applications
+                flow: offer-nurture
+                clock: 2026-03-02T21:00:00Z
+                events:
+                  - {at: +0m, type: offer.extended, data: \(offer), application: {id: a1}}}
+                  - {at: +1m, type: offer.extended, data: \(offer), application: {id: a2}}}
+                  - {at: +1h, type: offer.declined, data: {application: {id: a2}}}
+                expect:
+                \(expectations)
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        try write("  - {state: declined, outcome: declined}")
+        let vague = await hirewire(["test", "flows/tests/two.test.yaml"], in: project)
+        XCTAssertEqual(vague.code, 1)
+        XCTAssertTrue(vague.out.contains("the test has journeys for 2 keys (a1, a2): say which with key:"), vague.out)
+        try write("""
+              - {state: declined, outcome: declined, key: a2}
+              - {state: call, outcome: timed_out, key: a1}
+              - {at: +0m, kind: deferred, journey: a1, until: "2026-03-03T09:00:00+01:00"}
+            """)
+        let named = await hirewire(["test", "flows/tests/two.test.yaml"], in: project)
+        XCTAssertEqual(named.code, 0, named.out + named.err)
     }
 
     func testABrokenExpectationFailsWithReason() async throws {

@@ -44,9 +44,21 @@ struct FlowTestChecks {
             let ids = flows.map(\.id.value)
             reader.error("unknown flow '\(test.flow.value)'\(Suggest.hint(for: test.flow.value, in: ids))", at: test.flow.location, code: "unknown-flow")
         }
+        // Events go in at their times, in the order written: one listed out of order (or before
+        // the clock) would be run later than it says.
+        let clock = Timestamp.parse(test.clock.value)
+        var previous: (at: Date, text: String)?
         for event in test.events {
             EventTypes.check(event.type, reader: reader)
             time(event.at.value, at: event.at.location)
+            guard let clock, let at = FlowTestVocabulary.time(event.at.value, from: clock) else { continue }
+            if at < clock {
+                reader.error("'\(event.at.value)' is before the test's clock (\(test.clock.value))", at: event.at.location, code: "invalid-value")
+            } else if let previous, at < previous.at {
+                reader.error("events go in time order: '\(event.at.value)' comes before '\(previous.text)' of the event above it",
+                             at: event.at.location, code: "invalid-value")
+            }
+            previous = (max(at, previous?.at ?? at), event.at.value)
         }
         for expectation in test.expect { check(expectation, flow: flow) }
     }
@@ -76,7 +88,7 @@ struct FlowTestChecks {
             if let at = node.pair("at") { timeValue(at.value) }
             return
         } else if !names.isDisjoint(with: ["state", "outcome"]) {
-            (what, allowed) = ("a state/outcome expectation", ["state", "outcome"])
+            (what, allowed) = ("a state/outcome expectation", ["state", "outcome", "key"])
         } else if names.contains("none_after") || names.contains("none_before") {
             (what, allowed) = ("a none_after/none_before expectation", [names.contains("none_after") ? "none_after" : "none_before", "of"])
         } else if names.contains("count") {
