@@ -223,6 +223,11 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertFalse(times.isEmpty)
         XCTAssertLessThanOrEqual(times.last ?? "", "2026-03-09T00:00:00Z", r.out)
         XCTAssertTrue(times.contains("2026-03-08T17:00:00Z"), r.out)  // Sunday's deadline reminder
+        for notAFlow in ["flows/tests", "templates/offer-next-steps.yaml", "hirewire.yaml"] {
+            let r = await hirewire(["simulate", notAFlow, "--events", "examples/events/offer-week.jsonl"])
+            XCTAssertEqual(r.code, 2, notAFlow)
+            XCTAssertTrue(r.err.contains("\(notAFlow) is not a flow file"), r.err)
+        }
         let typo = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", "examples/events/offer-week.jsonl", "--until", "2026-03-9"])
         XCTAssertEqual(typo.code, 2)
         XCTAssertTrue(typo.err.contains("'2026-03-9' is not a time"), typo.err)

@@ -51,6 +51,11 @@ enum FlowLookup {
             let ids = compiled.files.flows.map(\.id.value)
             throw EnvironmentError("no flow '\(flow)': not a file, and no flow has that id\(Suggest.hint(for: flow, in: ids))")
         }
+        // A folder, a template, a test, the config…: say what it is not, instead of an empty report.
+        if let file, compiled.files.flows.first(where: { $0.file == file }) == nil, problems.isEmpty {
+            let ids = compiled.files.flows.map(\.id.value).sorted()
+            throw UsageError("\(flow) is not a flow file (flows are the *.yaml files under flows/ that start with flow:); flows here: \(ids.joined(separator: ", "))")
+        }
         io.err(DiagnosticOutput.text(problems))
         throw ProblemsFound()
     }
