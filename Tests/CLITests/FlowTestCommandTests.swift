@@ -214,8 +214,21 @@ final class FlowTestCommandTests: XCTestCase {
         try "# a week\n{\"at\": \"2026-03-02T14:00:00Z\", \"type\": \"offer.extnded\", \"data\": {}}\n".write(toFile: events, atomically: true, encoding: .utf8)
         let bad = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events])
         XCTAssertNotEqual(bad.code, 0)
-        XCTAssertTrue(bad.err.contains("\(events):2: unknown event type 'offer.extnded' (did you mean 'offer.extended'?)"), bad.err)
+        XCTAssertTrue(bad.err.contains("\(events):2:40: unknown event type 'offer.extnded' (did you mean 'offer.extended'?)"), bad.err)
         XCTAssertEqual(bad.out, "")
+        // CRLF lines read; a line is strict JSON with every mistake at its column; every line says when.
+        let week = try String(contentsOfFile: repoRoot + "/examples/events/offer-week.jsonl", encoding: .utf8)
+        try week.replacingOccurrences(of: "\n", with: "\r\n").write(toFile: events, atomically: true, encoding: .utf8)
+        let crlf = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events, "--until", "+7d"])
+        XCTAssertEqual(crlf.code, 0, crlf.err)
+        for (line, wanted) in [(#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "data": {"a": 1,}}"#, ":1:71: not strict JSON: trailing comma"),
+                               (#"{"type": "offer.viewed", "data": {}}"#, ":1:1: missing \"at\""),
+                               (#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "data": [1]}"#, ":1:64: \"data\" is an object of entities")] {
+            try line.write(toFile: events, atomically: true, encoding: .utf8)
+            let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events])
+            XCTAssertEqual(r.code, 2, line)
+            XCTAssertTrue(r.err.contains(events + wanted), r.err)
+        }
         let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", "examples/events/offer-week.jsonl", "--until", "2026-03-09"])
         XCTAssertEqual(r.code, 0, r.err)
         let entries = r.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }

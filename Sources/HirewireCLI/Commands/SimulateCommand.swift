@@ -8,8 +8,9 @@ enum SimulateCommand: HirewireCommand {
         name: "simulate",
         abstract: "Feed canonical events to flows on a virtual clock and print the timeline as JSON lines.",
         discussion: """
-            Each line of the events file is {"at": …, "type": …, "data": …}; "at" is RFC 3339, or +DURATION \
-            relative to the first event (relative to now when the first is relative too). Connectors are \
+            Each line of the events file is a strict JSON object {"at": …, "type": …, "data": {…}} (a \
+            mistake is reported at its line and column); "at" is RFC 3339, or +DURATION relative to the \
+            first event (relative to now when the first is relative too). Connectors are \
             recorded, not called. The clock runs on until --until: a duration after the last event, or a \
             time or date at which it stops (events after it are not fed). By default it runs until every \
             timer has fired, at most each flow's timeout.
@@ -29,25 +30,43 @@ enum SimulateCommand: HirewireCommand {
         let locator = try CommandSupport.locate(arguments, io, requireProject: false)
         let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
         let full = locator.absolute(eventsPath, workingDirectory: io.workingDirectory)
-        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else { throw EnvironmentError("cannot read \(eventsPath)") }
+        // Read as a stream: `--events <(…)` is a pipe, which has no size to read up front.
+        guard let handle = FileHandle(forReadingAtPath: full), let bytes = try? handle.readToEnd() ?? Data(),
+              let text = String(data: bytes, encoding: .utf8)
+        else { throw EnvironmentError("cannot read \(eventsPath)") }
         var events: [(at: Date, event: CanonicalEvent)] = []
         var first: Date?
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character: CRLF files split on it too.
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            guard case .object(let o) = (try? Value.parseJSON(trimmed)) ?? .null else {
-                throw EnvironmentError("\(eventsPath):\(n + 1): not a JSON object")
+            // Strict JSON with places: a mistake is reported at its line and column.
+            func located(_ location: SourceLocation) -> String { "\(eventsPath):\(n + 1):\(location.column)" }
+            let node: Node
+            do {
+                node = try YAMLLoader.load(String(line), file: eventsPath, json: true)
+            } catch {
+                throw EnvironmentError("\(located(error.location)): \(error.message)")
             }
-            guard let type = o["type"]?.stringValue else { throw EnvironmentError("\(eventsPath):\(n + 1): missing \"type\"") }
+            guard case .object(let o) = node.toValue() else {
+                throw EnvironmentError("\(located(node.location)): a line is one JSON object {\"at\": …, \"type\": …, \"data\": {…}}")
+            }
+            let column = { (key: String) in located(node[key]?.location ?? node.location) }
+            guard let type = o["type"]?.stringValue else { throw EnvironmentError("\(column("type")): missing \"type\"") }
             // As in flow tests: a misspelled type would only show as a journey that never starts.
-            if let problem = EventCatalog.v1.problem(withType: type) { throw EnvironmentError("\(eventsPath):\(n + 1): \(problem)") }
-            let atText = o["at"]?.stringValue ?? "+0s"
+            if let problem = EventCatalog.v1.problem(withType: type) { throw EnvironmentError("\(column("type")): \(problem)") }
+            // Every line says when: a line without "at" was stamped with the wall clock, and the
+            // timeline changed from run to run.
+            guard let atText = o["at"]?.stringValue else {
+                throw EnvironmentError("\(located(node.location)): missing \"at\" (RFC 3339, or +DURATION after the first event)")
+            }
             let base = first ?? Date()
             guard let at = FlowTestRunner.time(atText, from: base) else {
-                throw EnvironmentError("\(eventsPath):\(n + 1): \"at\": \(atText) is not RFC 3339 or +DURATION")
+                throw EnvironmentError("\(column("at")): \"at\": \(atText) is not RFC 3339 or +DURATION")
             }
             if first == nil { first = at }
             let data = EventData.unwrap(o["data"] ?? .object([:]))
+            guard case .object = data else { throw EnvironmentError("\(column("data")): \"data\" is an object of entities, not \(data.kindName)") }
             events.append((at, CanonicalEvent(id: o["id"]?.stringValue ?? "sim_\(n + 1)", type: type, occurredAt: at,
                                               source: o["source"]?.stringValue ?? "simulate", data: data)))
         }
