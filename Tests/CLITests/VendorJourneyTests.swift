@@ -183,7 +183,16 @@ final class VendorJourneyTests: XCTestCase {
             list = await hirewire(["dead-letters"], in: project).out
         }
         let line = try XCTUnwrap(list.split(separator: "\n").first { $0.hasPrefix("review:") && $0.contains("application-received") }, list)
-        let id = String(line.split(separator: " ")[0])
+        let first = String(line.split(separator: " ")[0])
+        // `events` shows where the event went: to review, not merely "no journey".
+        let events = await hirewire(["events"], in: project)
+        XCTAssertTrue(events.out.contains("→ \(first) (application-received: "), events.out)
+        // Replayed before the data arrived, the flow refuses it again: said, and exit 1.
+        let early = await hirewire(["dead-letters", "replay", first], in: project)
+        XCTAssertEqual(early.code, 1, early.out + early.err)
+        XCTAssertTrue(early.err.contains("application-received refused"), early.err)
+        let id = try XCTUnwrap(early.err.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }, early.err)
+        XCTAssertTrue(id.hasPrefix("review:") && id != first, id)
         // The recruiter's system posts the contact details as a canonical event.
         let event = #"{"id": "evt_contact_1", "type": "candidate.stage_changed", "data": {"application": {"id": "7f4e3c1a-5b2d-4e8f-9a10-2c3d4e5f6a7b", "stage": "New"}, "candidate": {"id": "c9", "first_name": "Mary", "email": "mary@example.com"}, "job": {"title": "Site Reliability Engineer"}}}"#
         let file = project + "/contact.json"

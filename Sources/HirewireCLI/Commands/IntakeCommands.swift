@@ -147,15 +147,27 @@ enum EventsCommand: HirewireCommand {
         // The inbox knows vendor events as SOURCE:ID and canonical ones by their own id.
         let inboxId = { (d: Delivery) in d.source == "events" ? d.eventId : "\(d.source):\(d.eventId)" }
         let touched = try store.journeysTouched(eventIds: rows.filter { $0.status == "accepted" }.map(inboxId))
+        // An accepted event a flow refused to start from (`require` unmet) waits in the dead
+        // letters: say so, instead of only "no journey".
+        var reviews: [String: [DeadLetter]] = [:]
+        for item in try store.deadLetters(limit: 100_000) where item.kind == .review {
+            reviews[item.detail["event_id"].displayString, default: []].append(item)
+        }
+        let waiting = { (d: Delivery) in reviews[inboxId(d)] ?? [] }
         if json {
             io.out(Value.array(rows.map { d in
                 .object(["at": .timestamp(d.receivedAt), "source": .string(d.source), "event_id": .string(d.eventId), "status": .string(d.status),
                          "detail": .string(d.detail), "duplicates": .number(Double(d.duplicates)),
-                         "journeys": .array((touched[inboxId(d)] ?? []).map(Value.string))])
+                         "journeys": .array((touched[inboxId(d)] ?? []).map(Value.string)),
+                         "review": .array(waiting(d).map { .string($0.id) })])
             }).jsonString(pretty: true) + "\n")
         } else {
             for d in rows {
-                let journeys = touched[inboxId(d)].map { $0.isEmpty ? "  → no journey" : "  → " + $0.joined(separator: ", ") } ?? ""
+                let refused = waiting(d).map { "\($0.id) (\($0.flow ?? ""): \($0.reason))" }
+                let journeys = touched[inboxId(d)].map { names in
+                    let parts = names + refused
+                    return parts.isEmpty ? "  → no journey" : "  → " + parts.joined(separator: ", ")
+                } ?? ""
                 let repeats = d.duplicates > 0 ? "  (+\(d.duplicates) duplicate\(d.duplicates == 1 ? "" : "s"))" : ""
                 io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\(repeats)\(journeys)\n")
             }
@@ -210,8 +222,7 @@ enum DeadLettersCommand: HirewireCommand {
             var replayed = 0
             for item in items {
                 do {
-                    _ = try replay(item, store: store, locator: locator, io)
-                    replayed += 1
+                    if try replay(item, store: store, locator: locator, io) == 0 { replayed += 1 }
                 } catch {
                     io.err("\(item.id): \(error)\n")
                 }
@@ -263,6 +274,14 @@ enum DeadLettersCommand: HirewireCommand {
             let (journeys, _) = try engine()
             guard try journeys.replay(try journeys.enriched(event), toFlow: flow, resolvingReview: item.number, now: now) else {
                 throw EnvironmentError("\(item.id) is no longer waiting")
+            }
+            // Routed again, the flow may still refuse it (the data it needs has not arrived): a
+            // new review item then waits, and the replay did not do what was asked.
+            if let again = try store.deadLetters(limit: 100_000).first(where: {
+                $0.kind == .review && $0.number > item.number && $0.flow == flow && $0.detail["event_id"].displayString == event.id
+            }) {
+                io.err("\(item.id): \(flow) refused \(event.type) \(event.id) again: \(again.reason); it waits as \(again.id)\n")
+                return 1
             }
             io.out("\(item.id) replayed: \(event.type) \(event.id) routed again to \(flow)\n")
             return 0
