@@ -61,7 +61,9 @@ extension SQLiteStore {
                     try db.query("UPDATE inbox SET status = 'pending', reason = NULL WHERE seq = ? AND status = 'failed'", [.integer(number)])
                 case .action:
                     // A dead outbox row goes back to the dispatcher with a fresh set of attempts.
-                    try db.query("UPDATE outbox SET status = 'pending', attempts = 0, next_at = ? WHERE seq = ? AND status = 'dead'",
+                    // Its error chain starts again too: kept, the next failures read "attempt 1"
+                    // after the old ones (the dead letter's timeline entry keeps why it died).
+                    try db.query("UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, last_error = NULL WHERE seq = ? AND status = 'dead'",
                                  [Self.time(at), .integer(number)])
                     guard db.changes == 1 else { return false }
                     // It stopped counting for `max_messages` when it died; going out now, it counts again from now.

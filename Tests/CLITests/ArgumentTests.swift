@@ -30,6 +30,13 @@ final class ArgumentTests: XCTestCase {
         XCTAssertEqual(try ArgumentParser.parse(["f1", "-n", "0"], specs: specs).intOption("limit"), 0)
     }
 
+    /// `inspect` shows the last attempt's failure with the verdict after it, not the verdict alone.
+    func testTheLastFailureOfAnErrorChain() {
+        XCTAssertEqual(InspectCommand.lastFailure("attempt 1: timed out\nattempt 2: blocked: 10.0.0.1 is private\n(permanent: not retried)"),
+                       "attempt 2: blocked: 10.0.0.1 is private (permanent: not retried)")
+        XCTAssertEqual(InspectCommand.lastFailure("attempt 1: timed out"), "attempt 1: timed out")
+    }
+
     func testDefaultsAndDoubleDash() throws {
         let p = try ArgumentParser.parse(["--", "--weird-name"], specs: specs)
         XCTAssertEqual(p.positional("flow"), "--weird-name")

@@ -78,7 +78,9 @@ final class StoreBatchTests: XCTestCase {
         // Replayed, the dead email goes out after all: it counts again, from the replay.
         let dead = try XCTUnwrap(try store.deadLetters(limit: 10).first { $0.kind == .action })
         let replayedAt = now.addingTimeInterval(3600)
+        XCTAssertEqual(try store.lastError(dead.number), "mailbox full")
         XCTAssertTrue(try store.requeueDeadLetter(.action, dead.number, at: replayedAt))
+        XCTAssertNil(try store.lastError(dead.number), "a replayed action's error chain starts again")
         XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast), [now, replayedAt])
         XCTAssertFalse(try store.requeueDeadLetter(.action, dead.number, at: replayedAt), "only a dead action is replayed")
         XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 2, "and counted once")

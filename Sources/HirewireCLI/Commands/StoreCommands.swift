@@ -94,7 +94,7 @@ enum InspectCommand: HirewireCommand {
         if !actions.isEmpty {
             io.out("\nactions:\n")
             for row in actions {
-                let error = row.lastError.map { "  last error: " + ($0.split(separator: "\n").last.map(String.init) ?? $0) } ?? ""
+                let error = row.lastError.map { "  last error: " + Self.lastFailure($0) } ?? ""
                 io.out("  \(row.status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(row.item.action.connector) \(row.item.action.path)  attempts \(row.item.attempts)\(error)\n")
             }
         }
@@ -107,6 +107,15 @@ enum InspectCommand: HirewireCommand {
 
     /// A field's value on a timeline line: `null` and the empty string are spelled out, so a
     /// `bad_timezone` entry says which of the two the journey's zone was.
+    /// The last attempt's failure in an error chain (`attempt 2: …`), with the verdict after it
+    /// (`(gave up after 5 attempts)`): the verdict alone said nothing of why.
+    static func lastFailure(_ chain: String) -> String {
+        let lines = chain.split(separator: "\n").map(String.init)
+        guard let last = lines.last else { return chain }
+        guard last.hasPrefix("("), let attempt = lines.dropLast().last else { return last }
+        return attempt + " " + last
+    }
+
     static func shown(_ value: Value?) -> String {
         switch value {
         case nil, .null?: return "null"
