@@ -223,6 +223,7 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertEqual(crlf.code, 0, crlf.err)
         for (line, wanted) in [(#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "data": {"a": 1,}}"#, ":1:71: not strict JSON: trailing comma"),
                                (#"{"type": "offer.viewed", "data": {}}"#, ":1:1: missing \"at\""),
+                               (#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "dta": {}}"#, ":1:56: unknown key 'dta' (did you mean 'data'?)"),
                                (#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "data": [1]}"#, ":1:64: \"data\" is an object of entities")] {
             try line.write(toFile: events, atomically: true, encoding: .utf8)
             let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events])

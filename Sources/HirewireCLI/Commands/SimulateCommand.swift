@@ -52,6 +52,10 @@ enum SimulateCommand: HirewireCommand {
                 throw EnvironmentError("\(located(node.location)): a line is one JSON object {\"at\": …, \"type\": …, \"data\": {…}}")
             }
             let column = { (key: String) in located(node[key]?.location ?? node.location) }
+            let known = ["at", "type", "data", "id", "source"]
+            if let stray = node.pairs?.first(where: { !known.contains($0.name) }) {
+                throw EnvironmentError("\(located(stray.key.location)): unknown key '\(stray.name)'\(Suggest.hint(for: stray.name, in: known)) (a line has at, type, data, and optionally id and source)")
+            }
             guard let type = o["type"]?.stringValue else { throw EnvironmentError("\(column("type")): missing \"type\"") }
             // As in flow tests: a misspelled type would only show as a journey that never starts.
             if let problem = EventCatalog.v1.problem(withType: type) { throw EnvironmentError("\(column("type")): \(problem)") }
