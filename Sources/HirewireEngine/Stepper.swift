@@ -382,6 +382,11 @@ struct Stepper {
         } else {
             record("transition", ["event": .string(cause), "to": .string(state.name)])
         }
+        // Messages held for the entry just left stop counting before the new state's own are
+        // queued: one that will never go out must not cap one that would. (Those held in this
+        // very step wait for the step's end, when actions queued on the way out have joined
+        // the entry they land in.)
+        if !journey.held.isEmpty { withdrawLeftMessages(storedOnly: true) }
         let mark = queuedMark()
         let failedGoto = run(state.actions, scope: state.isFinal ? .always : .stateEntry)
         if let outcome = state.outcome {

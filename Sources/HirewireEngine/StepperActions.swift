@@ -159,13 +159,15 @@ extension Stepper {
     /// their timers are cancelled and they stop counting toward `max_messages` now, instead of
     /// staying pending, and counted, until a release that would only drop them. Run as the step
     /// finishes, once actions queued on the way out of a state have joined the entry they land in.
-    mutating func withdrawLeftMessages() {
+    /// `storedOnly`: only those held in earlier steps (their timers are stored).
+    mutating func withdrawLeftMessages(storedOnly: Bool = false) {
         let active = journey.isActive
         let left = journey.held.filter { held in
+            if storedOnly, result.armTimers.contains(where: { $0.id == held.timer }) { return false }
             switch held.scope {
-            case .stateEntry: !active || held.entry != journey.entry
-            case .journey: !active
-            case .always: false
+            case .stateEntry: return !active || held.entry != journey.entry
+            case .journey: return !active
+            case .always: return false
             }
         }
         guard !left.isEmpty else { return }

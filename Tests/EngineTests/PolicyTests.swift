@@ -232,8 +232,32 @@ final class PolicyTests: XCTestCase {
         sim.send("candidate.hired", ["application": ["id": "a1"]], at: "2026-03-02T23:30:00Z")
         sim.advance(to: t("2026-03-03T12:00:00Z"))
         XCTAssertEqual(sim.actionLog, ["sms@2026-03-02T22:00:00Z"])
-        XCTAssertEqual(sim.kinds("deferred_dropped").map { $0.fields["reason"] }, ["left the state", "the journey ended"])
+        XCTAssertEqual(sim.kinds("deferred_dropped").map { $0.fields["reason"] }, ["left the state", "left the state"])
         XCTAssertEqual(sim.timers.count, 0)
+    }
+
+    /// A held message the journey leaves stops counting before the next state's message is
+    /// queued in the same step: it was withdrawn only at the step's end, after the next one had
+    /// been capped by it, and the candidate got neither.
+    func testALeftHeldMessageDoesNotCapTheNextStatesMessage() throws {
+        let f = flow(policy: """
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+              max_messages: {count: 1, per: 24h}
+            """, states: """
+              a:
+                do: [{email: {to: "{{candidate.email}}", subject: first, text: t}}]
+                on: {candidate.replied: b}
+              b:
+                do: [{email: {to: "{{candidate.email}}", subject: second, text: t}}]
+                on: {candidate.hired: c}
+              c: {end: done}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.replied", ["application": ["id": "a1"]], at: "2026-03-02T21:01:00Z")
+        XCTAssertEqual(sim.kinds("capped").count, 0, "\(sim.timeline.map(\.kind))")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(sim.actions.map { $0.action.arguments["subject"] }, ["second"])
     }
 
     /// A message queued and held in the same step that leaves its scope (a state that moves on
