@@ -94,7 +94,8 @@ public enum Step {
     /// from its start. A new `after` timer already due is skipped (repeating what the old version
     /// did in its own way would send a reminder twice) unless the old version's timer at its
     /// place was still pending: then it is owed and goes out at the next moment its calendar and
-    /// quiet hours allow. A final target ends the journey with its outcome. The old version's
+    /// quiet hours allow. A new state's timer already due is skipped when the old state's timer
+    /// at its place had fired; otherwise it fires at once, as armed from the original entry. A final target ends the journey with its outcome. The old version's
     /// machine is not needed, so a journey whose version no longer compiles moves too.
     public static func migrate(_ journey: Journey, pending: [TimerRecord], to machine: Machine, target: Int, setup: EngineSetup,
                                now: Date) -> StepResult {
@@ -129,7 +130,17 @@ public enum Step {
         stepper.arm(id: stepper.timerId(0, "timeout"), due: journey.startedAt.addingTimeInterval(machine.timeout), kind: .timeout,
                     stateScoped: false, windowEnd: nil)
         for timer in machine.after { stepper.armMoved(timer, owed: owed.contains(timer.path)) }
-        for timer in state.timers { stepper.arm(timer, path: timer.path, stateScoped: true) }
+        // The old state's timers that fired (or expired, or were skipped), by their place
+        // (`after[i]`): the new state's timer there, already due, would send that reminder again.
+        let done = Set(journey.doneTimers.compactMap { $0.split(separator: ".").last })
+        for timer in state.timers {
+            if let place = timer.path.split(separator: ".").last, done.contains(place),
+               case .at(let due, _) = stepper.due(of: timer, stateScoped: true), due <= now {
+                stepper.skip(timer.path, stateScoped: true, reason: "already due when the journey moved to this version, and the old state's timer at its place had fired")
+                continue
+            }
+            stepper.arm(timer, path: timer.path, stateScoped: true)
+        }
         return stepper.finish()
     }
 

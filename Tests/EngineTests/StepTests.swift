@@ -104,6 +104,43 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(started.armTimers.map(\.id), [])
     }
 
+    /// A migration does not send the new state's reminder again when the old state's timer at
+    /// its place had fired; one not yet due is armed, and one due but never fired goes out now.
+    func testMigrationDoesNotRepeatAStateReminderThatFired() throws {
+        func flow(_ state: String, migrate: String = "") -> String {
+            """
+            flow: moved
+            start: {on: candidate.applied, key: application.id}
+            \(migrate)
+            states:
+              \(state):
+                after:
+                  - {delay: 2h, do: [{slack: {text: reminder}}]}
+                  - {delay: 40h, goto: done}
+              done: {end: done}
+            """
+        }
+        let v1 = try EngineFixture(flow: flow("a"))
+        let v2 = try EngineFixture(flow: flow("a2", migrate: "migrate: {a: a2}"))
+        let target = try XCTUnwrap(v2.machine.stateIndex["a2"])
+        let data: Value = ["candidate": ["id": "c1"], "application": ["id": "a1"]]
+        // (when the journey moves, whether the engine ran until then, the reminder armed again)
+        for (moveAt, ran, rearmed) in [("2026-03-02T13:00:00Z", true, false), ("2026-03-02T10:30:00Z", true, true), ("2026-03-02T13:00:00Z", false, true)] {
+            var sim = v1.simulation(at: "2026-03-02T10:00:00Z")
+            sim.send("candidate.applied", data, at: "2026-03-02T10:00:00Z")
+            if ran { sim.advance(to: t(moveAt)) }
+            let journey = try XCTUnwrap(sim.journey(flow: "moved", key: "a1"))
+            let pending = sim.timers.values.filter { $0.journey == journey.id }
+            let moved = Step.migrate(journey, pending: pending, to: v2.machine, target: target, setup: EngineSetup(v2.project), now: t(moveAt))
+            let reminder = moved.armTimers.first { $0.id.hasSuffix("states.a2.after[0]") }
+            XCTAssertEqual(reminder != nil, rearmed, "\(moveAt) ran: \(ran): \(moved.timeline.map(\.kind))")
+            XCTAssertNotNil(moved.armTimers.first { $0.id.hasSuffix("states.a2.after[1]") }, "the goto timer is always armed")
+            if !rearmed {
+                XCTAssertEqual(moved.timeline.first { $0.kind == "timer_skipped" }?.fields["timer"], "states.a2.after[0]")
+            }
+        }
+    }
+
     /// A `choose` that leads back to a state the step already entered runs its actions again;
     /// each run gets its own idempotency key (`#2` after the first), so the outbox keeps both.
     func testAnActionRunTwiceInOneStepGetsTwoKeys() throws {
