@@ -63,4 +63,13 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(status, 0)
         XCTAssertTrue(log.contains("\"msg\":\"stopped\""), log)
     }
+
+    /// A port past 65535 is a usage error (it was clamped, and the server listened on 65535).
+    func testAPortOutOfRangeIsAUsageError() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let r = await hirewire(["serve", "--port", "70000"], in: project)
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("--port takes 0 to 65535"), r.err)
+    }
 }

@@ -70,6 +70,8 @@ enum ServeCommand: HirewireCommand {
         limits.threads = project.files.config.server.threads
         limits.timeoutSeconds = project.files.config.server.idleTimeout
         let requested = try arguments.intOption("port") ?? project.files.config.server.port
+        // A port past 65535 was clamped to 65535 and served there.
+        guard requested <= 65_535 else { throw UsageError("--port takes 0 to 65535 (0: any free port), not \(requested)") }
         var tls: (key: String, certificate: String)?
         if let cert = project.files.config.server.tlsCert, let key = project.files.config.server.tlsKey {
             let read = { (file: String) throws -> String in
