@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import HirewireCLI
 
@@ -35,6 +36,27 @@ final class ArgumentTests: XCTestCase {
         XCTAssertEqual(InspectCommand.lastFailure("attempt 1: timed out\nattempt 2: blocked: 10.0.0.1 is private\n(permanent: not retried)"),
                        "attempt 2: blocked: 10.0.0.1 is private (permanent: not retried)")
         XCTAssertEqual(InspectCommand.lastFailure("attempt 1: timed out"), "attempt 1: timed out")
+    }
+
+    /// A pid file naming a process that is not a Hirewire server (a stale file whose pid was
+    /// reused) is not signalled, nor overwritten by a second server while the first runs.
+    func testAStalePidFileIsNotSignalled() throws {
+        let root = NSTemporaryDirectory() + "hirewire-pid-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        try FileManager.default.createDirectory(atPath: root + "/.hirewire", withIntermediateDirectories: true)
+        try "\(sleeper.processIdentifier)\n".write(toFile: ServerPidFile.path(root), atomically: true, encoding: .utf8)
+        XCTAssertFalse(ServerPidFile.signalRunning(root: root, SIGTERM))
+        XCTAssertTrue(sleeper.isRunning, "the unrelated process was not signalled")
+        // Not a server: this process takes the file over, and removes only its own.
+        ServerPidFile.write(root: root)
+        XCTAssertEqual(ServerPidFile.pid(root), getpid())
+        ServerPidFile.remove(root: root)
+        XCTAssertNil(ServerPidFile.pid(root))
     }
 
     func testDefaultsAndDoubleDash() throws {

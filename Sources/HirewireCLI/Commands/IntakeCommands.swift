@@ -306,17 +306,36 @@ enum DeadLettersCommand: HirewireCommand {
 enum ServerPidFile {
     static func path(_ root: String) -> String { (root as NSString).appendingPathComponent(".hirewire/serve.pid") }
 
+    /// The pid the file names, if any.
+    static func pid(_ root: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: path(root), encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// Whether `pid` is a running `hirewire serve` (its command line says so): a file left by a
+    /// killed server may name a pid the system has since given to something else.
+    static func isServer(_ pid: Int32) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return words.contains { ($0 as NSString).lastPathComponent.hasPrefix("hirewire") } && words.contains("serve")
+    }
+
+    /// Records this process as the project's server, unless another running server already is
+    /// (a second `serve` of the same project stopping used to remove the first one's file).
     static func write(root: String) {
+        if let other = pid(root), other != getpid(), isServer(other) { return }
         try? FileManager.default.createDirectory(atPath: (root as NSString).appendingPathComponent(".hirewire"), withIntermediateDirectories: true)
         try? "\(getpid())\n".write(toFile: path(root), atomically: true, encoding: .utf8)
     }
 
-    static func remove(root: String) { try? FileManager.default.removeItem(atPath: path(root)) }
+    /// Removes the file if it names this process.
+    static func remove(root: String) {
+        if pid(root) == getpid() { try? FileManager.default.removeItem(atPath: path(root)) }
+    }
 
     /// Sends `signal` to the server of `root` if one runs; false when none does.
     static func signalRunning(root: String, _ signal: Int32) -> Bool {
-        guard let text = try? String(contentsOfFile: path(root), encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return false }
+        guard let pid = pid(root), pid != getpid(), isServer(pid) else { return false }
         return kill(pid, signal) == 0
     }
 }
