@@ -102,6 +102,12 @@ public final class Intake: Sendable {
             return .answer(refuse(400, "a canonical event needs id and type"))
         }
         guard EventCatalog.v1.isKnown(type) || type.hasPrefix("x.") else { return .answer(refuse(400, "unknown event type '\(type)'")) }
+        // A time that does not read would have been taken as the time received, and could have
+        // overwritten newer context; data that is not an object has no entities to merge.
+        if let at = event["occurred_at"], at.stringValue.flatMap(Timestamp.parse) == nil {
+            return .answer(refuse(400, "occurred_at must be an RFC 3339 time such as 2026-03-02T14:00:00Z"))
+        }
+        if let data = event["data"], data.objectValue == nil { return .answer(refuse(400, "data must be an object of entities")) }
         if overloaded(now: now) { return .answer(Self.busy) }
         return .store(Delivery(source: "events", eventId: id, receivedAt: now, headers: [:], body: request.body))
     }

@@ -21,9 +21,23 @@ extension JourneyEngine {
                     continue
                 }
                 if delivery.source == "events" {
-                    let event = CanonicalEvent(id: delivery.eventId, type: body["type"]?.stringValue ?? "",
+                    let given = CanonicalEvent(id: delivery.eventId, type: body["type"]?.stringValue ?? "",
                                                occurredAt: body["occurred_at"]?.asTimestamp ?? delivery.receivedAt,
                                                source: body["source"]?.stringValue ?? "events", data: body["data"] ?? .object([:]))
+                    // As for the vendors' hooks: what its application's earlier events said fills
+                    // the gaps, and a required field still missing sends it to review (replayable
+                    // once the data is there), not on as an event no journey can key.
+                    let missingFrom = { (event: CanonicalEvent) in
+                        EventCatalog.v1.requiredFields(for: event.type).sorted().filter {
+                            event.data.value(at: $0.split(separator: ".").map(String.init)).isNull
+                        }
+                    }
+                    let event = missingFrom(given).isEmpty ? given : try enriched(given)
+                    let missing = missingFrom(event)
+                    if !missing.isEmpty {
+                        try store.markDelivery(delivery.sequence, status: "review", detail: "\(event.type) without \(missing.joined(separator: ", "))")
+                        continue
+                    }
                     try remember(event.data, now: now)
                     _ = try submit([event], now: now)
                     try store.markDelivery(delivery.sequence, status: "accepted", detail: event.type)

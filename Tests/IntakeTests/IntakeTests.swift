@@ -93,6 +93,33 @@ final class IntakeTests: XCTestCase {
         XCTAssertTrue(metrics.contains("# TYPE hirewire_deliveries_unmapped gauge\nhirewire_deliveries_unmapped 1\n"), metrics)
     }
 
+    /// `POST /events` refuses a canonical event whose `occurred_at` does not read or whose data
+    /// is not an object (400), instead of storing it with the time it arrived.
+    func testCanonicalEventsWithABadTimeOrDataAreRefused() async throws {
+        let project = ProjectCompiler.compile(root: root)
+        let intake = Intake(project: project, store: store, env: ["HIREWIRE_EVENTS_TOKEN": "t"])
+        let events = try HTTPServer(port: 0, limits: HTTPLimits(), handler: intake.handle)
+        defer { events.stop() }
+        func send(_ body: String) async throws -> Int {
+            var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(events.port)/events")))
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        let garbage = try await send(#"{"id": "e1", "type": "candidate.hired", "occurred_at": "garbage", "data": {"application": {"id": "a1"}}}"#)
+        XCTAssertEqual(garbage, 400)
+        let list = try await send(#"{"id": "e2", "type": "candidate.hired", "occurred_at": "2026-03-02T14:00:00Z", "data": []}"#)
+        XCTAssertEqual(list, 400)
+        let good = try await send(#"{"id": "e3", "type": "candidate.hired", "occurred_at": "2026-03-02T14:00:00+01:00", "data": {"application": {"id": "a1"}}}"#)
+        XCTAssertEqual(good, 202)
+        let unstamped = try await send(#"{"id": "e4", "type": "candidate.hired", "data": {"application": {"id": "a1"}}}"#)
+        XCTAssertEqual(unstamped, 202, "no occurred_at: the time it was received")
+        XCTAssertEqual(try store.rejections(limit: 10).map(\.reason).filter { $0.contains("occurred_at") || $0.contains("data must") }.count, 2)
+    }
+
     func get(_ path: String) async throws -> (Int, String) {
         let (data, response) = try await URLSession.shared.data(from: try XCTUnwrap(URL(string: "http://127.0.0.1:\(server.port)\(path)")))
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))

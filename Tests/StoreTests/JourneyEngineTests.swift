@@ -76,6 +76,27 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertTrue(failed.first?.reason.contains("disk says no") ?? false, failed.first?.reason ?? "")
     }
 
+    /// A canonical event without a field its type requires goes to review as a delivery, as a
+    /// vendor's would (it went on as an event no journey could key, "no journey"); filled from
+    /// what its application's earlier events said, it goes through.
+    func testACanonicalEventMissingARequiredFieldGoesToReview() throws {
+        let e = try engine()
+        let body = #"{"id": "x1", "type": "offer.extended", "occurred_at": "2026-03-06T16:00:00Z", "data": {"application": {"id": "a1"}, "candidate": {"id": "c1"}}}"#
+        _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x1", receivedAt: t("2026-03-06T16:00:00Z"), headers: [:], body: Array(body.utf8))])
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:00:00Z"))
+        let review = try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }
+        XCTAssertEqual(review.map(\.reason), ["offer.extended without offer.id"])
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).count, 0)
+        // The application's offer becomes known from another event; replayed, it goes in.
+        let known = #"{"id": "x2", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:05:00Z", "data": {"application": {"id": "a1"}, "offer": {"id": "o1"}}}"#
+        _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x2", receivedAt: t("2026-03-06T16:05:00Z"), headers: [:], body: Array(known.utf8))])
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:05:00Z"))
+        XCTAssertTrue(try e.store.requeueDeadLetter(.delivery, try XCTUnwrap(review.first).number, at: t("2026-03-06T16:06:00Z")))
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:06:00Z"))
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id).sorted(), ["x1", "x2"])
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).first { $0.event.id == "x1" }?.event.data["offer"]["id"], "o1")
+    }
+
     func testDuplicateDeliveryActsOnce() throws {
         let e = try engine()
         XCTAssertEqual(try e.submit([offer(), offer()], now: t("2026-03-06T16:00:00Z")), [true, false])
