@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 /* MHD_start_daemon is variadic, which Swift cannot call: this wrapper passes Hirewire's options.
    With key_pem and cert_pem (PEM text) the daemon speaks TLS 1.2 or 1.3 only (GnuTLS). */
@@ -36,5 +38,18 @@ static inline struct MHD_Daemon *hirewire_mhd_start(uint16_t port, unsigned int 
 static inline uint16_t hirewire_mhd_port(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     return info ? info->port : 0;
+}
+/* The client's address as text (IPv4 or IPv6) into out; "" when unknown. MHD_get_connection_info
+   is variadic, which Swift cannot call. */
+static inline void hirewire_mhd_peer(struct MHD_Connection *connection, char *out, size_t size) {
+    out[0] = 0;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info == NULL || info->client_addr == NULL) return;
+    const struct sockaddr *addr = info->client_addr;
+    if (addr->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *) addr)->sin_addr, out, (socklen_t) size);
+    } else if (addr->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) addr)->sin6_addr, out, (socklen_t) size);
+    }
 }
 #endif

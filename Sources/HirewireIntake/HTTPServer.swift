@@ -8,6 +8,8 @@ public struct HTTPRequest: Sendable {
     public var path: String
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The client's address as the socket gives it (`127.0.0.1`, `::1`); `-` when unknown.
+    public var peer: String = "-"
 }
 
 /// An HTTP response.
@@ -229,7 +231,11 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
         return send(connection, answer ?? .json(500, #"{"error": "no answer"}"#))
     }
     let path = url.map { String(cString: $0) } ?? "/"
-    let incoming = HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: path, headers: request.headers, body: request.body)
+    var address = [CChar](repeating: 0, count: 64)
+    hirewire_mhd_peer(connection, &address, address.count)
+    let peer = String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let incoming = HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: path, headers: request.headers, body: request.body,
+                               peer: peer.isEmpty ? "-" : peer)
     if let handler = server.handler { return send(connection, handler(incoming)) }
     guard let deferred = server.deferredHandler else { return MHD_Result.NO }
     request.dispatched = true

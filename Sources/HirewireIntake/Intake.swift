@@ -195,7 +195,9 @@ public final class Intake: Sendable {
     private func route(_ request: HTTPRequest) -> Routed {
         if request.path == "/metrics" { return .answer(metricsPage()) }
         let now = clock()
-        let peer = request.headers["x-forwarded-for"] ?? "-"
+        // The socket's address; a proxy's X-Forwarded-For is added after it, as what it claims
+        // (it alone was recorded, so no direct caller had an address and any caller could pick one).
+        let peer = request.headers["x-forwarded-for"].map { "\(request.peer) (forwarded for \($0))" } ?? request.peer
         if request.path == "/healthz" { return .answer(Self.answer(200, ["status": "ok"])) }
         if request.path == "/readyz" {
             let ready = (try? store.nextDue()) != nil || (try? store.pendingInbox(limit: 1)) != nil

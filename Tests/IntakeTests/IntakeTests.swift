@@ -83,6 +83,8 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(stored.first?.headers["webhook-id"], "msg_1")
         let refused = try store.rejections(limit: 10).map(\.status)
         XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 415])
+        // Each with the caller's address from the socket (it was "-" unless a header claimed one).
+        XCTAssertEqual(Set(try store.rejections(limit: 10).map(\.peer)), ["127.0.0.1"])
 
         let (status, metrics) = try await get("/metrics")
         XCTAssertEqual(status, 200)
@@ -118,6 +120,12 @@ final class IntakeTests: XCTestCase {
         let unstamped = try await send(#"{"id": "e4", "type": "candidate.hired", "data": {"application": {"id": "a1"}}}"#)
         XCTAssertEqual(unstamped, 202, "no occurred_at: the time it was received")
         XCTAssertEqual(try store.rejections(limit: 10).map(\.reason).filter { $0.contains("occurred_at") || $0.contains("data must") }.count, 2)
+        // A header's claim is kept as a claim, after the socket's address.
+        var spoofed = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(events.port)/events")))
+        spoofed.httpMethod = "POST"
+        spoofed.setValue("203.0.113.9", forHTTPHeaderField: "X-Forwarded-For")
+        _ = try await URLSession.shared.data(for: spoofed)
+        XCTAssertEqual(try store.rejections(limit: 1).first?.peer, "127.0.0.1 (forwarded for 203.0.113.9)")
     }
 
     func get(_ path: String) async throws -> (Int, String) {
