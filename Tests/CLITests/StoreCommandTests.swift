@@ -62,6 +62,8 @@ final class StoreCommandTests: XCTestCase {
         XCTAssertTrue(dead.out.contains("offer-nurture/a1 states.accepted.do[0]"), dead.out)
         XCTAssertTrue(dead.out.contains("offer-nurture offer.extended e3  missing candidate.email"), dead.out)
         XCTAssertTrue(dead.out.hasSuffix("2 waiting\n"), dead.out)
+        let one = await hirewire(["dead-letters", "--limit", "1"], in: project)
+        XCTAssertTrue(one.out.hasSuffix("2 waiting (the newest 1 shown; --limit N for more)\n"), one.out)
         let failed = try XCTUnwrap(dead.out.split(separator: "\n").first { $0.hasPrefix("failed:") }.map { String($0.split(separator: " ")[0]) }, dead.out)
         let refused = await hirewire(["dead-letters", "replay", failed], in: project)
         XCTAssertEqual(refused.code, 2, refused.out)

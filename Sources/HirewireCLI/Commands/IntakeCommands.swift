@@ -204,7 +204,9 @@ enum DeadLettersCommand: HirewireCommand {
         let action = arguments.positional("action") ?? "list"
         switch action {
         case "list":
-            let items = try store.deadLetters(limit: try arguments.intOption("limit") ?? 50)
+            let limit = try arguments.intOption("limit") ?? 50
+            let all = try store.deadLetters(limit: 1_000_000)
+            let items = Array(all.prefix(limit))
             if arguments.option("format") == "json" {
                 io.out(Value.array(items.map {
                     .object(["id": .string($0.id), "at": .timestamp($0.at), "kind": .string($0.kind.rawValue), "what": .string($0.what), "reason": .string($0.reason)])
@@ -213,7 +215,8 @@ enum DeadLettersCommand: HirewireCommand {
                 for item in items {
                     io.out("\(item.id.padding(toLength: 14, withPad: " ", startingAt: 0))  \(Timestamp.format(item.at))  \(item.what)  \(item.reason)\n")
                 }
-                io.out("\(items.count) waiting\n")
+                // The count is of everything waiting, not of the lines the limit let through.
+                io.out(items.count < all.count ? "\(all.count) waiting (the newest \(items.count) shown; --limit N for more)\n" : "\(all.count) waiting\n")
             }
             return 0
         case "replay" where arguments.flag("all"):
