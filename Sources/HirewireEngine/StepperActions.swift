@@ -31,7 +31,7 @@ extension Stepper {
                 let args = (try? render(action.arguments, here)) ?? .null
                 let type = args["type"].stringValue ?? "x.unknown"
                 let emitted = CanonicalEvent(id: actionKey(action.path), type: type, occurredAt: now,
-                                             source: "emit", data: args["data"])
+                                             source: "emit", data: Self.nested(args["data"]))
                 result.emitted.append(emitted)
                 record("emit", ["type": .string(type)])
                 continue
@@ -153,6 +153,19 @@ extension Stepper {
             if readsEvent(machine.lets[i].expression, letsBefore: i) { return true }
         }
         return false
+    }
+
+    /// `{application.id: x}` as `{application: {id: x}}`: an emitted event's data reads dotted
+    /// keys as paths, as a source's `data:` does (the event went out with a key no flow reads).
+    static func nested(_ data: Value) -> Value {
+        guard case .object(let members) = data, members.keys.contains(where: { $0.contains(".") }) else { return data }
+        var out = Value.object([:])
+        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+            var patch = value
+            for part in key.split(separator: ".").reversed() { patch = .object([String(part): patch]) }
+            out.merge(patch)
+        }
+        return out
     }
 
     /// Withdraws the held messages whose scope the step left (its state entry, or the journey):

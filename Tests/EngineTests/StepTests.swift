@@ -141,6 +141,33 @@ final class StepTests: XCTestCase {
         }
     }
 
+    /// An emitted event reaches the flows that start on it, its dotted data keys read as paths
+    /// (`application.id` is the application's id), as in a source's `data:`.
+    func testAnEmittedEventStartsAnotherFlow() throws {
+        let root = NSTemporaryDirectory() + "hirewire-emit-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try """
+            flow: first
+            start: {on: candidate.applied, key: application.id}
+            states:
+              a: {do: [{emit: {type: x.follow_up, data: {application.id: application.id, note.text: "'hello'"}}}], end: done}
+            """.write(toFile: root + "/flows/first.yaml", atomically: true, encoding: .utf8)
+        try """
+            flow: second
+            start: {on: x.follow_up, key: application.id ?? "none"}
+            require: [application.id]
+            states:
+              b: {do: [{slack: {text: "follow up {{application.id}}"}}], end: done}
+            """.write(toFile: root + "/flows/second.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        XCTAssertEqual(project.errorCount, 0, "\(project.diagnostics)")
+        var sim = Simulation(machines: Array(project.machines.values), setup: EngineSetup(project), clock: t("2026-03-02T10:00:00Z"))
+        sim.send("candidate.applied", ["candidate": ["id": "c1"], "application": ["id": "a1"]], at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.journey(flow: "second", key: "a1")?.outcome, "done")
+        XCTAssertEqual(sim.actions.first { $0.flow == "second" }?.action.arguments["text"], "follow up a1")
+    }
+
     /// A `choose` that leads back to a state the step already entered runs its actions again;
     /// each run gets its own idempotency key (`#2` after the first), so the outbox keeps both.
     func testAnActionRunTwiceInOneStepGetsTwoKeys() throws {
