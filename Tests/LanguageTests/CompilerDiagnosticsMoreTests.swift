@@ -27,6 +27,19 @@ final class CompilerDiagnosticsMoreTests: XCTestCase {
         XCTAssertEqual(try d([3: "  on: offer.extended\n  if: name != \"x\" && has(offer.id)"]).map(\.code), [], "a let name is fine")
     }
 
+    /// `on_invalid` runs because a `require` field is missing: its templates may rely only on
+    /// what the start event's type requires (it checked `candidate.email` as present, and the
+    /// action failed every time it ran).
+    func testOnInvalidTemplatesTreatRequireFieldsAsMissing() throws {
+        let unguarded = try d([7: "require: [candidate.email, candidate.first_name]\npolicy:\n  on_invalid: [{slack: {text: \"no email for {{candidate.email}} on {{offer.id}}\"}}]"])
+        assertDiagnostic(unguarded, "unguarded-variable", 9, 45, contains: "candidate.email")
+        XCTAssertEqual(unguarded.filter { $0.code == "unguarded-variable" }.count, 1, "offer.id is required by offer.extended itself: \(unguarded)")
+        let named = try d([7: "require: [candidate.email, candidate.first_name]\npolicy:\n  on_invalid: [{slack: {text: \"no email for {{name}}\"}}]"])
+        assertDiagnostic(named, "unguarded-variable", 9, 45, contains: "name")
+        let guarded = try d([7: "require: [candidate.email, candidate.first_name]\npolicy:\n  on_invalid: [{slack: {text: \"no email for {{#candidate.first_name}}{{candidate.first_name}}{{/candidate.first_name}} {{application.id}}\"}}]"])
+        XCTAssertEqual(guarded.map(\.code), [])
+    }
+
     func testLetShadowsRoot() throws {
         assertDiagnostic(try d([6: "  candidate: job.title"]), "let-shadows-root", 6, 3)
     }

@@ -81,8 +81,12 @@ struct FlowCompiler {
     }
 
     private func compilePolicy(exprs: ExpressionCompiler, actions: ActionCompiler, stateIndex: [String: Int]) -> MachinePolicy {
+        // Checked as they run: over an event a `require` refused (its fields may be missing).
+        let invalidScope = actions.scope.onInvalidScope
+        let invalidActions = ActionCompiler(flow: flow, project: project, scope: invalidScope,
+                                            exprs: ExpressionCompiler(scope: invalidScope, reader: reader), reader: reader)
         var policy = MachinePolicy(quietHours: nil, maxMessages: nil,
-                                   onInvalid: actions.compile(flow.policy.onInvalid, state: nil, stateIndex: stateIndex))
+                                   onInvalid: invalidActions.compile(flow.policy.onInvalid, state: nil, stateIndex: stateIndex))
         if let q = flow.policy.quietHours {
             let from = LocalTimeSyntax.minutes(q.from, reader: reader)
             let to = LocalTimeSyntax.minutes(q.to, reader: reader)

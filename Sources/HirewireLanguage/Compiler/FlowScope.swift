@@ -32,6 +32,14 @@ struct FlowScope: ExprScope {
         return scope
     }
 
+    /// The scope `policy.on_invalid` actions are checked in: they run because a `require` field
+    /// is missing, over the start event's data, so only what the start event's type requires is
+    /// present (intake sends an event without those to review) and any `let` may be null.
+    var onInvalidScope: FlowScope {
+        FlowScope(required: startRequired, startRequired: startRequired, startTypes: startTypes,
+                  lets: lets.mapValues { ExprType($0.kind, nullable: true) }, envNames: envNames, startOnly: false)
+    }
+
     /// A scope of the catalog alone, where every field may be null (calendar zone expressions).
     static func catalogOnly(envNames: Set<String>) -> FlowScope {
         FlowScope(required: [], startRequired: [], startTypes: [], lets: [:], envNames: envNames, startOnly: false)
