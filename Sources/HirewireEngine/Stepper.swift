@@ -28,6 +28,8 @@ struct Stepper {
     var hops = 0
     /// Position of the next dispatched action in this step's dispatch chain.
     var order = 0
+    /// Timers this step armed and then cancelled: not armed at all (see ``cancelTimer(_:)``).
+    var takenBack: Set<String> = []
 
     init(machine: Machine, setup: EngineSetup, now: Date, facts: StepFacts, journey: Journey) {
         self.machine = machine
@@ -41,6 +43,7 @@ struct Stepper {
     var discard = false
 
     mutating func finish() -> StepResult {
+        if !takenBack.isEmpty { result.armTimers.removeAll { takenBack.contains($0.id) } }
         if !journey.held.isEmpty { withdrawLeftMessages() }
         result.journey = discard ? nil : journey
         return result
@@ -309,7 +312,18 @@ struct Stepper {
     /// one still goes out while the journey stays there, and `on_error: goto` still applies. Left
     /// with the entry they were queued in, which the same step leaves, they were always dropped.
     mutating func adoptLanding(_ mark: QueuedMark) {
-        guard journey.isActive, journey.entry != mark.entry else { return }
+        // Landed in a final state: what was queued on the way there goes out as that state's
+        // own actions do, always (a message quiet hours held was dropped with the journey's end).
+        if !journey.isActive {
+            for i in mark.timers..<result.armTimers.count where result.armTimers[i].entry == mark.entry {
+                guard case .deferred(let action, let scope) = result.armTimers[i].kind, scope != .always else { continue }
+                result.armTimers[i].kind = .deferred(action: action, scope: .always)
+                let id = result.armTimers[i].id
+                journey.held.removeAll { $0.timer == id }
+            }
+            return
+        }
+        guard journey.entry != mark.entry else { return }
         for i in mark.actions..<result.actions.count where result.actions[i].entry == mark.entry {
             result.actions[i].entry = journey.entry
         }
@@ -348,8 +362,10 @@ struct Stepper {
     /// Cancels timer `id`. One this very step armed is taken back as well: the store (and the
     /// simulation) apply a step's cancels before its arms, so a journey that started and ended in
     /// one step kept its timeout and `after` timers pending until they fell due for nothing.
+    /// They are taken out as the step finishes: removed now, they would shift the positions that
+    /// `QueuedMark` holds.
     mutating func cancelTimer(_ id: String) {
-        if !result.armTimers.isEmpty { result.armTimers.removeAll { $0.id == id } }
+        if result.armTimers.contains(where: { $0.id == id }) { takenBack.insert(id) }
         result.cancelTimers.append(id)
     }
 

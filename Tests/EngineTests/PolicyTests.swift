@@ -260,9 +260,26 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.actions.map { $0.action.arguments["subject"] }, ["second"])
     }
 
-    /// A message queued and held in the same step that leaves its scope (a state that moves on
-    /// at once) is never armed nor counted.
-    func testAMessageHeldAndLeftInOneStepIsNeverArmed() throws {
+    /// A transition's message into a final state, held by quiet hours, goes out at their end
+    /// as the final state's own do (it was dropped with the journey's end).
+    func testAHeldMessageOnTheWayIntoAFinalStateStillGoesOut() throws {
+        let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}", states: """
+              a:
+                on:
+                  candidate.replied: {goto: fin, do: [{email: {to: "{{candidate.email}}", subject: bye, text: t}}]}
+              fin: {do: [{email: {to: "{{candidate.email}}", subject: final, text: t}}], end: fin}
+            """)
+        var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.applied", applied, at: "2026-03-02T21:00:00Z")
+        sim.send("candidate.replied", ["application": ["id": "a1"]], at: "2026-03-02T22:00:00Z")
+        sim.advance(to: t("2026-03-03T12:00:00Z"))
+        XCTAssertEqual(Set(sim.actions.map { $0.action.arguments["subject"] }), ["bye", "final"])
+        XCTAssertEqual(sim.kinds("deferred_dropped").count, 0)
+    }
+
+    /// A `choose` state's `do` belongs to the state the step lands in: landing in a final state,
+    /// a message quiet hours held goes out at their end, as the final state's own would.
+    func testAChooseStatesHeldMessageLandingInAFinalStateGoesOut() throws {
         let f = flow(policy: "  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: candidate.timezone}",
                      states: """
                        a:
@@ -272,11 +289,11 @@ final class PolicyTests: XCTestCase {
                      """)
         var sim = try EngineFixture(flow: f, config: Self.config).simulation(at: "2026-03-02T21:30:00Z")
         sim.send("candidate.applied", applied, at: "2026-03-02T21:30:00Z")
-        XCTAssertEqual(sim.timers.values.filter(\.kind.isDeferred).count, 0)
+        XCTAssertEqual(sim.timers.values.filter(\.kind.isDeferred).count, 1)
         XCTAssertEqual(sim.kinds("deferred").count, 1)
-        XCTAssertEqual(sim.kinds("deferred_dropped").count, 1)
+        XCTAssertEqual(sim.kinds("deferred_dropped").count, 0)
         sim.advance(to: t("2026-03-03T12:00:00Z"))
-        XCTAssertEqual(sim.actionLog, [])
+        XCTAssertEqual(sim.actionLog, ["email@2026-03-03T08:00:00Z"])
     }
 
     func testBadTimezoneFallsBackToDefault() throws {
