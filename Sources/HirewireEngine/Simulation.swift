@@ -20,6 +20,8 @@ public struct Simulation: Sendable {
     /// Every dispatched action with the moment it was queued.
     public private(set) var actions: [(at: Date, flow: String, key: String, action: PlannedAction)] = []
     private var candidateMessages: [String: [Date]] = [:]
+    /// What each application's events said so far (the store's application profiles).
+    private var profiles: [String: [String: Value]] = [:]
     private var counter = 0
 
     public init(machines: [Machine], setup: EngineSetup, clock: Date, env: [String: String] = [:]) {
@@ -50,7 +52,23 @@ public struct Simulation: Sendable {
     }
 
     /// Delivers a canonical event at the current clock (after `advance(to:)`).
-    public mutating func send(_ event: CanonicalEvent) {
+    public mutating func send(_ given: CanonicalEvent) {
+        // As `serve` takes a canonical event in: a field its type requires that it lacks is filled
+        // from what its application's earlier events said, and one still missing sends it to
+        // review before any flow sees it (flows rely on those fields being there).
+        var event = given
+        let application = given.data["application"]["id"].stringValue
+        if !CompiledSource.missingRequired(type: event.type, data: event.data).isEmpty, let application,
+           let known = profiles[application], case .object(let data) = event.data {
+            event.data = .object(CompiledSource.fill(data, from: known))
+        }
+        let missing = CompiledSource.missingRequired(type: event.type, data: event.data)
+        guard missing.isEmpty else {
+            timeline.append(TimelineEntry(at: clock, flow: "", journey: "", key: "", kind: "review",
+                                          fields: ["event": .string(event.type), "reason": .string("\(event.type) without \(missing.joined(separator: ", "))")]))
+            return
+        }
+        if let application, let changed = CompiledSource.remembering(event.data, into: profiles[application] ?? [:]) { profiles[application] = changed }
         var queue = [event]
         var hops = 0
         while !queue.isEmpty, hops < 100 {

@@ -27,11 +27,7 @@ extension JourneyEngine {
                     // As for the vendors' hooks: what its application's earlier events said fills
                     // the gaps, and a required field still missing sends it to review (replayable
                     // once the data is there), not on as an event no journey can key.
-                    let missingFrom = { (event: CanonicalEvent) in
-                        EventCatalog.v1.requiredFields(for: event.type).sorted().filter {
-                            event.data.value(at: $0.split(separator: ".").map(String.init)).isNull
-                        }
-                    }
+                    let missingFrom = { (event: CanonicalEvent) in CompiledSource.missingRequired(type: event.type, data: event.data) }
                     let event = missingFrom(given).isEmpty ? given : try enriched(given)
                     let missing = missingFrom(event)
                     if !missing.isEmpty {
@@ -83,17 +79,7 @@ extension JourneyEngine {
     /// values replace older ones), so later id-only payloads can be enriched.
     func remember(_ data: Value, now: Date) throws(StoreError) {
         guard let application = data["application"]["id"].stringValue else { return }
-        var profile = (try store.applicationProfile(application))?.objectValue ?? [:]
-        var changed = false
-        for entity in CompiledSource.enrichableEntities {
-            guard case .object(let fields) = data[entity] else { continue }
-            var members = profile[entity]?.objectValue ?? [:]
-            for (field, value) in fields where !value.isNull && members[field] != value {
-                members[field] = value
-                changed = true
-            }
-            profile[entity] = .object(members)
-        }
-        if changed { try store.saveApplicationProfile(application, .object(profile), at: now) }
+        let profile = (try store.applicationProfile(application))?.objectValue ?? [:]
+        if let changed = CompiledSource.remembering(data, into: profile) { try store.saveApplicationProfile(application, .object(changed), at: now) }
     }
 }

@@ -276,8 +276,13 @@ final class StepTests: XCTestCase {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.accepted", ["application": ["id": "zz"], "offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")
         XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "not_started")
+        // Without the field its type requires (the key here), it waits for review, as in serve.
         sim.send("offer.accepted", ["offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")
-        XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "no_key")
+        XCTAssertEqual(sim.kinds("review").last?.fields["reason"], "offer.accepted without application.id")
+        // Filled from what the application's earlier events said, it goes on.
+        sim.send("offer.accepted", ["application": ["id": "zz"]], at: "2026-03-02T09:01:00Z")
+        XCTAssertEqual(sim.kinds("review").count, 1)
+        XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "not_started")
     }
 
     func testOlderEventDoesNotOverwriteNewerData() throws {

@@ -119,6 +119,28 @@ public struct CompiledSource: Sendable {
     /// Entities an application's earlier events described, which `enrich: application` may fill in.
     public static let enrichableEntities = ["candidate", "application", "job", "recruiter", "hiring_manager", "offer"]
 
+    /// `profile` with what `data` says about its application merged in (non-null values replace
+    /// older ones), or nil when nothing changed: what later id-only events are filled from.
+    public static func remembering(_ data: Value, into profile: [String: Value]) -> [String: Value]? {
+        var profile = profile
+        var changed = false
+        for entity in enrichableEntities {
+            guard case .object(let fields) = data[entity] else { continue }
+            var members = profile[entity]?.objectValue ?? [:]
+            for (field, value) in fields where !value.isNull && members[field] != value {
+                members[field] = value
+                changed = true
+            }
+            profile[entity] = .object(members)
+        }
+        return changed ? profile : nil
+    }
+
+    /// The dotted fields `event`'s type requires that `data` lacks.
+    public static func missingRequired(type: String, data: Value) -> [String] {
+        EventCatalog.v1.requiredFields(for: type).sorted().filter { data.value(at: $0.split(separator: ".").map(String.init)).isNull }
+    }
+
     /// `data` with the fields it lacks (absent or null) taken from `known`, entity by entity.
     public static func fill(_ data: [String: Value], from known: [String: Value]) -> [String: Value] {
         var data = data
