@@ -170,6 +170,27 @@ final class FlowTestCommandTests: XCTestCase {
         XCTAssertEqual(named.code, 0, named.out + named.err)
     }
 
+    /// A test event without a field its type requires, that no earlier event of its application
+    /// supplies, is flagged where it is written: it records review and reaches no flow.
+    func testAnIncompleteTestEventIsFlagged() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try """
+            test: an acceptance out of nowhere
+            flow: offer-nurture
+            clock: 2026-03-02T14:00:00Z
+            events:
+              - {at: +0m, type: offer.accepted, data: {offer: {id: o1}}}
+            expect:
+              - {kind: review, reason: offer.accepted without application.id}
+            """.write(toFile: project + "/flows/tests/incomplete.test.yaml", atomically: true, encoding: .utf8)
+        let validate = await hirewire(["validate"], in: project)
+        XCTAssertEqual(validate.code, 0, "a warning: \(validate.out)")
+        XCTAssertTrue(validate.out.contains("flows/tests/incomplete.test.yaml:5:5: warning: this offer.accepted lacks application.id"), validate.out)
+        let run = await hirewire(["test", "flows/tests/incomplete.test.yaml"], in: project)
+        XCTAssertEqual(run.code, 0, run.out + run.err)
+    }
+
     func testABrokenExpectationFailsWithReason() async throws {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
