@@ -117,6 +117,15 @@ public enum DeferScope: String, Sendable, Hashable {
     case journey
     /// Always: actions of end states and exits.
     case always
+
+    /// Whether `journey` has left this scope of a message queued in state entry `entry`.
+    public func isLeft(entry: Int, by journey: Journey) -> Bool {
+        switch self {
+        case .stateEntry: return !journey.isActive || journey.entry != entry
+        case .journey: return !journey.isActive
+        case .always: return false
+        }
+    }
 }
 
 /// A timer armed for a journey. Its id is deterministic: journey, entry and path.

@@ -118,17 +118,10 @@ extension Stepper {
     /// entry, or the journey, that queued it) or its `if` no longer holds.
     mutating func release(_ action: PlannedAction, scope: DeferScope, timer: TimerRecord) {
         journey.held.removeAll { $0.timer == timer.id }
-        let left: Bool
-        switch scope {
-        case .stateEntry: left = !journey.isActive || journey.entry != timer.entry
-        case .journey: left = !journey.isActive
-        case .always: left = false
-        }
         // Dropped, it no longer counts toward `max_messages` (it counted from its deferral).
         let withdrawn = CandidateMessage(at: timer.armedAt, key: action.idempotencyKey)
-        if left {
-            record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path),
-                                        "reason": .string(journey.isActive ? "left the state" : "the journey ended")])
+        if scope.isLeft(entry: timer.entry, by: journey) {
+            recordDropped(connector: action.connector, path: action.path, reason: journey.isActive ? "left the state" : "the journey ended")
             result.withdrawnMessages.append(withdrawn)
             return
         }
@@ -137,7 +130,7 @@ extension Stepper {
         let here = roots()
         if let spec = machine.allActions.first(where: { $0.path == action.path }), let condition = spec.condition,
            !readsEvent(condition, letsBefore: machine.lets.count), !holds(condition, here) {
-            record("deferred_dropped", ["connector": .string(action.connector), "path": .string(action.path), "reason": "if no longer holds"])
+            recordDropped(connector: action.connector, path: action.path, reason: "if no longer holds")
             result.withdrawnMessages.append(withdrawn)
             return
         }
@@ -174,20 +167,13 @@ extension Stepper {
     /// finishes, once actions queued on the way out of a state have joined the entry they land in.
     /// `storedOnly`: only those held in earlier steps (their timers are stored).
     mutating func withdrawLeftMessages(storedOnly: Bool = false) {
-        let active = journey.isActive
         let left = journey.held.filter { held in
-            if storedOnly, result.armTimers.contains(where: { $0.id == held.timer }) { return false }
-            switch held.scope {
-            case .stateEntry: return !active || held.entry != journey.entry
-            case .journey: return !active
-            case .always: return false
-            }
+            !(storedOnly && result.armTimers.contains { $0.id == held.timer }) && held.scope.isLeft(entry: held.entry, by: journey)
         }
         guard !left.isEmpty else { return }
         journey.held.removeAll { held in left.contains { $0.timer == held.timer } }
         for held in left {
-            record("deferred_dropped", ["connector": .string(held.connector), "path": .string(held.path),
-                                        "reason": .string(active ? "left the state" : "the journey ended")])
+            recordDropped(connector: held.connector, path: held.path, reason: journey.isActive ? "left the state" : "the journey ended")
             if let armed = result.armTimers.firstIndex(where: { $0.id == held.timer }) {
                 // Deferred in this very step: it was never stored, nor counted before.
                 result.armTimers.remove(at: armed)
@@ -197,6 +183,11 @@ extension Stepper {
                 result.withdrawnMessages.append(CandidateMessage(at: held.queuedAt, key: held.key))
             }
         }
+    }
+
+    /// A held message that will not go out, and why.
+    mutating func recordDropped(connector: String, path: String, reason: String) {
+        record("deferred_dropped", ["connector": .string(connector), "path": .string(path), "reason": .string(reason)])
     }
 
     func evaluate(_ tree: ArgumentTree, _ here: ExprContext) -> Value {
