@@ -21,7 +21,7 @@ public struct Simulation: Sendable {
     public private(set) var actions: [(at: Date, flow: String, key: String, action: PlannedAction)] = []
     private var candidateMessages: [String: [Date]] = [:]
     /// What each application's events said so far (the store's application profiles).
-    private var profiles: [String: [String: Value]] = [:]
+    private var profiles = ApplicationProfiles()
     private var counter = 0
 
     public init(machines: [Machine], setup: EngineSetup, clock: Date, env: [String: String] = [:]) {
@@ -57,18 +57,13 @@ public struct Simulation: Sendable {
         // from what its application's earlier events said, and one still missing sends it to
         // review before any flow sees it (flows rely on those fields being there).
         var event = given
-        let application = given.data["application"]["id"].stringValue
-        if !CompiledSource.missingRequired(type: event.type, data: event.data).isEmpty, let application,
-           let known = profiles[application], case .object(let data) = event.data {
-            event.data = .object(CompiledSource.fill(data, from: known))
-        }
-        let missing = CompiledSource.missingRequired(type: event.type, data: event.data)
+        let missing: [String]
+        (event.data, missing) = profiles.takeIn(given.data, type: given.type)
         guard missing.isEmpty else {
             timeline.append(TimelineEntry(at: clock, flow: "", journey: "", key: "", kind: "review",
-                                          fields: ["event": .string(event.type), "reason": .string("\(event.type) without \(missing.joined(separator: ", "))")]))
+                                          fields: ["event": .string(event.type), "reason": .string(CompiledSource.incompleteReason(type: event.type, missing: missing))]))
             return
         }
-        if let application, let changed = CompiledSource.remembering(event.data, into: profiles[application] ?? [:]) { profiles[application] = changed }
         var queue = [event]
         var hops = 0
         while !queue.isEmpty, hops < 100 {

@@ -27,11 +27,14 @@ extension JourneyEngine {
                     // As for the vendors' hooks: what its application's earlier events said fills
                     // the gaps, and a required field still missing sends it to review (replayable
                     // once the data is there), not on as an event no journey can key.
-                    let missingFrom = { (event: CanonicalEvent) in CompiledSource.missingRequired(type: event.type, data: event.data) }
-                    let event = missingFrom(given).isEmpty ? given : try enriched(given)
-                    let missing = missingFrom(event)
+                    var event = given
+                    let missing: [String]
+                    (event.data, missing) = try CompiledSource.completing(given.data, type: given.type) { () throws(StoreError) -> [String: Value]? in
+                        guard let application = given.data["application"]["id"].stringValue else { return nil }
+                        return try store.applicationProfile(application)?.objectValue
+                    }
                     if !missing.isEmpty {
-                        try store.markDelivery(delivery.sequence, status: "review", detail: "\(event.type) without \(missing.joined(separator: ", "))")
+                        try store.markDelivery(delivery.sequence, status: "review", detail: CompiledSource.incompleteReason(type: event.type, missing: missing))
                         continue
                     }
                     try remember(event.data, now: now)
@@ -59,7 +62,7 @@ extension JourneyEngine {
                 case .review(let id, let type, let missing):
                     JSONLog.write("warn", "delivery needs review", ["source": .string(delivery.source), "event_id": .string(id), "type": .string(type),
                                                                     "missing": .array(missing.map(Value.string))])
-                    try store.markDelivery(delivery.sequence, status: "review", detail: "\(type) without \(missing.joined(separator: ", "))")
+                    try store.markDelivery(delivery.sequence, status: "review", detail: CompiledSource.incompleteReason(type: type, missing: missing))
                 }
             }
             total += pending.count

@@ -49,20 +49,13 @@ struct FlowTestChecks {
         let clock = Timestamp.parse(test.clock.value)
         var previous: (at: Date, text: String)?
         // What each application's events said so far, as the engine fills missing fields from it.
-        var profiles: [String: [String: Value]] = [:]
+        var profiles = ApplicationProfiles()
         for event in test.events {
             EventTypes.check(event.type, reader: reader)
-            let application = event.data["application"]["id"].stringValue
-            var data = event.data
-            if let application, let known = profiles[application], case .object(let members) = data {
-                data = .object(CompiledSource.fill(members, from: known))
-            }
-            let missing = CompiledSource.missingRequired(type: event.type.value, data: data)
-            if !missing.isEmpty, EventCatalog.v1.isKnown(event.type.value) {
+            let missing = profiles.takeIn(event.data, type: event.type.value).missing
+            if !missing.isEmpty {
                 reader.warning("this \(event.type.value) lacks \(missing.joined(separator: ", ")), which its type requires (nor did an earlier event of its application say): it waits for review and reaches no flow",
                                at: event.location, code: "incomplete-event")
-            } else if let application, let changed = CompiledSource.remembering(data, into: profiles[application] ?? [:]) {
-                profiles[application] = changed
             }
             time(event.at.value, at: event.at.location)
             guard let clock, let at = FlowTestVocabulary.time(event.at.value, from: clock) else { continue }

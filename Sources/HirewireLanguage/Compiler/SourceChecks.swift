@@ -141,6 +141,22 @@ public struct CompiledSource: Sendable {
         EventCatalog.v1.requiredFields(for: type).sorted().filter { data.value(at: $0.split(separator: ".").map(String.init)).isNull }
     }
 
+    /// A canonical event's data as Hirewire takes it in: when it lacks a field its type
+    /// requires, what its application's earlier events said (`known`, asked only then) fills
+    /// the gaps. `missing` lists what is still absent: such an event waits for review.
+    public static func completing<E: Error>(_ data: Value, type: String,
+                                            known: () throws(E) -> [String: Value]?) throws(E) -> (data: Value, missing: [String]) {
+        let missing = missingRequired(type: type, data: data)
+        guard !missing.isEmpty, case .object(let members) = data, let known = try known() else { return (data, missing) }
+        let filled = Value.object(fill(members, from: known))
+        return (filled, missingRequired(type: type, data: filled))
+    }
+
+    /// What a review says of an event that lacks fields its type requires.
+    public static func incompleteReason(type: String, missing: [String]) -> String {
+        "\(type) without \(missing.joined(separator: ", "))"
+    }
+
     /// `data` with the fields it lacks (absent or null) taken from `known`, entity by entity.
     public static func fill(_ data: [String: Value], from known: [String: Value]) -> [String: Value] {
         var data = data
@@ -180,5 +196,25 @@ public struct CompiledSource: Sendable {
         if !missing.isEmpty { return .review(id: id, type: rule.type, missing: missing) }
         let occurred = rule.occurredAt?.evaluate(context).asTimestamp ?? receivedAt
         return .mapped(id: id, type: rule.type, occurredAt: occurred, data: .object(data))
+    }
+}
+
+/// What each application's events said so far, kept in memory as the store keeps application
+/// profiles: how `simulate`, `test` and the flow-test checks take canonical events in.
+public struct ApplicationProfiles: Sendable {
+    private var byApplication: [String: [String: Value]] = [:]
+
+    public init() {}
+
+    /// An event's data completed as ``CompiledSource/completing(_:type:known:)`` does, and
+    /// remembered for later events when nothing is missing.
+    public mutating func takeIn(_ data: Value, type: String) -> (data: Value, missing: [String]) {
+        let application = data["application"]["id"].stringValue
+        let profiles = byApplication
+        let (completed, missing) = CompiledSource.completing(data, type: type) { application.flatMap { profiles[$0] } }
+        if missing.isEmpty, let application, let changed = CompiledSource.remembering(completed, into: byApplication[application] ?? [:]) {
+            byApplication[application] = changed
+        }
+        return (completed, missing)
     }
 }
