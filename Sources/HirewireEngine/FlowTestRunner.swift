@@ -123,7 +123,7 @@ public struct FlowTestRunner {
             let after = fields["none_after"] != nil
             guard let t = Self.time(limit.displayString, from: clock) else { return "not a time: \(limit.displayString)" }
             // Without `of`, any action counts (plugin connectors too).
-            let kinds = fields["of"].map { Set($0.arrayValue?.compactMap(\.stringValue) ?? $0.stringValue.map { [$0] } ?? []) }
+            let kinds = fields["of"].map(Self.connectors)
             let offending = actions.filter { action in
                 (kinds.map { names($0, include: action.action.connector) } ?? true) && (after ? action.at > t : action.at < t)
             }
@@ -131,7 +131,7 @@ public struct FlowTestRunner {
         }
         if let count = fields["count"]?.numberValue {
             guard let of = fields["of"] else { return "count needs 'of' (the connectors to count)" }
-            let kinds = Set(of.arrayValue?.compactMap(\.stringValue) ?? [of.stringValue ?? ""])
+            let kinds = Self.connectors(of)
             let n = actions.filter { names(kinds, include: $0.action.connector) }.count
             return n == Int(count) ? nil : "expected \(Int(count)) \(kinds.sorted().joined(separator: "/")) actions, got \(n)"
         }
@@ -149,6 +149,11 @@ public struct FlowTestRunner {
         if match != nil { return nil }
         let seen = candidates.isEmpty ? "no \(connector) actions at all" : "saw " + candidates.map { describe($0.action, at: $0.at, clock: clock) }.joined(separator: "; ")
         return "no \(connector)\(at.map { " at \(Timestamp.format($0))" } ?? "") matching \(Value.object(wanted).jsonString()); \(seen)"
+    }
+
+    /// The connector names of `of:`, one or a list.
+    static func connectors(_ of: Value) -> Set<String> {
+        Set(of.arrayValue?.compactMap(\.stringValue) ?? of.stringValue.map { [$0] } ?? [])
     }
 
     /// Whether connector names written in a test take in an action's connector as the flow wrote
