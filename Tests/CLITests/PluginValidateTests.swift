@@ -4,8 +4,8 @@ import HirewireTestSupport
 
 /// `validate` checks plugin actions against the argument schema the plugin describes.
 final class PluginValidateTests: XCTestCase {
-    /// A one-state flow whose only action is `crm_note.add: ARGS` (on line 7, at column 9).
-    func writeFlow(_ arguments: String, in project: String) throws {
+    /// A one-state flow whose only action is `ACTION: ARGS` (on line 7, at column 9).
+    func writeFlow(_ arguments: String, action: String = "crm_note.add", in project: String) throws {
         try """
             flow: offer-notes
             start: {on: offer.extended, key: application.id}
@@ -13,18 +13,24 @@ final class PluginValidateTests: XCTestCase {
             states:
               noted:
                 do:
-                  - crm_note.add: \(arguments)
+                  - \(action): \(arguments)
                 end: done
 
             """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
     }
 
-    func testPluginArgumentsAreCheckedAgainstTheDescribedSchema() async throws {
+    /// A copy of the bundled project with the crm-note example plugin as `crm_note`; its config text.
+    func projectWithThePlugin() throws -> (project: String, config: String) {
         let project = try copyOfBundledProject()
-        defer { try? FileManager.default.removeItem(atPath: project) }
         var config = try String(contentsOfFile: project + "/hirewire.yaml", encoding: .utf8)
         config = config.replacingOccurrences(of: "connectors:\n", with: "connectors:\n  crm_note: {plugin: examples/plugins/crm-note}\n")
         try config.write(toFile: project + "/hirewire.yaml", atomically: true, encoding: .utf8)
+        return (project, config)
+    }
+
+    func testPluginArgumentsAreCheckedAgainstTheDescribedSchema() async throws {
+        let (project, config) = try projectWithThePlugin()
+        defer { try? FileManager.default.removeItem(atPath: project) }
         try writeFlow(#"{candidate: "{{candidate.id}}", pinned: "yes", colour: red}"#, in: project)
         let bad = await hirewire(["validate"], in: project)
         XCTAssertEqual(bad.code, 1, bad.out + bad.err)
@@ -47,22 +53,9 @@ final class PluginValidateTests: XCTestCase {
     /// and `crm_note`, `crm_note.add` and the short form `crm_note:` of a one-action plugin are
     /// the same action to an expectation.
     func testFlowTestsKnowThePluginsActions() async throws {
-        let project = try copyOfBundledProject()
+        let (project, _) = try projectWithThePlugin()
         defer { try? FileManager.default.removeItem(atPath: project) }
-        var config = try String(contentsOfFile: project + "/hirewire.yaml", encoding: .utf8)
-        config = config.replacingOccurrences(of: "connectors:\n", with: "connectors:\n  crm_note: {plugin: examples/plugins/crm-note}\n")
-        try config.write(toFile: project + "/hirewire.yaml", atomically: true, encoding: .utf8)
-        try """
-            flow: offer-notes
-            start: {on: offer.extended, key: application.id}
-            initial: noted
-            states:
-              noted:
-                do:
-                  - crm_note: {candidate: "{{candidate.id}}", note: "Offer sent"}
-                end: done
-
-            """.write(toFile: project + "/flows/offer-notes.yaml", atomically: true, encoding: .utf8)
+        try writeFlow(#"{candidate: "{{candidate.id}}", note: "Offer sent"}"#, action: "crm_note", in: project)
         func test(_ expectations: String) throws {
             try """
                 test: notes
