@@ -37,24 +37,38 @@ public final class EngineLoop: Sendable {
     /// New events are in the inbox, or timers changed: run a pass now.
     public func wake() { wakeup.signal() }
 
+    /// One pass of the scheduler: maps stored deliveries, fires the timers already due, takes a
+    /// bounded share of the inbox, then fires what fell due meanwhile. Returns when the next pass
+    /// is due (the next timer, or now when the inbox had more), or nil when nothing is pending.
+    ///
+    /// Timers due before the pass fire before the inbox events it takes, as `test` and
+    /// `simulate` order them (a timer due at or before an event's moment comes first): a
+    /// journey that waited for its 48h reminder while an event queued behind a busy engine sees
+    /// the reminder first in production just as in its flow test.
+    public func pass() throws(StoreError) -> Date? {
+        try engine.mapDeliveries(sources: sources, now: clock())
+        _ = try engine.fireDueTimers(now: clock())
+        // A bounded share of the inbox per pass: due timers fire between shares even
+        // while events keep arriving, and a full share means go round again at once.
+        let processed = try engine.processInbox(now: clock(), maxEvents: Self.inboxShare)
+        let firedAt = clock()
+        let fired = try engine.fireDueTimers(now: firedAt)
+        var next = processed >= Self.inboxShare ? clock() : try engine.nextDue()
+        if fired == 0, let due = next, StoredForm.normalized(due) <= StoredForm.normalized(firedAt), processed < Self.inboxShare {
+            // Due before the pass fired, yet nothing fired: a timer row the store cannot
+            // read. It is kept (someone can repair it), and it is no reason to spin.
+            onError(StoreError("a timer due at \(Timestamp.format(due)) cannot be read; the next try is in a minute"))
+            next = clock().addingTimeInterval(60)
+        }
+        return next
+    }
+
     /// Runs until the surrounding task is cancelled.
     public func run() async {
         while !Task.isCancelled {
             var next: Date?
             do {
-                try engine.mapDeliveries(sources: sources, now: clock())
-                // A bounded share of the inbox per pass: due timers fire between shares even
-                // while events keep arriving, and a full share means go round again at once.
-                let processed = try engine.processInbox(now: clock(), maxEvents: Self.inboxShare)
-                let firedAt = clock()
-                let fired = try engine.fireDueTimers(now: firedAt)
-                next = processed >= Self.inboxShare ? clock() : try engine.nextDue()
-                if fired == 0, let due = next, StoredForm.normalized(due) <= StoredForm.normalized(firedAt), processed < Self.inboxShare {
-                    // Due before the pass fired, yet nothing fired: a timer row the store cannot
-                    // read. It is kept (someone can repair it), and it is no reason to spin.
-                    onError(StoreError("a timer due at \(Timestamp.format(due)) cannot be read; the next try is in a minute"))
-                    next = clock().addingTimeInterval(60)
-                }
+                next = try pass()
                 afterPass()
             } catch {
                 onError(error)

@@ -46,6 +46,32 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertEqual(try engine.store.activeJourney(flow: "quick", key: "a1")?.id, nil)
     }
 
+    /// A pass fires the timers already due before it takes the inbox, as `test` and `simulate`
+    /// order them: the journey waited an hour for its reminder, and an event that queued while
+    /// the engine was busy meets the reminded journey (before, the event moved the journey on and
+    /// the reminder its flow test promised never went out).
+    func testTimersDueBeforeAPassFireBeforeItsInboxEvents() throws {
+        let (root, project) = try project("""
+              waiting:
+                on: {candidate.stage_changed: moved}
+                after: {delay: 1h, goto: reminded}
+              reminded: {do: [{slack: {text: "reminder"}}], end: reminded}
+              moved: {end: moved}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try SQLiteStore(path: root + "/hirewire.db")
+        let engine = try JourneyEngine(project: project, store: store)
+        let start = Date(timeIntervalSince1970: 1_773_000_000)
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: start, data: ["application": ["id": "a1"]])], now: start)
+        try engine.processInbox(now: start)
+        let later = start.addingTimeInterval(7200)
+        _ = try engine.submit([CanonicalEvent(id: "e2", type: "candidate.stage_changed", occurredAt: later, data: ["application": ["id": "a1"]])], now: later)
+        let loop = EngineLoop(engine: engine, clock: { later })
+        XCTAssertNil(try loop.pass(), "nothing is pending after the pass")
+        XCTAssertEqual(try store.journeys(flow: "quick", key: "a1").map(\.outcome), ["reminded"])
+        XCTAssertEqual(try store.outbox(journey: nil).map(\.connector), ["slack"])
+    }
+
     /// A due timer row the store cannot read is parked in the dead letters with its reason, and
     /// is no reason to spin: the loop goes back to sleep, and the good timers behind it fire.
     /// More damaged rows than one pass fetches (they used to fill the due query's LIMIT and hold
