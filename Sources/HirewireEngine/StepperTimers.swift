@@ -16,15 +16,21 @@ extension Stepper {
 
     /// Evaluates a zone expression; a null or non-IANA result falls back to the default zone and
     /// records `bad_timezone` (once per purpose in a step). The last zone resolved is remembered for
-    /// the rest of the step.
+    /// the rest of the step, and a zone an expression gave until the roots change (a fallback is
+    /// not: each purpose records its own).
     mutating func resolveZone(_ expression: CompiledExpression?, what: @autoclosure () -> String) -> ZoneClock {
         guard let expression else { return setup.defaultClock }
+        for memo in zoneMemo where memo.source == expression.source.text { return memo.clock }
         let here = roots()
         let value = expression.evaluate(here)
         if let name = value.stringValue {
-            if let last = lastZone, last.name == name { return last.clock }
+            if let last = lastZone, last.name == name {
+                zoneMemo.append((expression.source.text, last.clock))
+                return last.clock
+            }
             if let clock = ZoneNames.clock(name) {
                 lastZone = (name, clock)
+                zoneMemo.append((expression.source.text, clock))
                 return clock
             }
         }
@@ -124,6 +130,7 @@ extension Stepper {
 
     mutating func arm(id: String, due: Date, kind: TimerKind, stateScoped: Bool, windowEnd: Date?) {
         let deferred = kind.isDeferred
+        if result.armTimers.isEmpty { result.armTimers.reserveCapacity(4) }
         result.armTimers.append(TimerRecord(id: id, journey: journey.id, due: due, entry: journey.entry, stateScoped: stateScoped,
                                             kind: kind, windowEnd: windowEnd, armedAt: now,
                                             flow: deferred ? machine.id : nil, key: deferred ? journey.key : nil))
