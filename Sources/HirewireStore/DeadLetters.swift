@@ -53,3 +53,40 @@ public struct DeadLetter: Sendable, Equatable {
         return (kind, number)
     }
 }
+
+/// Which waiting items to read: every filter narrows the store's own queries (nothing is read
+/// to be thrown away), so looking up one item, or the reviews of one event, costs the same
+/// however many items wait.
+public struct DeadLetterQuery: Sendable, Equatable {
+    /// The kinds to read; all of them when nil.
+    public var kinds: Set<DeadLetter.Kind>?
+    /// Only the item with this row number (within each kind read).
+    public var number: Int64?
+    /// Only items with a row number above this one.
+    public var after: Int64?
+    /// Only review items of events with these ids (other kinds are not read when set).
+    public var eventIds: [String]?
+    /// Only review and failed items of this flow (other kinds are not read when set).
+    public var flow: String?
+    /// At most this many, newest first.
+    public var limit: Int
+
+    public init(kinds: Set<DeadLetter.Kind>? = nil, number: Int64? = nil, after: Int64? = nil, eventIds: [String]? = nil,
+                flow: String? = nil, limit: Int = 50) {
+        self.kinds = kinds
+        self.number = number
+        self.after = after
+        self.eventIds = eventIds
+        self.flow = flow
+        self.limit = limit
+    }
+
+    /// Whether items of `kind` can match at all.
+    public func reads(_ kind: DeadLetter.Kind) -> Bool {
+        if let kinds, !kinds.contains(kind) { return false }
+        if eventIds != nil, kind != .review { return false }
+        if flow != nil, kind != .review, kind != .failed { return false }
+        return true
+    }
+}
+

@@ -121,8 +121,10 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     func failInbox(_ sequence: Int64, reason: String) throws(StoreError)
     /// Inbox events that could not be processed, with their reasons.
     func failedInbox() throws(StoreError) -> [(event: CanonicalEvent, reason: String)]
-    /// Items waiting for a person, newest first (resolved ones left out).
-    func deadLetters(limit: Int) throws(StoreError) -> [DeadLetter]
+    /// Items waiting for a person that `query` asks for, newest first (resolved ones left out).
+    func deadLetters(_ query: DeadLetterQuery) throws(StoreError) -> [DeadLetter]
+    /// How many items wait for a person, of every kind.
+    func deadLetterCount() throws(StoreError) -> Int
     /// Puts a dead letter back to work: a delivery is mapped again, an event processed again, a
     /// failed action queued again; a review item is marked replayed (the caller re-routes its
     /// event). Returns false when there is no such waiting item.
@@ -212,6 +214,16 @@ extension JourneyStore {
     /// Commits steps without recording which journeys each event touched.
     public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError) {
         try commit(steps, processedInbox: processedInbox, ignored: ignored, touched: [:])
+    }
+
+    /// The newest `limit` waiting items of every kind.
+    public func deadLetters(limit: Int) throws(StoreError) -> [DeadLetter] {
+        try deadLetters(DeadLetterQuery(limit: limit))
+    }
+
+    /// The waiting item `kind:number`, or nil when there is none (never was, or no longer waits).
+    public func deadLetter(_ kind: DeadLetter.Kind, _ number: Int64) throws(StoreError) -> DeadLetter? {
+        try deadLetters(DeadLetterQuery(kinds: [kind], number: number, limit: 1)).first
     }
 
     /// Stores one verified delivery in its own transaction; false when it was seen before.

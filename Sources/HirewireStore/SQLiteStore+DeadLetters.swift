@@ -3,52 +3,117 @@ import HirewireEngine
 import HirewireLanguage
 
 extension SQLiteStore {
-    public func deadLetters(limit: Int) throws(StoreError) -> [DeadLetter] {
+    public func deadLetters(_ query: DeadLetterQuery) throws(StoreError) -> [DeadLetter] {
         try locked { () throws(StoreError) -> [DeadLetter] in
             var out: [DeadLetter] = []
-            try db.query("SELECT seq, source, event_id, received_at, body, detail FROM deliveries WHERE status = 'review' ORDER BY seq DESC LIMIT ?",
-                         [.integer(Int64(limit))]) { row in
-                let body = row.text(4) ?? ""
-                out.append(DeadLetter(kind: .delivery, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
-                                      what: "\(row.text(1) ?? "") \(row.text(2) ?? "")", reason: row.text(5) ?? "",
-                                      detail: (try? Value.parseJSON(Data(body.utf8))) ?? .string(body)))
+            // SQLite reads a negative LIMIT as none.
+            let limit = SQLValue.integer(query.limit == Int.max ? -1 : Int64(query.limit))
+            if query.reads(.delivery) {
+                let (filter, bindings) = Self.numberFilter(query, column: "seq")
+                try db.query("SELECT seq, source, event_id, received_at, body, detail FROM deliveries WHERE status = 'review'\(filter) ORDER BY seq DESC LIMIT ?",
+                             bindings + [limit]) { row in
+                    let body = row.text(4) ?? ""
+                    out.append(DeadLetter(kind: .delivery, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
+                                          what: "\(row.text(1) ?? "") \(row.text(2) ?? "")", reason: row.text(5) ?? "",
+                                          detail: (try? Value.parseJSON(Data(body.utf8))) ?? .string(body)))
+                }
             }
-            try db.query("SELECT seq, received_at, data, reason FROM inbox WHERE status = 'failed' ORDER BY seq DESC LIMIT ?", [.integer(Int64(limit))]) { row in
-                let data = Self.decode(row.text(2))
-                let event = CanonicalEvent(encoded: data)
-                out.append(DeadLetter(kind: .event, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
-                                      what: "\(event?.type ?? "?") \(event?.id ?? "?")", reason: row.text(3) ?? "", detail: data))
+            if query.reads(.event) {
+                let (filter, bindings) = Self.numberFilter(query, column: "seq")
+                try db.query("SELECT seq, received_at, data, reason FROM inbox WHERE status = 'failed'\(filter) ORDER BY seq DESC LIMIT ?",
+                             bindings + [limit]) { row in
+                    let data = Self.decode(row.text(2))
+                    let event = CanonicalEvent(encoded: data)
+                    out.append(DeadLetter(kind: .event, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
+                                          what: "\(event?.type ?? "?") \(event?.id ?? "?")", reason: row.text(3) ?? "", detail: data))
+                }
             }
-            let sql = """
-                SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN ('review', 'action_failed')
-                AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
-                AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key')))
-                ORDER BY id DESC LIMIT ?
-                """
-            try db.query(sql, [.integer(Int64(limit))]) { row in
-                let fields = Self.decode(row.text(5))
-                let review = row.text(4) == "review"
-                let what = review ? "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)"
-                                  : "\(row.text(1) ?? "")/\(row.text(2) ?? "") \(fields["path"].displayString)"
-                out.append(DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
-                                      what: what, reason: fields["reason"].displayString, detail: fields, flow: row.text(1)))
+            let auditKinds = [(DeadLetter.Kind.review, "review"), (.failed, "action_failed")].filter { query.reads($0.0) }.map(\.1)
+            if !auditKinds.isEmpty {
+                var (filter, bindings) = Self.numberFilter(query, column: "id")
+                if let flow = query.flow {
+                    filter += " AND flow = ?"
+                    bindings.append(.text(flow))
+                }
+                if let ids = query.eventIds {
+                    // No ids asked for: nothing matches (`IN ()` is not SQL).
+                    guard !ids.isEmpty else { return Self.newestFirst(out, limit: query.limit) }
+                    filter += " AND json_extract(data, '$.event_id') IN (\(ids.map { _ in "?" }.joined(separator: ", ")))"
+                    bindings += ids.map(SQLValue.text)
+                }
+                let sql = """
+                    SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN (\(auditKinds.map { "'\($0)'" }.joined(separator: ", ")))\(filter)
+                    AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
+                    AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key')))
+                    ORDER BY id DESC LIMIT ?
+                    """
+                try db.query(sql, bindings + [limit]) { row in
+                    let fields = Self.decode(row.text(5))
+                    let review = row.text(4) == "review"
+                    let what = review ? "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)"
+                                      : "\(row.text(1) ?? "")/\(row.text(2) ?? "") \(fields["path"].displayString)"
+                    out.append(DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
+                                          what: what, reason: fields["reason"].displayString, detail: fields, flow: row.text(1)))
+                }
             }
-            try db.query("SELECT seq, COALESCE(done_at, created_at), connector, data, last_error, journey FROM outbox WHERE status = 'dead' ORDER BY seq DESC LIMIT ?",
-                         [.integer(Int64(limit))]) { row in
-                let data = Self.decode(row.text(3))
-                out.append(DeadLetter(kind: .action, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
-                                      what: "\(row.text(2) ?? "") \(row.text(5) ?? "") \(data["path"].displayString)", reason: row.text(4) ?? "", detail: data))
+            if query.reads(.action) {
+                let (filter, bindings) = Self.numberFilter(query, column: "seq")
+                try db.query("SELECT seq, COALESCE(done_at, created_at), connector, data, last_error, journey FROM outbox WHERE status = 'dead'\(filter) ORDER BY seq DESC LIMIT ?",
+                             bindings + [limit]) { row in
+                    let data = Self.decode(row.text(3))
+                    out.append(DeadLetter(kind: .action, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
+                                          what: "\(row.text(2) ?? "") \(row.text(5) ?? "") \(data["path"].displayString)", reason: row.text(4) ?? "", detail: data))
+                }
             }
-            try db.query("SELECT seq, parked_at, id, journey, due, data, reason FROM timers_broken WHERE status = 'waiting' ORDER BY seq DESC LIMIT ?",
-                         [.integer(Int64(limit))]) { row in
-                let data = row.text(5) ?? ""
-                out.append(DeadLetter(kind: .timer, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
-                                      what: "timer \(row.text(2) ?? "") due \(Timestamp.format(Date(timeIntervalSince1970: row.real(4))))",
-                                      reason: row.text(6) ?? "",
-                                      detail: .object(["journey": .string(row.text(3) ?? ""), "stored": .string(data)])))
+            if query.reads(.timer) {
+                let (filter, bindings) = Self.numberFilter(query, column: "seq")
+                try db.query("SELECT seq, parked_at, id, journey, due, data, reason FROM timers_broken WHERE status = 'waiting'\(filter) ORDER BY seq DESC LIMIT ?",
+                             bindings + [limit]) { row in
+                    let data = row.text(5) ?? ""
+                    out.append(DeadLetter(kind: .timer, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),
+                                          what: "timer \(row.text(2) ?? "") due \(Timestamp.format(Date(timeIntervalSince1970: row.real(4))))",
+                                          reason: row.text(6) ?? "",
+                                          detail: .object(["journey": .string(row.text(3) ?? ""), "stored": .string(data)])))
+                }
             }
-            return Array(out.sorted { $0.at > $1.at }.prefix(limit))
+            return Self.newestFirst(out, limit: query.limit)
         }
+    }
+
+    public func deadLetterCount() throws(StoreError) -> Int {
+        try locked { () throws(StoreError) -> Int in
+            var count = 0
+            try db.query("""
+                SELECT (SELECT COUNT(*) FROM deliveries WHERE status = 'review')
+                     + (SELECT COUNT(*) FROM inbox WHERE status = 'failed')
+                     + (SELECT COUNT(*) FROM audit WHERE kind IN ('review', 'action_failed')
+                        AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
+                        AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key'))))
+                     + (SELECT COUNT(*) FROM outbox WHERE status = 'dead')
+                     + (SELECT COUNT(*) FROM timers_broken WHERE status = 'waiting')
+                """) { row in count = Int(row.integer(0)) }
+            return count
+        }
+    }
+
+    /// ` AND column = ?` / ` AND column > ?` for a query's row-number filters, with their values.
+    static func numberFilter(_ query: DeadLetterQuery, column: String) -> (String, [SQLValue]) {
+        var sql = ""
+        var bindings: [SQLValue] = []
+        if let number = query.number {
+            sql += " AND \(column) = ?"
+            bindings.append(.integer(number))
+        }
+        if let after = query.after {
+            sql += " AND \(column) > ?"
+            bindings.append(.integer(after))
+        }
+        return (sql, bindings)
+    }
+
+    /// The items of every kind together, newest first, cut to `limit`.
+    static func newestFirst(_ items: [DeadLetter], limit: Int) -> [DeadLetter] {
+        Array(items.sorted { $0.at != $1.at ? $0.at > $1.at : $0.number > $1.number }.prefix(limit))
     }
 
     public func requeueDeadLetter(_ kind: DeadLetter.Kind, _ number: Int64, at: Date) throws(StoreError) -> Bool {

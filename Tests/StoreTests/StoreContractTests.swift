@@ -116,6 +116,49 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertFalse(try store.deadLetters(limit: 10).contains { $0.kind == .review }, "no longer waiting")
     }
 
+    /// Narrow dead-letter queries find what they ask for, and only that, among other waiting
+    /// items; the count is of every kind.
+    func testDeadLetterQueriesNarrowInTheStore() throws {
+        let (store, _) = try makeStore()
+        // Three reviews: two flows, two events; one of them is dismissed.
+        var reviews = StepResult()
+        reviews.timeline = [("offer", "e1", "a1"), ("offer", "e2", "a2"), ("intro", "e1", "a1"), ("offer", "e3", "a3")].map { flow, event, key in
+            TimelineEntry(at: now, flow: flow, journey: "", key: key, kind: "review",
+                          fields: ["event": "offer.extended", "event_id": .string(event), "reason": .string("missing candidate.email (\(flow))")])
+        }
+        try store.commit([StepCommit(result: reviews)], processedInbox: [], ignored: [])
+        let all = try store.deadLetters(DeadLetterQuery(limit: Int.max))
+        XCTAssertEqual(all.count, 4)
+        let e3 = try XCTUnwrap(all.first { $0.detail["event_id"] == "e3" })
+        XCTAssertTrue(try store.dismissDeadLetter(.review, e3.number, at: now))
+        // A dead action beside them.
+        try store.commit([step(journey("j1"), actions: [action("j1:1:first")])], processedInbox: [], ignored: [])
+        let claimed = try store.claimActions(now: now.addingTimeInterval(60), limit: 10)
+        try store.recordAttempts(claimed.map { ($0, AttemptOutcome.dead(error: "mailbox full"), 0.01) }, at: now.addingTimeInterval(60))
+
+        XCTAssertEqual(try store.deadLetterCount(), 4, "three reviews waiting and one action")
+        XCTAssertEqual(try store.deadLetters(limit: 2).count, 2)
+        XCTAssertEqual(try store.deadLetters(limit: 1).first?.kind, .action, "the newest first")
+
+        let ofE1 = try store.deadLetters(DeadLetterQuery(kinds: [.review], eventIds: ["e1"], limit: Int.max))
+        XCTAssertEqual(Set(ofE1.compactMap(\.flow)), ["offer", "intro"])
+        XCTAssertTrue(ofE1.allSatisfy { $0.detail["event_id"] == "e1" })
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(eventIds: ["e1", "e2"], flow: "offer", limit: Int.max)).map { $0.detail["event_id"] },
+                       ["e2", "e1"], "one flow's reviews of those events, newest first")
+        XCTAssertTrue(try store.deadLetters(DeadLetterQuery(eventIds: ["e3"], limit: Int.max)).isEmpty, "a dismissed item no longer waits")
+        XCTAssertTrue(try store.deadLetters(DeadLetterQuery(eventIds: [], limit: Int.max)).isEmpty)
+        let first = try XCTUnwrap(ofE1.min { $0.number < $1.number })
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.review], after: first.number, eventIds: ["e1"], limit: Int.max)).count, 1)
+
+        let dead = try XCTUnwrap(try store.deadLetters(DeadLetterQuery(kinds: [.action], limit: 10)).first)
+        XCTAssertEqual(dead.reason, "mailbox full")
+        XCTAssertEqual(try store.deadLetter(.action, dead.number)?.id, dead.id)
+        XCTAssertEqual(try store.deadLetter(.review, first.number)?.detail["event_id"], "e1")
+        XCTAssertNil(try store.deadLetter(.review, e3.number), "dismissed")
+        XCTAssertNil(try store.deadLetter(.delivery, first.number), "no delivery has that number")
+        XCTAssertNil(try store.deadLetter(.review, 999_999))
+    }
+
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), timers: [timer("t1", due: 60), timer("t2", due: 30)], actions: [action("j1:1:x")])],

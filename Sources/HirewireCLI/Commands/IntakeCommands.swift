@@ -150,7 +150,8 @@ enum EventsCommand: HirewireCommand {
         // An accepted event a flow refused to start from (`require` unmet) waits in the dead
         // letters: say so, instead of only "no journey".
         var reviews: [String: [DeadLetter]] = [:]
-        for item in try store.deadLetters(limit: 100_000) where item.kind == .review {
+        let accepted = rows.filter { $0.status == "accepted" }.map(inboxId)
+        for item in accepted.isEmpty ? [] : try store.deadLetters(DeadLetterQuery(kinds: [.review], eventIds: accepted, limit: Int.max)) {
             reviews[item.detail["event_id"].displayString, default: []].append(item)
         }
         let waiting = { (d: Delivery) in reviews[inboxId(d)] ?? [] }
@@ -205,8 +206,8 @@ enum DeadLettersCommand: HirewireCommand {
         switch action {
         case "list":
             let limit = try arguments.intOption("limit") ?? 50
-            let all = try store.deadLetters(limit: 1_000_000)
-            let items = Array(all.prefix(limit))
+            let items = try store.deadLetters(limit: limit)
+            let waiting = try store.deadLetterCount()
             if arguments.option("format") == "json" {
                 io.out(Value.array(items.map {
                     .object(["id": .string($0.id), "at": .timestamp($0.at), "kind": .string($0.kind.rawValue), "what": .string($0.what), "reason": .string($0.reason)])
@@ -216,12 +217,12 @@ enum DeadLettersCommand: HirewireCommand {
                     io.out("\(item.id.padding(toLength: 14, withPad: " ", startingAt: 0))  \(Timestamp.format(item.at))  \(item.what)  \(item.reason)\n")
                 }
                 // The count is of everything waiting, not of the lines the limit let through.
-                io.out(items.count < all.count ? "\(all.count) waiting (the newest \(items.count) shown; --limit N for more)\n" : "\(all.count) waiting\n")
+                io.out(items.count < waiting ? "\(waiting) waiting (the newest \(items.count) shown; --limit N for more)\n" : "\(waiting) waiting\n")
             }
             return 0
         case "replay" where arguments.flag("all"):
             // Everything replayable, oldest first; items that cannot be replayed stay listed.
-            let items = try store.deadLetters(limit: 100_000).filter { $0.kind != .failed && $0.kind != .timer }.reversed()
+            let items = try store.deadLetters(DeadLetterQuery(kinds: [.delivery, .event, .review, .action], limit: Int.max)).reversed()
             var replayed = 0
             for item in items {
                 do {
@@ -236,7 +237,7 @@ enum DeadLettersCommand: HirewireCommand {
             guard let id = arguments.positional("id"), let (kind, number) = DeadLetter.parse(id) else {
                 throw UsageError("\(action) takes an item id as list prints it, such as delivery:12")
             }
-            guard let item = try store.deadLetters(limit: 100_000).first(where: { $0.kind == kind && $0.number == number }) else {
+            guard let item = try store.deadLetter(kind, number) else {
                 throw EnvironmentError("no waiting item \(id) (hirewire dead-letters lists them)")
             }
             if action == "show" {
@@ -280,9 +281,7 @@ enum DeadLettersCommand: HirewireCommand {
             }
             // Routed again, the flow may still refuse it (the data it needs has not arrived): a
             // new review item then waits, and the replay did not do what was asked.
-            if let again = try store.deadLetters(limit: 100_000).first(where: {
-                $0.kind == .review && $0.number > item.number && $0.flow == flow && $0.detail["event_id"].displayString == event.id
-            }) {
+            if let again = try store.deadLetters(DeadLetterQuery(kinds: [.review], after: item.number, eventIds: [event.id], flow: flow, limit: 1)).first {
                 io.err("\(item.id): \(flow) refused \(event.type) \(event.id) again: \(again.reason); it waits as \(again.id)\n")
                 return 1
             }
