@@ -40,6 +40,29 @@ public struct InboxEvent: Sendable {
 }
 
 /// A verified webhook delivery as received: kept raw until it is mapped.
+/// Which stored deliveries to read. Each filter narrows the store's query, so a lookup finds a
+/// delivery however far back it came in.
+public struct DeliveryQuery: Sendable, Equatable {
+    /// Only this source's deliveries (`greenhouse`, or `events` for canonical ones).
+    public var source: String?
+    /// Only deliveries with this event id.
+    public var eventId: String?
+    /// Only deliveries received at or after this moment.
+    public var since: Date?
+    /// Only accepted deliveries mapped to this canonical event type.
+    public var mappedTo: String?
+    /// At most this many.
+    public var limit: Int
+
+    public init(source: String? = nil, eventId: String? = nil, since: Date? = nil, mappedTo: String? = nil, limit: Int = 50) {
+        self.source = source
+        self.eventId = eventId
+        self.since = since
+        self.mappedTo = mappedTo
+        self.limit = limit
+    }
+}
+
 public struct Delivery: Sendable {
     public var sequence: Int64
     public var source: String
@@ -144,8 +167,8 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     func pendingDeliveries(limit: Int) throws(StoreError) -> [Delivery]
     /// Records what became of a delivery (accepted, ignored, review) and why.
     func markDelivery(_ sequence: Int64, status: String, detail: String) throws(StoreError)
-    /// Recent deliveries, newest first (for `hirewire events`).
-    func deliveries(limit: Int) throws(StoreError) -> [Delivery]
+    /// The deliveries `query` asks for, newest first (for `hirewire events`).
+    func deliveries(_ query: DeliveryQuery) throws(StoreError) -> [Delivery]
     /// Records a refused request: metadata only, never its body.
     func recordRejection(at: Date, source: String, status: Int, reason: String, peer: String) throws(StoreError)
     /// Recent refused requests, newest first.
@@ -214,6 +237,11 @@ extension JourneyStore {
     /// Commits steps without recording which journeys each event touched.
     public func commit(_ steps: [StepCommit], processedInbox: [Int64], ignored: [TimelineEntry]) throws(StoreError) {
         try commit(steps, processedInbox: processedInbox, ignored: ignored, touched: [:])
+    }
+
+    /// The newest `limit` deliveries.
+    public func deliveries(limit: Int) throws(StoreError) -> [Delivery] {
+        try deliveries(DeliveryQuery(limit: limit))
     }
 
     /// The newest `limit` waiting items of every kind.

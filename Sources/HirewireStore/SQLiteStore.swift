@@ -177,10 +177,31 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
-    public func deliveries(limit: Int) throws(StoreError) -> [Delivery] {
-        try locked { () throws(StoreError) -> [Delivery] in
-            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail, duplicates FROM deliveries ORDER BY seq DESC LIMIT ?",
-                             [.integer(Int64(limit))])
+    public func deliveries(_ query: DeliveryQuery) throws(StoreError) -> [Delivery] {
+        var filters: [String] = []
+        var bindings: [SQLValue] = []
+        if let source = query.source {
+            filters.append("source = ?")
+            bindings.append(.text(source))
+        }
+        if let id = query.eventId {
+            filters.append("event_id = ?")
+            bindings.append(.text(id))
+        }
+        if let since = query.since {
+            filters.append("received_at >= ?")
+            bindings.append(Self.time(since))
+        }
+        if let type = query.mappedTo {
+            filters.append("status = 'accepted' AND detail = ?")
+            bindings.append(.text(type))
+        }
+        let filter = filters.isEmpty ? "" : " WHERE " + filters.joined(separator: " AND ")
+        // SQLite reads a negative LIMIT as none.
+        bindings.append(.integer(query.limit == Int.max ? -1 : Int64(query.limit)))
+        return try locked { () throws(StoreError) -> [Delivery] in
+            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail, duplicates FROM deliveries\(filter) ORDER BY seq DESC LIMIT ?",
+                             bindings)
         }
     }
 

@@ -159,6 +159,34 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertNil(try store.deadLetter(.review, 999_999))
     }
 
+    /// Delivery queries filter in the store: an old delivery is found by its id however many
+    /// came in after it, and source, time and mapped type narrow the list before its limit.
+    func testDeliveryQueriesFilterBeforeTheLimit() throws {
+        let (store, _) = try makeStore()
+        let body = Array("{}".utf8)
+        var batch = [Delivery(source: "greenhouse", eventId: "old", receivedAt: now, headers: [:], body: body)]
+        for i in 0..<300 {
+            batch.append(Delivery(source: i % 3 == 0 ? "lever" : "events", eventId: "e\(i)", receivedAt: now.addingTimeInterval(Double(i + 1)),
+                                  headers: [:], body: body))
+        }
+        XCTAssertEqual(try store.appendDeliveries(batch).filter { $0 }.count, 301)
+        let pending = try store.pendingDeliveries(limit: 1000)
+        for d in pending where d.eventId == "e3" || d.eventId == "e297" { try store.markDelivery(d.sequence, status: "accepted", detail: "offer.extended") }
+        for d in pending where d.eventId == "e6" { try store.markDelivery(d.sequence, status: "ignored", detail: "offer.extended") }
+
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(eventId: "old", limit: 1)).map(\.source), ["greenhouse"], "found past 300 newer ones")
+        XCTAssertTrue(try store.deliveries(DeliveryQuery(source: "lever", eventId: "old", limit: 1)).isEmpty)
+        let lever = try store.deliveries(DeliveryQuery(source: "lever", limit: 500))
+        XCTAssertEqual(lever.count, 100)
+        XCTAssertTrue(lever.allSatisfy { $0.source == "lever" })
+        XCTAssertEqual(lever.first?.eventId, "e297", "newest first")
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(mappedTo: "offer.extended", limit: 50)).map(\.eventId), ["e297", "e3"],
+                       "accepted ones only, an ignored delivery of that type left out")
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(since: now.addingTimeInterval(299), limit: 50)).map(\.eventId), ["e299", "e298"])
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(source: "events", limit: 5)).count, 5)
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(limit: Int.max)).count, 301)
+    }
+
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {
         let (store, _) = try makeStore()
         try store.commit([step(journey("j1"), timers: [timer("t1", due: 60), timer("t2", due: 30)], actions: [action("j1:1:x")])],

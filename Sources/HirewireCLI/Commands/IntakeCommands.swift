@@ -117,7 +117,7 @@ enum EventsCommand: HirewireCommand {
         let words = arguments.positionalList("show")
         if !words.isEmpty {
             guard words.count == 2, words[0] == "show" else { throw UsageError("use: events show EVENT_ID") }
-            guard let delivery = try store.deliveries(limit: 100_000).first(where: { $0.eventId == words[1] }) else {
+            guard let delivery = try store.deliveries(DeliveryQuery(source: arguments.option("source"), eventId: words[1], limit: 1)).first else {
                 throw EnvironmentError("no delivery with event id \(words[1])")
             }
             let body = (try? Value.parseJSON(Data(delivery.body))) ?? .string(String(decoding: delivery.body, as: UTF8.self))
@@ -139,11 +139,7 @@ enum EventsCommand: HirewireCommand {
         }
         let since = try arguments.option("since").map { text throws(UsageError) in try StoreAccess.time(text) }
         let type = arguments.option("type")
-        let rows = try store.deliveries(limit: type == nil && since == nil ? limit : 100_000).filter { d in
-            (arguments.option("source") == nil || d.source == arguments.option("source"))
-                && (since.map { d.receivedAt >= $0 } ?? true)
-                && (type == nil || (d.status == "accepted" && d.detail == type))
-        }.prefix(limit)
+        let rows = try store.deliveries(DeliveryQuery(source: arguments.option("source"), since: since, mappedTo: type, limit: limit))
         // The inbox knows vendor events as SOURCE:ID and canonical ones by their own id.
         let inboxId = { (d: Delivery) in d.source == "events" ? d.eventId : "\(d.source):\(d.eventId)" }
         let touched = try store.journeysTouched(eventIds: rows.filter { $0.status == "accepted" }.map(inboxId))
