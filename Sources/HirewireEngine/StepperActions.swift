@@ -213,8 +213,9 @@ extension Stepper {
             for item in items { out.append(try render(item, here)) }
             return .array(out)
         case .object(let entries):
-            var out: [String: Value] = [:]
-            out.reserveCapacity(entries.count + 3)
+            // Room for a template's subject, text and html too. `minimumCapacity:` is specialized
+            // here; `reserveCapacity` on an empty dictionary went through the generic library entry.
+            var out = [String: Value](minimumCapacity: entries.count + 3)
             for (k, v) in entries { out[k] = try render(v, here) }
             return .object(out)
         }
