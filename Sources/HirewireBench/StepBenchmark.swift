@@ -25,8 +25,14 @@ struct StepBenchmark {
         let facts = StepFacts(env: ["ONBOARDING_URL": "https://hr.example.com/onboarding"])
         let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
         let journeys = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_JOURNEYS"].flatMap { Int($0) } ?? 20_000
-        let viewed = CanonicalEvent(id: "v", type: "offer.viewed", occurredAt: now, source: "bench", data: ["application": ["id": "a"], "offer": ["id": "o1"]])
-        let accepted = CanonicalEvent(id: "x", type: "offer.accepted", occurredAt: now, source: "bench", data: ["application": ["id": "a"], "offer": ["id": "o1"]])
+        // Each journey's own later events, as routing delivers them: their application id is the
+        // journey's key (one shared event with another id rewrote every journey's context).
+        let followUp = { (type: String, i: Int) in
+            CanonicalEvent(id: "\(type)-\(i)", type: type, occurredAt: now, source: "bench",
+                           data: ["application": ["id": .string("a\(i)")], "offer": ["id": "o1"]])
+        }
+        let viewedEvents = (0..<journeys).map { followUp("offer.viewed", $0) }
+        let acceptedEvents = (0..<journeys).map { followUp("offer.accepted", $0) }
         var rates: [Double] = []
         var actions = 0
         var split = [0.0, 0.0, 0.0]
@@ -45,15 +51,15 @@ struct StepBenchmark {
                 }
             }
             split[1] = seconds {
-                for j in started {
-                    let view = Step.apply(machine, setup: setup, journey: j, input: .event(viewed), now: now, facts: facts)
+                for (i, j) in started.enumerated() {
+                    let view = Step.apply(machine, setup: setup, journey: j, input: .event(viewedEvents[i]), now: now, facts: facts)
                     if let j2 = view.journey { viewedJourneys.append(j2) }
                     actions += view.actions.count
                 }
             }
             split[2] = seconds {
-                for j in viewedJourneys {
-                    actions += Step.apply(machine, setup: setup, journey: j, input: .event(accepted), now: now, facts: facts).actions.count
+                for (i, j) in viewedJourneys.enumerated() {
+                    actions += Step.apply(machine, setup: setup, journey: j, input: .event(acceptedEvents[i]), now: now, facts: facts).actions.count
                 }
             }
             rates.append(Double(journeys * 3) / split.reduce(0, +))
@@ -68,9 +74,9 @@ struct StepBenchmark {
                     for i in stride(from: t, to: journeys, by: threads) {
                         let start = Step.start(machine, setup: setup, event: events[i], key: "a\(i)", journeyId: "j\(i)", now: now, facts: facts)
                         guard let j = start.journey,
-                              let j2 = Step.apply(machine, setup: setup, journey: j, input: .event(viewed), now: now, facts: facts).journey
+                              let j2 = Step.apply(machine, setup: setup, journey: j, input: .event(viewedEvents[i]), now: now, facts: facts).journey
                         else { continue }
-                        _ = Step.apply(machine, setup: setup, journey: j2, input: .event(accepted), now: now, facts: facts)
+                        _ = Step.apply(machine, setup: setup, journey: j2, input: .event(acceptedEvents[i]), now: now, facts: facts)
                     }
                 }
             }
