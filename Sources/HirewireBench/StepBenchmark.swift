@@ -8,6 +8,10 @@ import HirewireLanguage
 struct StepBenchmark {
     let project: CompiledProject
 
+    /// The host's environment, as hirewire.yaml `env:` lists it: the accepted state posts to
+    /// `ONBOARDING_URL` (without it, that action fails to render and is dead-lettered).
+    static let env = ["ONBOARDING_URL": "https://hr.example.com/onboarding"]
+
     static func offer(_ i: Int, at: Date, expires: String = "2026-03-20T17:00:00Z") -> CanonicalEvent {
         CanonicalEvent(id: "e\(i)", type: "offer.extended", occurredAt: at, source: "bench", data: [
             "candidate": ["id": .string("c\(i)"), "first_name": "Ada", "email": "ada@example.com", "timezone": "Europe/London"],
@@ -21,8 +25,7 @@ struct StepBenchmark {
         var parallelThreads = 1
         guard let machine = project.machines["offer-nurture"] else { return BenchResult(name: "step", median: 0, unit: "events/s", target: 0, detail: "no offer-nurture") }
         let setup = EngineSetup(project)
-        // The host's environment, as hirewire.yaml `env:` lists it (the accepted state posts to it).
-        let facts = StepFacts(env: ["ONBOARDING_URL": "https://hr.example.com/onboarding"])
+        let facts = StepFacts(env: Self.env)
         let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
         let journeys = ProcessInfo.processInfo.environment["HIREWIRE_BENCH_JOURNEYS"].flatMap { Int($0) } ?? 20_000
         // Each journey's own later events, as routing delivers them: their application id is the

@@ -28,7 +28,7 @@ struct EndToEndBenchmark {
     func run() -> BenchResult {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
-        guard let engine = try? JourneyEngine(project: project, store: SQLiteStore(path: path)) else {
+        guard let engine = try? JourneyEngine(project: project, store: SQLiteStore(path: path), env: StepBenchmark.env) else {
             return BenchResult(name: "end to end", median: 0, unit: "events/s", target: 100_000, detail: "cannot open store", higherIsBetter: true)
         }
         let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
@@ -119,7 +119,7 @@ struct FireLagBenchmark {
     func run() -> BenchResult {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
-        guard let store = try? SQLiteStore(path: path), let engine = try? JourneyEngine(project: project, store: store) else {
+        guard let store = try? SQLiteStore(path: path), let engine = try? JourneyEngine(project: project, store: store, env: StepBenchmark.env) else {
             return BenchResult(name: "fire lag", median: 0, unit: "ms", target: 1000, detail: "cannot open store")
         }
         let start = Date()
