@@ -196,11 +196,18 @@ public struct PlannedAction: Sendable, Hashable {
 
     /// The step that queued the action (`journey:seq`): a step's actions go out in `order`.
     public var chain: String {
-        // Keys end in ":" + path; other keys (older stores) are a chain of their own.
-        let key = idempotencyKey.utf8, tail = path.utf8
-        guard key.count > tail.count, key.suffix(tail.count).elementsEqual(tail),
-              key[key.index(key.endIndex, offsetBy: -tail.count - 1)] == UInt8(ascii: ":") else { return idempotencyKey }
-        return String(decoding: key.dropLast(tail.count + 1), as: UTF8.self)
+        // Keys end in ":" + path; other keys (older stores) are a chain of their own. Compared
+        // as contiguous bytes: the string views' generic comparison cost more than the rest of
+        // writing the action.
+        var key = idempotencyKey, tail = path
+        let chain = key.withUTF8 { k in
+            tail.withUTF8 { t -> String? in
+                let cut = k.count - t.count - 1
+                guard cut >= 0, k[cut] == UInt8(ascii: ":"), UnsafeBufferPointer(rebasing: k[(cut + 1)...]).elementsEqual(t) else { return nil }
+                return String(decoding: UnsafeBufferPointer(rebasing: k[..<cut]), as: UTF8.self)
+            }
+        }
+        return chain ?? idempotencyKey
     }
 }
 

@@ -46,8 +46,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 final class SQLiteDatabase: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [StatementKey: OpaquePointer] = [:]
+    /// Statements whose SQL is a literal, by the literal's address: found without hashing or
+    /// comparing their text (the write path runs a handful of them for every step).
+    private var staticStatements: [UInt: OpaquePointer] = [:]
+
+    /// The process-wide settings, applied once before the first connection opens.
+    private static let configured: Int32 = hirewire_sqlite_configure()
 
     init(path: String) throws(StoreError) {
+        _ = Self.configured
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -64,6 +71,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// database at `path`, read on a read-only connection (the file is not changed); nil when it
     /// is not an SQLite database.
     static func peek(_ path: String) -> (version: Int64, tables: Int64, journeys: Bool)? {
+        _ = configured
         var handle: OpaquePointer?
         defer { sqlite3_close(handle) }
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let handle else { return nil }
@@ -81,6 +89,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     deinit {
         for (_, statement) in statements { sqlite3_finalize(statement) }
+        for (_, statement) in staticStatements { sqlite3_finalize(statement) }
         sqlite3_close(handle)
     }
 
@@ -108,8 +117,41 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs a statement with `bindings`, calling `row` for each result row.
     func query(_ sql: String, _ bindings: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
-        let statement = try prepare(sql)
-        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        try run(try prepare(sql), sql, bindings, row: row)
+    }
+
+    /// ``query(_:_:row:)`` for SQL written as a literal: its statement is found by the literal's
+    /// address. For the statements every step runs.
+    func query(static sql: StaticString, _ bindings: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
+        let address = UInt(bitPattern: sql.utf8Start)
+        if let cached = staticStatements[address] {
+            try run(cached, nil, bindings, row: row)
+            return
+        }
+        let text = sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, text, -1, &statement, nil) == SQLITE_OK, let statement else { throw error(text) }
+        staticStatements[address] = statement
+        try run(statement, text, bindings, row: row)
+    }
+
+    /// Binds `bindings` to `statement`, steps it to the end and resets it. `sql` names it in
+    /// errors (a static statement's text is looked up only then).
+    private func run(_ statement: OpaquePointer, _ sql: String?, _ bindings: [SQLValue], row: (Row) throws(StoreError) -> Void) throws(StoreError) {
+        func failure() -> StoreError { error(sql ?? sqlite3_sql(statement).map { String(cString: $0) }) }
+        // Text is bound without a copy from one buffer that lives until the statement is reset:
+        // binding each string as a C string (a copy) for SQLite to copy again (SQLITE_TRANSIENT)
+        // was a tenth of a commit's work.
+        var textBytes = 0
+        for case .text(let s) in bindings { textBytes += s.utf8.count }
+        let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: max(textBytes, 1))
+        defer {
+            sqlite3_reset(statement)
+            arena.deallocate()
+        }
+        // Every parameter is bound below; one left out would keep a binding of an earlier run.
+        if bindings.count < sqlite3_bind_parameter_count(statement) { sqlite3_clear_bindings(statement) }
+        var offset = 0
         for (i, value) in bindings.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -117,14 +159,22 @@ final class SQLiteDatabase: @unchecked Sendable {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .integer(let n): rc = sqlite3_bind_int64(statement, index, n)
             case .real(let d): rc = sqlite3_bind_double(statement, index, d)
-            case .text(let s): rc = hirewire_bind_text(statement, index, s, -1)
+            case .text(var s):
+                let start = arena + offset
+                let count = s.withUTF8 { bytes in
+                    if let base = bytes.baseAddress { start.update(from: base, count: bytes.count) }
+                    return bytes.count
+                }
+                offset += count
+                guard let length = Int32(exactly: count) else { throw StoreError("a text of \(count) bytes is too long for SQLite", sql: failure().sql) }
+                rc = hirewire_bind_text_static(statement, index, start, length)
             }
-            guard rc == SQLITE_OK else { throw error(sql) }
+            guard rc == SQLITE_OK else { throw failure() }
         }
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw error(sql) }
+            guard rc == SQLITE_ROW else { throw failure() }
             try row(Row(statement: statement))
         }
     }
@@ -143,8 +193,9 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// A statement's SQL as the cache's key: hashed by its length and its first and last 32
-    /// bytes, compared whole. Hashing the whole text of a long statement on every use cost
-    /// about as much as running a small one.
+    /// bytes, compared whole, byte for byte. Hashing the whole text of a long statement on every
+    /// use cost about as much as running a small one, and `String`'s own comparison went
+    /// through Unicode-aware code for what is always ASCII.
     private struct StatementKey: Hashable {
         let sql: String
 
@@ -155,6 +206,11 @@ final class SQLiteDatabase: @unchecked Sendable {
                 hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(32))))
                 hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
             }
+        }
+
+        static func == (a: StatementKey, b: StatementKey) -> Bool {
+            var x = a.sql, y = b.sql
+            return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && p.elementsEqual(q) } }
         }
     }
 

@@ -54,7 +54,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 var out: [Bool] = []
                 var fresh: [(Int64, CanonicalEvent)] = []
                 for event in events {
-                    try db.query("INSERT OR IGNORE INTO inbox (event_id, type, source, received_at, status, data) VALUES (?, ?, ?, ?, 'pending', ?)",
+                    try db.query(static: "INSERT OR IGNORE INTO inbox (event_id, type, source, received_at, status, data) VALUES (?, ?, ?, ?, 'pending', ?)",
                                  [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
                     let stored = db.changes == 1
                     out.append(stored)
@@ -143,13 +143,13 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                 var fresh: [Bool] = []
                 fresh.reserveCapacity(deliveries.count)
                 for delivery in deliveries {
-                    try db.query("INSERT OR IGNORE INTO deliveries (source, event_id, received_at, headers, body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    try db.query(static: "INSERT OR IGNORE INTO deliveries (source, event_id, received_at, headers, body, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [.text(delivery.source), .text(delivery.eventId), Self.time(delivery.receivedAt),
                                   Self.json(.object(delivery.headers.mapValues(Value.string))), .text(String(decoding: delivery.body, as: UTF8.self)),
                                   .text(delivery.status), .text(delivery.detail)])
                     let stored = db.changes == 1
                     if !stored {
-                        try db.query("UPDATE deliveries SET duplicates = duplicates + 1 WHERE source = ? AND event_id = ?",
+                        try db.query(static: "UPDATE deliveries SET duplicates = duplicates + 1 WHERE source = ? AND event_id = ?",
                                      [.text(delivery.source), .text(delivery.eventId)])
                     }
                     fresh.append(stored)
@@ -382,7 +382,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     let journeys = touched[seq].map { Self.json(.array($0.map(Value.string))) } ?? .null
                     // Only a pending event: one another engine on this file processed (or
                     // parked) since this batch read it must not have its effects twice.
-                    try db.query("UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ? AND status = 'pending'", [journeys, .integer(seq)])
+                    try db.query(static: "UPDATE inbox SET status = 'processed', journeys = ? WHERE seq = ? AND status = 'pending'", [journeys, .integer(seq)])
                     guard db.changes == 1 else { throw StoreError.inboxTaken(seq) }
                 }
                 try write(steps, ignored: ignored)
@@ -411,13 +411,13 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
 
     /// A counted candidate message stops counting for `max_messages` (dropped, dead-lettered).
     func uncountMessage(candidate: String, action: String) throws(StoreError) {
-        try db.query("DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(action)])
+        try db.query(static: "DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(action)])
     }
 
     /// Inserts audit rows as `EncodedStep.auditRows` made them.
     private func insert(_ rows: [EncodedStep.AuditRow]) throws(StoreError) {
         for row in rows {
-            try db.query("INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
+            try db.query(static: "INSERT INTO audit (journey, flow, key, at, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
                          [.text(row.first.journey), .text(row.first.flow), .text(row.first.key), Self.time(row.first.at), .text(row.kind), .text(row.data)])
         }
     }
@@ -425,9 +425,9 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     private func write(_ step: StepCommit) throws(StoreError) {
         let result = step.result
         let encoded = step.encoded ?? EncodedStep(result)
-        if let fired = step.firedTimer { try db.query("DELETE FROM timers WHERE id = ?", [.text(fired)]) }
+        if let fired = step.firedTimer { try db.query(static: "DELETE FROM timers WHERE id = ?", [.text(fired)]) }
         if let j = result.journey {
-            try db.query("""
+            try db.query(static: """
                 INSERT INTO journeys (id, flow, version, key, state, active, outcome, started_at, updated_at, data, seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
@@ -441,30 +441,30 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             guard db.changes == 1 else { throw StoreError.staleJourney(j.id) }
             if step.cancelPendingActions {
                 // Never sent, so they stop counting for `max_messages` too.
-                try db.query("""
+                try db.query(static: """
                     DELETE FROM messages WHERE journey = ?1
                       AND action IN (SELECT idempotency_key FROM outbox WHERE status = 'pending' AND journey = ?1)
                     """, [.text(j.id)])
                 // One being sent now cannot be called back, but it is not tried again: a failed
                 // attempt finds it cancelled instead of putting it back (an attempt that got
                 // through is still recorded as sent).
-                try db.query("UPDATE outbox SET status = 'cancelled' WHERE status IN ('pending', 'sending') AND journey = ?", [.text(j.id)])
+                try db.query(static: "UPDATE outbox SET status = 'cancelled' WHERE status IN ('pending', 'sending') AND journey = ?", [.text(j.id)])
             }
             if let candidate = j.context["candidate"]?["id"].stringValue {
                 for message in result.candidateMessages {
-                    try db.query("INSERT INTO messages (candidate, at, journey, action) VALUES (?, ?, ?, ?)",
+                    try db.query(static: "INSERT INTO messages (candidate, at, journey, action) VALUES (?, ?, ?, ?)",
                                  [.text(candidate), Self.time(message.at), .text(j.id), .text(message.key)])
                 }
                 for message in result.withdrawnMessages { try uncountMessage(candidate: candidate, action: message.key) }
             }
         }
-        for id in result.cancelTimers { try db.query("DELETE FROM timers WHERE id = ?", [.text(id)]) }
+        for id in result.cancelTimers { try db.query(static: "DELETE FROM timers WHERE id = ?", [.text(id)]) }
         for (i, timer) in result.armTimers.enumerated() {
-            try db.query("INSERT OR REPLACE INTO timers (id, journey, due, data) VALUES (?, ?, ?, ?)",
+            try db.query(static: "INSERT OR REPLACE INTO timers (id, journey, due, data) VALUES (?, ?, ?, ?)",
                          [.text(timer.id), .text(timer.journey), Self.time(timer.due), .text(encoded.timers[i])])
         }
         for (i, action) in result.actions.enumerated() {
-            try db.query("""
+            try db.query(static: """
                 INSERT OR IGNORE INTO outbox (idempotency_key, journey, connector, status, created_at, data, chain, ord, next_at)
                 VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)
                 """, [.text(action.idempotencyKey), .text(result.journey?.id ?? ""), .text(action.connector),

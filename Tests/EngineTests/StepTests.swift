@@ -468,4 +468,21 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(fired.journey?.state, "extended")
         XCTAssertTrue(fired.actions.isEmpty)
     }
+
+    /// An action's chain is its key without `:path`: the step that queued it. A key of another
+    /// shape (older stores) is a chain of its own.
+    func testAnActionsChainIsItsStepOfItsKey() {
+        func chain(_ key: String, _ path: String) -> String {
+            PlannedAction(connector: "email", arguments: [:], idempotencyKey: key, path: path, audience: .candidate, template: nil,
+                          retryAttempts: nil, retryBackoff: nil, entry: 1, order: 0, candidate: nil).chain
+        }
+        XCTAssertEqual(chain("jrn_1:3:states.extended.do[0]", "states.extended.do[0]"), "jrn_1:3")
+        XCTAssertEqual(chain("jrn_1:3:états.ü.do[1]", "états.ü.do[1]"), "jrn_1:3")
+        XCTAssertEqual(chain("jrn_1:3:after[0].do[0]#2", "after[0].do[0]"), "jrn_1:3:after[0].do[0]#2", "a suffix that is not the path")
+        XCTAssertEqual(chain("jrn_1:3xstates.a.do[0]", "states.a.do[0]"), "jrn_1:3xstates.a.do[0]", "no colon before the path")
+        XCTAssertEqual(chain("do[0]", "do[0]"), "do[0]", "nothing before the path")
+        XCTAssertEqual(chain(":do[0]", "do[0]"), "")
+        XCTAssertEqual(chain("legacy-key", ""), "legacy-key", "no colon at the end")
+        XCTAssertEqual(chain("jrn_1:4:", ""), "jrn_1:4")
+    }
 }
