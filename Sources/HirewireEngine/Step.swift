@@ -161,7 +161,22 @@ public enum Step {
     /// The journey key of `event` for `machine`: `start.key` evaluated against the event alone;
     /// nil when it is null (the event reaches no journey of this flow).
     public static func key(_ machine: Machine, event: CanonicalEvent, now: Date) -> String? {
-        let value = machine.start.key.evaluate(EventRoot.context(event, now: now))
+        let value: Value
+        if case .path(let root, let steps) = machine.start.key.expr.kind, root != "event" {
+            // A path over the event's entities (`application.id`, nearly every flow's key) is
+            // read in place: the same value the evaluator finds (a key context has no `let` names
+            // and no `env`), without the context it builds. Every event asks every flow for it.
+            var current = event.data[root]
+            for step in steps {
+                switch step {
+                case .key(let k): current = current[k]
+                case .index(let i): current = current[i]
+                }
+            }
+            value = current
+        } else {
+            value = machine.start.key.evaluate(EventRoot.context(event, now: now))
+        }
         switch value {
         case .null: return nil
         case .string(let s): return s.isEmpty ? nil : s

@@ -600,24 +600,25 @@ public final class JourneyEngine: @unchecked Sendable {
                 }
                 guard !keys.isEmpty else { continue }
                 let (found, had) = try engine.activeJourneys(flow: machine.id, keys: keys, reads: reads)
-                for key in keys where active[pair(machine.id, key)] == nil {
-                    if let journey = found[key] {
-                        active[pair(machine.id, key)] = .some(journey.id)
-                        if changed[journey.id] == nil { changed[journey.id] = journey }
-                    } else {
-                        active[pair(machine.id, key)] = .some(nil)
-                    }
-                }
-                // The candidates of the keys' journeys, read ahead or inherited from the batch before.
                 for key in keys {
-                    if case .some(.some(let id)) = active[pair(machine.id, key)], let c = changed[id]?.context["candidate"]?["id"].stringValue {
-                        candidates.insert(c)
+                    // One `flow/key` string per key, looked up in each table (it was made anew for each).
+                    let flowKey = pair(machine.id, key)
+                    let known: String??
+                    if let existing = active[flowKey] {
+                        known = existing
+                    } else {
+                        let id = found[key]?.id
+                        if let journey = found[key], changed[journey.id] == nil { changed[journey.id] = journey }
+                        active[flowKey] = .some(id)
+                        known = .some(id)
                     }
+                    // The candidates of the keys' journeys, read ahead or inherited from the batch before.
+                    if case .some(.some(let id)) = known, let c = changed[id]?.context["candidate"]?["id"].stringValue { candidates.insert(c) }
+                    // `reentry: once` asks whether a key ever had a journey; so does the reason given
+                    // for an event no journey took (journey_ended or not_started).
+                    hadKnown.insert(flowKey)
                 }
-                // `reentry: once` asks whether a key ever had a journey; so does the reason given
-                // for an event no journey took (journey_ended or not_started).
                 for key in had { started.insert(pair(machine.id, key)) }
-                for key in keys { hadKnown.insert(pair(machine.id, key)) }
             }
             for event in events { if let c = event.data["candidate"]["id"].stringValue { candidates.insert(c) } }
             recent = try reads.recentMessages(candidates: Array(candidates), since: Date(timeIntervalSince1970: 0))

@@ -485,4 +485,38 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(chain("legacy-key", ""), "legacy-key", "no colon at the end")
         XCTAssertEqual(chain("jrn_1:4:", ""), "jrn_1:4")
     }
+
+    /// A journey key that is a path over the event's entities is read in place: it must give
+    /// what evaluating the key expression gives, for every shape of event.
+    func testAPathKeyReadsWhatTheEvaluatorReads() throws {
+        let events: [Value] = [
+            ["application": ["id": "a1"]],
+            ["application": ["id": 42]],
+            ["application": ["id": ""]],
+            ["application": ["id": ["x", "y"]]],
+            ["application": "not an object"],
+            ["candidate": ["id": "c1"]],
+            [:],
+        ]
+        for key in ["application.id", "candidate.id", "event.data.application.id ?? event.id", "event.type", "application.id ?? candidate.id"] {
+            let fixture = try EngineFixture(flow: """
+                flow: keyed
+                start: {on: offer.extended, key: "\(key)"}
+                initial: s
+                states:
+                  s: {on: {offer.viewed: done}}
+                  done: {end: ok}
+                """)
+            for data in events {
+                let e = event("offer.extended", data, at: "2026-03-02T12:00:00Z", id: "e1")
+                let evaluated = fixture.machine.start.key.evaluate(EventRoot.context(e, now: e.occurredAt))
+                let expected: String? = switch evaluated {
+                case .null: nil
+                case .string(let s): s.isEmpty ? nil : s
+                default: evaluated.displayString
+                }
+                XCTAssertEqual(Step.key(fixture.machine, event: e, now: e.occurredAt), expected, "key \(key) of \(data)")
+            }
+        }
+    }
 }
