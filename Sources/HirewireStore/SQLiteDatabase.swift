@@ -123,6 +123,8 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// ``query(_:_:row:)`` for SQL written as a literal: its statement is found by the literal's
     /// address. For the statements every step runs.
     func query(static sql: StaticString, _ bindings: [SQLValue] = [], row: (Row) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
+        // A one-scalar static string has no address of its own (and no statement is one scalar).
+        guard sql.hasPointerRepresentation else { return try query(sql.description, bindings, row: row) }
         let address = UInt(bitPattern: sql.utf8Start)
         if let cached = staticStatements[address] {
             try run(cached, nil, bindings, row: row)
