@@ -141,6 +141,11 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// errors (a static statement's text is looked up only then).
     private func run(_ statement: OpaquePointer, _ sql: String?, _ bindings: [SQLValue], row: (Row) throws(StoreError) -> Void) throws(StoreError) {
         func failure() -> StoreError { error(sql ?? sqlite3_sql(statement).map { String(cString: $0) }) }
+        // A statement run again from inside its own rows would rebind it under the outer run,
+        // which then read text freed by the inner one.
+        guard sqlite3_stmt_busy(statement) == 0 else {
+            throw StoreError("a statement was run again while its rows were being read", sql: sql ?? sqlite3_sql(statement).map { String(cString: $0) })
+        }
         // Text is bound without a copy from one buffer that lives until the statement is reset:
         // binding each string as a C string (a copy) for SQLite to copy again (SQLITE_TRANSIENT)
         // was a tenth of a commit's work.
@@ -242,9 +247,11 @@ enum SQLValue {
 struct Row {
     let statement: OpaquePointer
 
+    /// The text as stored, all of it: a NUL inside it is kept (text is bound with its length,
+    /// so a value read back must be read with its length too, or it would no longer match).
     func text(_ i: Int32) -> String? {
         guard sqlite3_column_type(statement, i) != SQLITE_NULL, let p = sqlite3_column_text(statement, i) else { return nil }
-        return String(cString: p)
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, i))), as: UTF8.self)
     }
 
     func real(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }

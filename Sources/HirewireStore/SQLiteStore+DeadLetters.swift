@@ -38,8 +38,10 @@ extension SQLiteStore {
                 if let ids = query.eventIds {
                     // No ids asked for: nothing matches (`IN ()` is not SQL).
                     guard !ids.isEmpty else { return Self.newestFirst(out, limit: query.limit) }
-                    filter += " AND json_extract(data, '$.event_id') IN (\(ids.map { _ in "?" }.joined(separator: ", ")))"
-                    bindings += ids.map(SQLValue.text)
+                    // One JSON list, not a parameter per id: SQLite takes at most 32,766 of
+                    // those, and each length of list would be a statement of its own.
+                    filter += " AND json_extract(data, '$.event_id') IN (SELECT value FROM json_each(?))"
+                    bindings.append(.text(Value.array(ids.map(Value.string)).jsonString()))
                 }
                 let sql = """
                     SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN (\(auditKinds.map { "'\($0)'" }.joined(separator: ", ")))\(filter)
@@ -58,7 +60,7 @@ extension SQLiteStore {
             }
             if query.reads(.action) {
                 let (filter, bindings) = Self.numberFilter(query, column: "seq")
-                try db.query("SELECT seq, COALESCE(done_at, created_at), connector, data, last_error, journey FROM outbox WHERE status = 'dead'\(filter) ORDER BY seq DESC LIMIT ?",
+                try db.query("SELECT seq, COALESCE(done_at, created_at), connector, data, last_error, journey FROM outbox WHERE status = 'dead'\(filter) ORDER BY COALESCE(done_at, created_at) DESC, seq DESC LIMIT ?",
                              bindings + [limit]) { row in
                     let data = Self.decode(row.text(3))
                     out.append(DeadLetter(kind: .action, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(1)),

@@ -58,4 +58,35 @@ final class SQLiteBindingTests: XCTestCase {
         try db.query("SELECT b FROM t WHERE a = 'second'") { row in b = row.text(0) }
         XCTAssertNil(b)
     }
+
+    /// A NUL inside a text is stored and read back whole, so a value read back still finds
+    /// its row.
+    func testTextWithANulRoundTripsAndStillMatches() throws {
+        let db = try SQLiteDatabase(path: dir + "/t.db")
+        try db.execute("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)")
+        let id = "x\u{0}y"
+        try db.query("INSERT INTO t (id, n) VALUES (?, 1)", [.text(id)])
+        var back: String?
+        try db.query("SELECT id FROM t") { row in back = row.text(0) }
+        XCTAssertEqual(back, id)
+        XCTAssertEqual(back?.utf8.count, 3)
+        try db.query("INSERT INTO t (id, n) VALUES (?, 2) ON CONFLICT(id) DO UPDATE SET n = excluded.n", [.text(back ?? "")])
+        var rows: [Int64] = []
+        try db.query("SELECT n FROM t") { row in rows.append(row.integer(0)) }
+        XCTAssertEqual(rows, [2], "the value read back updates its row instead of adding one")
+    }
+
+    /// A statement run again from inside its own rows is refused (it would rebind the outer run).
+    func testAStatementIsNotRunAgainInsideItsOwnRows() throws {
+        let db = try SQLiteDatabase(path: dir + "/t.db")
+        try db.execute("CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('one'), ('two')")
+        var inner: StoreError?
+        var seen: [String] = []
+        try db.query(static: "SELECT a FROM t WHERE a <> ? ORDER BY a", [.text("none")]) { row in
+            seen.append(row.text(0) ?? "")
+            do throws(StoreError) { try db.query(static: "SELECT a FROM t WHERE a <> ? ORDER BY a", [.text("x")]) } catch { inner = error }
+        }
+        XCTAssertEqual(seen, ["one", "two"], "the outer run reads all its rows")
+        XCTAssertTrue(inner?.message.contains("run again") == true, "\(String(describing: inner))")
+    }
 }

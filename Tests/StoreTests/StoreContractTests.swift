@@ -150,6 +150,9 @@ class JourneyStoreContract: XCTestCase {
         let first = try XCTUnwrap(ofE1.min { $0.number < $1.number })
         XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.review], after: first.number, eventIds: ["e1"], limit: Int.max)).count, 1)
 
+        // Reviews of more events than SQLite takes parameters (32,766) are still asked in one query.
+        let many = (0..<40_000).map { "x\($0)" } + ["e1"]
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.review], eventIds: many, limit: Int.max)).count, 2)
         let dead = try XCTUnwrap(try store.deadLetters(DeadLetterQuery(kinds: [.action], limit: 10)).first)
         XCTAssertEqual(dead.reason, "mailbox full")
         XCTAssertEqual(try store.deadLetter(.action, dead.number)?.id, dead.id)
@@ -157,6 +160,23 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertNil(try store.deadLetter(.review, e3.number), "dismissed")
         XCTAssertNil(try store.deadLetter(.delivery, first.number), "no delivery has that number")
         XCTAssertNil(try store.deadLetter(.review, 999_999))
+    }
+
+    /// Dead actions are listed by when they died, not by when they were queued: the one that
+    /// died last is the newest even if it was queued first.
+    func testDeadActionsAreNewestByTheirDeath() throws {
+        let (store, _) = try makeStore()
+        try store.commit([step(journey("j1"), actions: [action("j1:1:first")]), step(journey("j2", key: "a2"), actions: [action("j2:1:second")])],
+                         processedInbox: [], ignored: [])
+        let claimed = try store.claimActions(now: now.addingTimeInterval(60), limit: 10)
+        XCTAssertEqual(claimed.count, 2)
+        for item in claimed {
+            // The one queued first dies last.
+            let at = now.addingTimeInterval(item.action.idempotencyKey == "j1:1:first" ? 600 : 300)
+            try store.recordAttempts([(item, AttemptOutcome.dead(error: "gone"), 0.01)], at: at)
+        }
+        XCTAssertEqual(try store.deadLetters(limit: 1).first?.detail["key"], "j1:1:first")
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.action], limit: 1)).first?.detail["key"], "j1:1:first")
     }
 
     /// Delivery queries filter in the store: an old delivery is found by its id however many
