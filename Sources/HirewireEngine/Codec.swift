@@ -141,7 +141,7 @@ extension Journey {
         if let insteadAt { w.add("instead_at", string: times.format(insteadAt)) }
         w.add("key", string: key)
         w.add("merged_at") { members in
-            for (entity, date) in mergedAt.sorted(by: { $0.key < $1.key }) { members.add(entity, string: times.format(date)) }
+            for (entity, date) in mergedAt.sorted(by: { $0.key < $1.key }) { members.add(JSONKey(entity), string: times.format(date)) }
         }
         if let outcome { w.add("outcome", string: outcome) }
         w.add("seq", .number(Double(seq)))

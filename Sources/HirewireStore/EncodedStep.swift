@@ -40,7 +40,7 @@ public struct EncodedStep: Sendable {
         // Steps write most entries' fields in ascending key order already (so no key repeats):
         // those are written as they are, with no set and no sort.
         if zip(pairs, pairs.dropFirst()).allSatisfy({ $0.0 < $1.0 }) {
-            for (key, value) in pairs where !(skipArgs && key == "args") { w.add(key, value) }
+            for (key, value) in pairs where !(skipArgs && key == "args") { w.add(JSONKey(key), value) }
             return
         }
         var seen: Set<String> = []
@@ -49,7 +49,7 @@ public struct EncodedStep: Sendable {
         for (key, value) in pairs.reversed() where seen.insert(key).inserted && !(skipArgs && key == "args") {
             kept.append((key, value))
         }
-        for (key, value) in kept.sorted(by: { $0.0 < $1.0 }) { w.add(key, value) }
+        for (key, value) in kept.sorted(by: { $0.0 < $1.0 }) { w.add(JSONKey(key), value) }
     }
 
     /// Packs runs of ordinary entries into one row of kind `entries` (an array of

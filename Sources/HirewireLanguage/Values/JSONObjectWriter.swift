@@ -20,33 +20,44 @@ public struct JSONObjectWriter {
         bytes.append(123)
     }
 
-    private mutating func key(_ name: String) {
+    private mutating func key(_ name: JSONKey) {
         if !first { bytes.append(44) }
         first = false
-        Value.writeJSONString(name, into: bytes)
+        switch name.storage {
+        case .literal(let literal) where literal.hasPointerRepresentation:
+            // A record's own member names are identifiers: copied as they are, not scanned.
+            assert(!String(describing: literal).utf8.contains { $0 < 0x20 || $0 == 34 || $0 == 92 || $0 >= 0x7F }, "a literal key needs escaping")
+            bytes.append(34)
+            bytes.append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            bytes.append(34)
+        case .literal(let literal):
+            Value.writeJSONString(literal.description, into: bytes)
+        case .text(let text):
+            Value.writeJSONString(text, into: bytes)
+        }
         bytes.append(58)
     }
 
     /// A member holding any value.
-    public mutating func add(_ name: String, _ value: Value) {
+    public mutating func add(_ name: JSONKey, _ value: Value) {
         key(name)
         value.writeJSON(into: bytes, pretty: false, indent: 0)
     }
 
     /// A member holding a string.
-    public mutating func add(_ name: String, string: String) {
+    public mutating func add(_ name: JSONKey, string: String) {
         key(name)
         Value.writeJSONString(string, into: bytes)
     }
 
     /// A member whose value is JSON text already written (by ``Value/jsonString(pretty:)``).
-    public mutating func add(_ name: String, json: String) {
+    public mutating func add(_ name: JSONKey, json: String) {
         key(name)
         bytes.append(json)
     }
 
     /// A member holding an object written by `body` (members in ascending key order too).
-    public mutating func add(_ name: String, object body: (inout JSONObjectWriter) -> Void) {
+    public mutating func add(_ name: JSONKey, object body: (inout JSONObjectWriter) -> Void) {
         key(name)
         var inner = JSONObjectWriter(into: bytes)
         body(&inner)
@@ -63,4 +74,21 @@ public struct JSONObjectWriter {
         close()
         return bytes.string
     }
+}
+
+/// A member's name for ``JSONObjectWriter``: a string literal, written as it is (the names a
+/// record's code spells out are plain identifiers, which JSON needs no escape for), or any text
+/// (``init(_:)``), escaped as JSON requires.
+public struct JSONKey: ExpressibleByStringLiteral {
+    enum Storage {
+        case literal(StaticString)
+        case text(String)
+    }
+
+    let storage: Storage
+
+    public init(stringLiteral value: StaticString) { storage = .literal(value) }
+
+    /// A name known only at run time (an entity, a timeline field): escaped where needed.
+    public init(_ text: String) { storage = .text(text) }
 }
