@@ -51,7 +51,16 @@ extension SQLiteStore: OutboxStore {
             try db.query("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?, done_at = ? WHERE seq = ? AND status = 'sending'",
                          [.integer(attempts), .text(error), Self.time(at), .integer(item.sequence)])
             // A dead-lettered message was never delivered: it no longer counts for `max_messages`.
-            if let candidate = item.action.candidate { try uncountMessage(candidate: candidate, action: item.action.idempotencyKey) }
+            if let candidate = item.action.candidate {
+                // A message counted before migration 10 is known by when it was queued: the row's creation.
+                try uncountMessage(candidate: candidate, action: item.action.idempotencyKey, journey: item.journey) { () throws(StoreError) -> Date? in
+                    var created: Date?
+                    try db.query(static: "SELECT created_at FROM outbox WHERE seq = ?", [.integer(item.sequence)]) { row in
+                        created = Date(timeIntervalSince1970: row.real(0))
+                    }
+                    return created
+                }
+            }
         }
         try db.query("INSERT INTO deliveries_log (connector, at, outcome, latency, attempt) VALUES (?, ?, ?, ?, ?)",
                      [.text(item.action.connector), Self.time(at), .text(label), .real(latency), .integer(attempts)])

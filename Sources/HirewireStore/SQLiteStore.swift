@@ -410,8 +410,16 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     }
 
     /// A counted candidate message stops counting for `max_messages` (dropped, dead-lettered).
-    func uncountMessage(candidate: String, action: String) throws(StoreError) {
+    /// A row counted before migration 10 has no action key: then one such row of the journey,
+    /// counted at `at` (when the message was queued), goes instead — without it, a message that
+    /// died kept counting, and counted twice once replayed.
+    func uncountMessage(candidate: String, action: String, journey: String, at: () throws(StoreError) -> Date?) throws(StoreError) {
         try db.query(static: "DELETE FROM messages WHERE candidate = ? AND action = ?", [.text(candidate), .text(action)])
+        guard db.changes == 0, let at = try at() else { return }
+        try db.query(static: """
+            DELETE FROM messages WHERE rowid = (SELECT rowid FROM messages
+              WHERE candidate = ?1 AND at = ?2 AND journey = ?3 AND action IS NULL LIMIT 1)
+            """, [.text(candidate), Self.time(at), .text(journey)])
     }
 
     /// Inserts audit rows as `EncodedStep.auditRows` made them.
@@ -455,7 +463,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     try db.query(static: "INSERT INTO messages (candidate, at, journey, action) VALUES (?, ?, ?, ?)",
                                  [.text(candidate), Self.time(message.at), .text(j.id), .text(message.key)])
                 }
-                for message in result.withdrawnMessages { try uncountMessage(candidate: candidate, action: message.key) }
+                for message in result.withdrawnMessages { try uncountMessage(candidate: candidate, action: message.key, journey: j.id, at: { message.at }) }
             }
         }
         for id in result.cancelTimers { try db.query(static: "DELETE FROM timers WHERE id = ?", [.text(id)]) }

@@ -86,6 +86,46 @@ final class StoreBatchTests: XCTestCase {
         XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 2, "and counted once")
     }
 
+    /// Messages counted before migration 10 carry no action key. Dead-lettered or withdrawn,
+    /// such a message stops counting too (found by its journey and when it was queued), so a
+    /// replay counts it once, not twice.
+    func testMessagesCountedBeforeActionKeysStopCountingToo() throws {
+        let (store, path) = try makeStore()
+        let email = PlannedAction(connector: "email", arguments: ["to": "ada@example.com"], idempotencyKey: "j1:1:do[0]", path: "do[0]",
+                                  audience: .candidate, template: nil, retryAttempts: nil, retryBackoff: nil, entry: 1, order: 0, candidate: "c1")
+        var first = StepResult(journey: journey("j1", key: "a1"))
+        first.actions = [email]
+        first.candidateMessages = [CandidateMessage(at: now, key: "j1:1:do[0]")]
+        first.timeline = [TimelineEntry(at: now, flow: "offer", journey: "j1", key: "a1", kind: "action", fields: ["n": 1])]
+        try store.commit([StepCommit(result: first)], processedInbox: [], ignored: [])
+        // A deferred message counted a minute later, in another step.
+        var held = journey("j1", key: "a1")
+        held.seq = 2
+        var second = StepResult(journey: held)
+        second.candidateMessages = [CandidateMessage(at: now.addingTimeInterval(60), key: "j1:2:deferred")]
+        try store.commit([StepCommit(result: second)], processedInbox: [], ignored: [])
+        // As an older build wrote them: no action keys.
+        let old = try SQLiteDatabase(path: path)
+        try old.execute("UPDATE messages SET action = NULL")
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 2)
+
+        // The deferred one is withdrawn: it stops counting, and the email still counts.
+        var third = StepResult(journey: { var j = held; j.seq = 3; return j }())
+        third.withdrawnMessages = [CandidateMessage(at: now.addingTimeInterval(60), key: "j1:2:deferred")]
+        try store.commit([StepCommit(result: third)], processedInbox: [], ignored: [])
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast), [now])
+
+        // The email dies: it stops counting; replayed, it counts once, from the replay.
+        let claimed = try store.claimActions(now: now.addingTimeInterval(120), limit: 10)
+        XCTAssertEqual(claimed.map(\.action.idempotencyKey), ["j1:1:do[0]"])
+        try store.recordAttempts(claimed.map { ($0, AttemptOutcome.dead(error: "mailbox full"), 0.01) }, at: now.addingTimeInterval(120))
+        XCTAssertTrue(try store.recentMessages(candidate: "c1", since: .distantPast).isEmpty)
+        let dead = try XCTUnwrap(try store.deadLetter(.action, claimed[0].sequence))
+        let replayedAt = now.addingTimeInterval(3600)
+        XCTAssertTrue(try store.requeueDeadLetter(.action, dead.number, at: replayedAt))
+        XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast), [replayedAt])
+    }
+
     /// A snapshot that fails to open leaves no transaction behind: the next one opens.
     func testAFailedSnapshotOpenLeavesNoTransactionBehind() throws {
         let (store, path) = try makeStore()
