@@ -601,7 +601,7 @@ public final class JourneyEngine: @unchecked Sendable {
                 guard !keys.isEmpty else { continue }
                 let (found, had) = try engine.activeJourneys(flow: machine.id, keys: keys, reads: reads)
                 for key in keys {
-                    // One `flow/key` string per key, looked up in each table (it was made anew for each).
+                    // One `flow/key` per key, looked up in each table (it was made anew for each).
                     let flowKey = pair(machine.id, key)
                     let known: String??
                     if let existing = active[flowKey] {

@@ -64,7 +64,8 @@ public struct DeadLetterQuery: Sendable, Equatable {
     public var number: Int64?
     /// Only items with a row number above this one.
     public var after: Int64?
-    /// Only review items of events with these ids (other kinds are not read when set).
+    /// Only review items of events with these ids (other kinds are not read when set; none at
+    /// all when the list is empty).
     public var eventIds: [String]?
     /// Only review and failed items of this flow (other kinds are not read when set).
     public var flow: String?
@@ -84,7 +85,7 @@ public struct DeadLetterQuery: Sendable, Equatable {
     /// Whether items of `kind` can match at all.
     public func reads(_ kind: DeadLetter.Kind) -> Bool {
         if let kinds, !kinds.contains(kind) { return false }
-        if eventIds != nil, kind != .review { return false }
+        if let eventIds, eventIds.isEmpty || kind != .review { return false }
         if flow != nil, kind != .review, kind != .failed { return false }
         return true
     }

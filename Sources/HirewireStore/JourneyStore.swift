@@ -39,7 +39,6 @@ public struct InboxEvent: Sendable {
     public var receivedAt: Date
 }
 
-/// A verified webhook delivery as received: kept raw until it is mapped.
 /// Which stored deliveries to read. Each filter narrows the store's query, so a lookup finds a
 /// delivery however far back it came in.
 public struct DeliveryQuery: Sendable, Equatable {
@@ -63,6 +62,7 @@ public struct DeliveryQuery: Sendable, Equatable {
     }
 }
 
+/// A verified webhook delivery as received: kept raw until it is mapped.
 public struct Delivery: Sendable {
     public var sequence: Int64
     public var source: String

@@ -131,8 +131,7 @@ final class SQLiteDatabase: @unchecked Sendable {
             return
         }
         let text = sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, text, -1, &statement, nil) == SQLITE_OK, let statement else { throw error(text) }
+        let statement = try compile(text)
         staticStatements[address] = statement
         try run(statement, text, bindings, row: row)
     }
@@ -140,11 +139,12 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// Binds `bindings` to `statement`, steps it to the end and resets it. `sql` names it in
     /// errors (a static statement's text is looked up only then).
     private func run(_ statement: OpaquePointer, _ sql: String?, _ bindings: [SQLValue], row: (Row) throws(StoreError) -> Void) throws(StoreError) {
-        func failure() -> StoreError { error(sql ?? sqlite3_sql(statement).map { String(cString: $0) }) }
+        func text() -> String? { sql ?? sqlite3_sql(statement).map { String(cString: $0) } }
+        func failure() -> StoreError { error(text()) }
         // A statement run again from inside its own rows would rebind it under the outer run,
         // which then read text freed by the inner one.
         guard sqlite3_stmt_busy(statement) == 0 else {
-            throw StoreError("a statement was run again while its rows were being read", sql: sql ?? sqlite3_sql(statement).map { String(cString: $0) })
+            throw StoreError("a statement was run again while its rows were being read", sql: text())
         }
         // Text is bound without a copy from one buffer that lives until the statement is reset:
         // binding each string as a C string (a copy) for SQLite to copy again (SQLITE_TRANSIENT)
@@ -173,7 +173,7 @@ final class SQLiteDatabase: @unchecked Sendable {
                     return bytes.count
                 }
                 offset += count
-                guard let length = Int32(exactly: count) else { throw StoreError("a text of \(count) bytes is too long for SQLite", sql: failure().sql) }
+                guard let length = Int32(exactly: count) else { throw StoreError("a text of \(count) bytes is too long for SQLite", sql: text()) }
                 rc = hirewire_bind_text_static(statement, index, start, length)
             }
             guard rc == SQLITE_OK else { throw failure() }
@@ -193,9 +193,15 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     private func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
         if let cached = statements[StatementKey(sql: sql)] { return cached }
+        let statement = try compile(sql)
+        statements[StatementKey(sql: sql)] = statement
+        return statement
+    }
+
+    /// A new prepared statement for `sql` (the caller caches it).
+    private func compile(_ sql: String) throws(StoreError) -> OpaquePointer {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw error(sql) }
-        statements[StatementKey(sql: sql)] = statement
         return statement
     }
 

@@ -6,8 +6,7 @@ extension SQLiteStore {
     public func deadLetters(_ query: DeadLetterQuery) throws(StoreError) -> [DeadLetter] {
         try locked { () throws(StoreError) -> [DeadLetter] in
             var out: [DeadLetter] = []
-            // SQLite reads a negative LIMIT as none.
-            let limit = SQLValue.integer(query.limit == Int.max ? -1 : Int64(query.limit))
+            let limit = Self.limit(query.limit)
             if query.reads(.delivery) {
                 let (filter, bindings) = Self.numberFilter(query, column: "seq")
                 try db.query("SELECT seq, source, event_id, received_at, body, detail FROM deliveries WHERE status = 'review'\(filter) ORDER BY seq DESC LIMIT ?",
@@ -36,18 +35,14 @@ extension SQLiteStore {
                     bindings.append(.text(flow))
                 }
                 if let ids = query.eventIds {
-                    // No ids asked for: nothing matches (`IN ()` is not SQL).
-                    guard !ids.isEmpty else { return Self.newestFirst(out, limit: query.limit) }
                     // One JSON list, not a parameter per id: SQLite takes at most 32,766 of
                     // those, and each length of list would be a statement of its own.
                     filter += " AND json_extract(data, '$.event_id') IN (SELECT value FROM json_each(?))"
-                    bindings.append(.text(Value.array(ids.map(Value.string)).jsonString()))
+                    bindings.append(Self.jsonList(ids))
                 }
                 let sql = """
                     SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN (\(auditKinds.map { "'\($0)'" }.joined(separator: ", ")))\(filter)
-                    AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
-                    AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key')))
-                    ORDER BY id DESC LIMIT ?
+                    AND \(Self.auditItemWaits) ORDER BY id DESC LIMIT ?
                     """
                 try db.query(sql, bindings + [limit]) { row in
                     let fields = Self.decode(row.text(5))
@@ -88,15 +83,20 @@ extension SQLiteStore {
             try db.query("""
                 SELECT (SELECT COUNT(*) FROM deliveries WHERE status = 'review')
                      + (SELECT COUNT(*) FROM inbox WHERE status = 'failed')
-                     + (SELECT COUNT(*) FROM audit WHERE kind IN ('review', 'action_failed')
-                        AND (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
-                        AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key'))))
+                     + (SELECT COUNT(*) FROM audit WHERE kind IN ('review', 'action_failed') AND \(Self.auditItemWaits))
                      + (SELECT COUNT(*) FROM outbox WHERE status = 'dead')
                      + (SELECT COUNT(*) FROM timers_broken WHERE status = 'waiting')
                 """) { row in count = Int(row.integer(0)) }
             return count
         }
     }
+
+    /// An audit row (a review or a failed action) that still waits: not resolved, and not a
+    /// failure whose action made it into the outbox after all.
+    static let auditItemWaits = """
+        (CASE kind WHEN 'review' THEN 'review:' ELSE 'failed:' END || id) NOT IN (SELECT item FROM resolved)
+        AND NOT (kind = 'action_failed' AND EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = json_extract(audit.data, '$.idempotency_key')))
+        """
 
     /// ` AND column = ?` / ` AND column > ?` for a query's row-number filters, with their values.
     static func numberFilter(_ query: DeadLetterQuery, column: String) -> (String, [SQLValue]) {

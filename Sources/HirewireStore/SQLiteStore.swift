@@ -47,6 +47,8 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     static func json(_ value: Value) -> SQLValue { .text(value.jsonString()) }
     static func decode(_ text: String?) -> Value { text.flatMap(Value.parseStoredJSON) ?? .null }
     static func time(_ date: Date) -> SQLValue { .real(date.timeIntervalSince1970) }
+    /// A `LIMIT` value: `Int.max` is no limit, which SQLite reads from a negative one.
+    static func limit(_ n: Int) -> SQLValue { .integer(n == Int.max ? -1 : Int64(n)) }
 
     public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {
         try locked { () throws(StoreError) -> [Bool] in
@@ -197,8 +199,7 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
             bindings.append(.text(type))
         }
         let filter = filters.isEmpty ? "" : " WHERE " + filters.joined(separator: " AND ")
-        // SQLite reads a negative LIMIT as none.
-        bindings.append(.integer(query.limit == Int.max ? -1 : Int64(query.limit)))
+        bindings.append(Self.limit(query.limit))
         return try locked { () throws(StoreError) -> [Delivery] in
             try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail, duplicates FROM deliveries\(filter) ORDER BY seq DESC LIMIT ?",
                              bindings)

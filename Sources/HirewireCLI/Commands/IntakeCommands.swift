@@ -142,12 +142,12 @@ enum EventsCommand: HirewireCommand {
         let rows = try store.deliveries(DeliveryQuery(source: arguments.option("source"), since: since, mappedTo: type, limit: limit))
         // The inbox knows vendor events as SOURCE:ID and canonical ones by their own id.
         let inboxId = { (d: Delivery) in d.source == "events" ? d.eventId : "\(d.source):\(d.eventId)" }
-        let touched = try store.journeysTouched(eventIds: rows.filter { $0.status == "accepted" }.map(inboxId))
+        let accepted = rows.filter { $0.status == "accepted" }.map(inboxId)
+        let touched = try store.journeysTouched(eventIds: accepted)
         // An accepted event a flow refused to start from (`require` unmet) waits in the dead
         // letters: say so, instead of only "no journey".
         var reviews: [String: [DeadLetter]] = [:]
-        let accepted = rows.filter { $0.status == "accepted" }.map(inboxId)
-        for item in accepted.isEmpty ? [] : try store.deadLetters(DeadLetterQuery(kinds: [.review], eventIds: accepted, limit: Int.max)) {
+        for item in try store.deadLetters(DeadLetterQuery(kinds: [.review], eventIds: accepted, limit: Int.max)) {
             reviews[item.detail["event_id"].displayString, default: []].append(item)
         }
         let waiting = { (d: Delivery) in reviews[inboxId(d)] ?? [] }
