@@ -101,8 +101,8 @@ struct Stepper {
 
     mutating func record(_ kind: String, _ fields: TimelineFields = [:], at: Date? = nil) {
         assert(FlowTestVocabulary.timelineKinds.contains(kind), "timeline kind '\(kind)' is missing from FlowTestVocabulary.timelineKinds")
-        // A start records about eight entries: one allocation instead of four regrowths.
-        if result.timeline.isEmpty { result.timeline.reserveCapacity(8) }
+        // A start records about ten entries: one allocation instead of four regrowths.
+        if result.timeline.isEmpty { result.timeline.reserveCapacity(12) }
         result.timeline.append(TimelineEntry(at: at ?? now, flow: machine.id, journey: journey.id, key: journey.key, kind: kind, fields: fields))
     }
 
@@ -377,6 +377,8 @@ struct Stepper {
     /// `QueuedMark` holds.
     mutating func cancelTimer(_ id: String) {
         if result.armTimers.contains(where: { $0.id == id }) { takenBack.insert(id) }
+        // A state has a timer or two: one allocation, not a regrowth per timer.
+        if result.cancelTimers.isEmpty { result.cancelTimers.reserveCapacity(4) }
         result.cancelTimers.append(id)
     }
 

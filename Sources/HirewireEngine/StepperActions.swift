@@ -107,8 +107,12 @@ extension Stepper {
         var action = planned
         action.order = order
         order += 1
+        if result.actions.isEmpty { result.actions.reserveCapacity(4) }
         result.actions.append(action)
-        if counted, action.audience == .candidate { result.candidateMessages.append(CandidateMessage(at: now, key: action.idempotencyKey)) }
+        if counted, action.audience == .candidate {
+            if result.candidateMessages.isEmpty { result.candidateMessages.reserveCapacity(2) }
+            result.candidateMessages.append(CandidateMessage(at: now, key: action.idempotencyKey))
+        }
         // Fields in ascending key order (the store writes such entries without sorting them).
         record("action", ["args": action.arguments, "connector": .string(action.connector),
                           "idempotency_key": .string(action.idempotencyKey), "path": .string(action.path)])

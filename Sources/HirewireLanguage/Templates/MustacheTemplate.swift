@@ -84,7 +84,10 @@ public struct MustacheTemplate: Sendable, Hashable {
         }
         // Bytes, not a String: appending text runs and values to a byte buffer is a copy each.
         let out = ByteBuffer(capacity: source.utf8.count + 128)
-        var stack = [context]
+        // Room for a few nested sections before the stack has to grow.
+        var stack: [Value] = []
+        stack.reserveCapacity(4)
+        stack.append(context)
         try renderer.render(nodes, stack: &stack, into: out, depth: 0)
         return out.string
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A calendar date in some zone (no time, no zone attached).
 public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -110,17 +111,14 @@ public enum ZoneNames {
 }
 
 /// Zone clocks by name, created once: a step may resolve the same zone many times.
-private final class ZoneCache: @unchecked Sendable {
-    // @unchecked: `clocks` is only touched under `lock`; ZoneClock values are immutable.
-    private let lock = NSLock()
-    private var clocks: [String: ZoneClock?] = [:]
+private final class ZoneCache: Sendable {
+    private let clocks = Mutex<[String: ZoneClock?]>([:])
 
     func clock(_ name: String) -> ZoneClock? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = clocks[name] { return known }
+        if let known = clocks.withLock({ $0[name] }) { return known }
+        // Read outside the lock: two threads may both read a new zone, and one keeps it.
         let clock = TimeZone(identifier: name).map(ZoneClock.init)
-        if clocks.count < 1000 { clocks[name] = clock }
+        clocks.withLock { if $0.count < 1000 { $0[name] = clock } }
         return clock
     }
 }
