@@ -200,8 +200,11 @@ struct Stepper {
         }
         let missing = Step.missingRequirements(machine, data: data)
         if !missing.isEmpty {
-            record("review", ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
-                              "event_id": .string(event.id)])
+            // The application it is about: its data arriving later routes the event again.
+            var fields: TimelineFields = ["reason": .string("missing " + missing.joined(separator: ", ")), "event": .string(event.type),
+                                          "event_id": .string(event.id)]
+            if let application = data["application"]?["id"].stringValue { fields["application"] = .string(application) }
+            record("review", fields)
             journey.context = data
             contextChanged()
             _ = run(machine.policy.onInvalid, scope: .always)

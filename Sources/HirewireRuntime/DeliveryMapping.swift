@@ -34,12 +34,14 @@ extension JourneyEngine {
                         return try store.applicationProfile(application)?.objectValue
                     }
                     if !missing.isEmpty {
-                        try store.markDelivery(delivery.sequence, status: "review", detail: CompiledSource.incompleteReason(type: event.type, missing: missing))
+                        try store.markDeliveryForReview(delivery.sequence, reason: CompiledSource.incompleteReason(type: event.type, missing: missing),
+                                                        application: given.data["application"]["id"].stringValue)
                         continue
                     }
-                    try remember(event.data, now: now)
+                    let learned = try remember(event.data, now: now)
                     _ = try submit([event], now: now)
                     try store.markDelivery(delivery.sequence, status: "accepted", detail: event.type)
+                    try heal(learned, after: delivery, now: now)
                     continue
                 }
                 guard let source = sources[delivery.source] else {
@@ -54,15 +56,17 @@ extension JourneyEngine {
                         JSONLog.write("info", "delivery mapped", ["source": .string(delivery.source), "event_id": .string(id), "type": .string(type),
                                                                   "candidate": data["candidate"], "application": data["application"]["id"]])
                     }
-                    try remember(data, now: now)
+                    let learned = try remember(data, now: now)
                     _ = try submit([CanonicalEvent(id: "\(delivery.source):\(id)", type: type, occurredAt: occurredAt, source: delivery.source, data: data)], now: now)
                     try store.markDelivery(delivery.sequence, status: "accepted", detail: type)
+                    try heal(learned, after: delivery, now: now)
                 case .ignored(_, let reason):
                     try store.markDelivery(delivery.sequence, status: "ignored", detail: reason)
-                case .review(let id, let type, let missing):
+                case .review(let id, let type, let missing, let application):
                     JSONLog.write("warn", "delivery needs review", ["source": .string(delivery.source), "event_id": .string(id), "type": .string(type),
                                                                     "missing": .array(missing.map(Value.string))])
-                    try store.markDelivery(delivery.sequence, status: "review", detail: CompiledSource.incompleteReason(type: type, missing: missing))
+                    try store.markDeliveryForReview(delivery.sequence, reason: CompiledSource.incompleteReason(type: type, missing: missing),
+                                                    application: application)
                 }
             }
             total += pending.count
@@ -80,9 +84,38 @@ extension JourneyEngine {
 
     /// Merges what an event says about its application into the remembered profile (non-null
     /// values replace older ones), so later id-only payloads can be enriched.
-    func remember(_ data: Value, now: Date) throws(StoreError) {
-        guard let application = data["application"]["id"].stringValue else { return }
+    /// Keeps what `data` says about its application; returns the application when that added
+    /// to what was known (nil when it named none or said nothing new).
+    func remember(_ data: Value, now: Date) throws(StoreError) -> String? {
+        guard let application = data["application"]["id"].stringValue else { return nil }
         let profile = (try store.applicationProfile(application))?.objectValue ?? [:]
-        if let changed = CompiledSource.remembering(data, into: profile) { try store.saveApplicationProfile(application, .object(changed), at: now) }
+        guard let changed = CompiledSource.remembering(data, into: profile) else { return nil }
+        try store.saveApplicationProfile(application, .object(changed), at: now)
+        return application
+    }
+
+    /// Webhooks out of order heal themselves: what an application's newest event told may be
+    /// what was missing from its deliveries in review (they go back to be mapped again: this
+    /// pass picks them up next) and from the events a flow refused to start a journey for (each
+    /// is routed again to that flow, filled with what is known now, as `dead-letters replay`
+    /// does). Only new knowledge does this, so an item that still lacks a field waits again
+    /// once, until the next news.
+    func heal(_ application: String?, after delivery: Delivery, now: Date) throws(StoreError) {
+        guard let application else { return }
+        let requeued = try store.requeueReviewedDeliveries(application: application)
+        var routed = 0
+        for item in try store.waitingReviews(application: application) {
+            guard let flow = item.flow, let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else { continue }
+            do {
+                if try replay(try enriched(event), toFlow: flow, resolvingReview: item.number, now: now) { routed += 1 }
+            } catch {
+                // The flow was removed or broke since: the item waits for a person, as it did.
+                JSONLog.write("warn", "review item not routed again", ["item": .string(item.id), "reason": .string(error.description)])
+            }
+        }
+        guard requeued + routed > 0 else { return }
+        JSONLog.write("info", "waiting items sent back by their application's data",
+                      ["application": .string(application), "deliveries": .number(Double(requeued)), "reviews": .number(Double(routed)),
+                       "after": .string("\(delivery.source):\(delivery.eventId)")])
     }
 }

@@ -120,6 +120,13 @@ enum SQLiteSchema {
                                     status TEXT NOT NULL DEFAULT 'waiting');
         CREATE INDEX timers_broken_waiting ON timers_broken (seq) WHERE status = 'waiting';
         """,
+        // 12: the application a delivery in review, or a journey refused for missing data, is
+        // about, so that the data arriving later (webhooks out of order) sends it back to work.
+        """
+        ALTER TABLE deliveries ADD COLUMN application TEXT;
+        CREATE INDEX deliveries_review_application ON deliveries (application) WHERE status = 'review';
+        CREATE INDEX audit_review_application ON audit (json_extract(data, '$.application')) WHERE kind = 'review';
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

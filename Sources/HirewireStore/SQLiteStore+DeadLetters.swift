@@ -44,14 +44,7 @@ extension SQLiteStore {
                     SELECT id, flow, key, at, kind, data FROM audit WHERE kind IN (\(auditKinds.map { "'\($0)'" }.joined(separator: ", ")))\(filter)
                     AND \(Self.auditItemWaits) ORDER BY id DESC LIMIT ?
                     """
-                try db.query(sql, bindings + [limit]) { row in
-                    let fields = Self.decode(row.text(5))
-                    let review = row.text(4) == "review"
-                    let what = review ? "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)"
-                                      : "\(row.text(1) ?? "")/\(row.text(2) ?? "") \(fields["path"].displayString)"
-                    out.append(DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
-                                          what: what, reason: fields["reason"].displayString, detail: fields, flow: row.text(1)))
-                }
+                try db.query(sql, bindings + [limit]) { row in out.append(Self.auditItem(row)) }
             }
             if query.reads(.action) {
                 let (filter, bindings) = Self.numberFilter(query, column: "seq")
@@ -74,6 +67,29 @@ extension SQLiteStore {
                 }
             }
             return Self.newestFirst(out, limit: query.limit)
+        }
+    }
+
+    /// A review or failed-action item from its audit row (`id, flow, key, at, kind, data`).
+    static func auditItem(_ row: Row) -> DeadLetter {
+        let fields = decode(row.text(5))
+        let review = row.text(4) == "review"
+        let what = review ? "\(row.text(1) ?? "") \(fields["event"].displayString) \(fields["event_id"].displayString)"
+                          : "\(row.text(1) ?? "")/\(row.text(2) ?? "") \(fields["path"].displayString)"
+        return DeadLetter(kind: review ? .review : .failed, number: row.integer(0), at: Date(timeIntervalSince1970: row.real(3)),
+                          what: what, reason: fields["reason"].displayString, detail: fields, flow: row.text(1))
+    }
+
+    public func waitingReviews(application: String) throws(StoreError) -> [DeadLetter] {
+        try locked { () throws(StoreError) -> [DeadLetter] in
+            var out: [DeadLetter] = []
+            // `json_extract(data, '$.application')` with `kind = 'review'`: the partial index on
+            // that expression (migration 12) finds them without reading every review ever made.
+            try db.query("""
+                SELECT id, flow, key, at, kind, data FROM audit WHERE kind = 'review' AND json_extract(data, '$.application') = ?
+                AND \(Self.auditItemWaits) ORDER BY id LIMIT 100
+                """, [.text(application)]) { row in out.append(Self.auditItem(row)) }
+            return out
         }
     }
 

@@ -212,6 +212,21 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
+    public func markDeliveryForReview(_ sequence: Int64, reason: String, application: String?) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try db.query("UPDATE deliveries SET status = 'review', detail = ?, application = ? WHERE seq = ?",
+                         [.text(reason), application.map(SQLValue.text) ?? .null, .integer(sequence)])
+        }
+    }
+
+    public func requeueReviewedDeliveries(application: String) throws(StoreError) -> Int {
+        try locked { () throws(StoreError) -> Int in
+            try db.query("UPDATE deliveries SET status = 'pending', detail = 'its application became known' WHERE application = ? AND status = 'review'",
+                         [.text(application)])
+            return db.changes
+        }
+    }
+
     public func recordRejection(at: Date, source: String, status: Int, reason: String, peer: String) throws(StoreError) {
         try locked { () throws(StoreError) in
             try db.query("INSERT INTO rejections (at, source, status, reason, peer) VALUES (?, ?, ?, ?, ?)",

@@ -143,9 +143,9 @@ final class VendorJourneyTests: XCTestCase {
         XCTAssertTrue(try emails("application-received").isEmpty)
     }
 
-    /// Webhooks arrive out of order: an offer before its application goes to review; once the
-    /// application is known, replaying the delivery starts the offer journey.
-    func testOfferBeforeApplicationWaitsForReviewAndReplaysIntoTheJourney() async throws {
+    /// Webhooks arrive out of order: an offer before its application goes to review; the
+    /// application arriving sends it back, and the offer journey starts with no one replaying it.
+    func testOfferBeforeApplicationWaitsInReviewUntilTheApplicationArrives() async throws {
         let offered = await send("greenhouse", "offer_created")
         XCTAssertTrue(offered.hasPrefix("202 "), offered)
         var list = ""
@@ -157,25 +157,31 @@ final class VendorJourneyTests: XCTestCase {
         let id = try XCTUnwrap(list.split(separator: " ").first.map(String.init))
         let shown = await hirewire(["dead-letters", "show", id], in: project)
         XCTAssertTrue(shown.out.contains("\"offer_created\""), shown.out)
+        // Replayed before its application is known, it only goes back to review.
+        let early = await hirewire(["dead-letters", "replay", id], in: project)
+        XCTAssertEqual(early.code, 0, early.err)
+        try await eventually("back in review") {
+            try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).contains { $0.id == id }
+        }
+        XCTAssertTrue(try emails("offer-next-steps").isEmpty)
 
         _ = await send("greenhouse", "new_candidate_application")
-        try await eventually("application known") { try store.applicationProfile("77120455") != nil }
-        let replayed = await hirewire(["dead-letters", "replay", id], in: project)
-        XCTAssertEqual(replayed.code, 0, replayed.err)
-        XCTAssertTrue(replayed.out.contains("running server"), replayed.out)
-        try await eventually("offer email after replay") { try !emails("offer-next-steps").isEmpty }
+        try await eventually("offer email once the application is known") { try !emails("offer-next-steps").isEmpty }
         XCTAssertEqual(try emails("offer-next-steps").first?.arguments["to"].stringValue, "ada@example.com")
         let after = await hirewire(["dead-letters"], in: project)
         XCTAssertFalse(after.out.contains(id + " "), after.out)
+        let events = await hirewire(["events"], in: project)
+        XCTAssertTrue(events.out.contains("accepted  ") && events.out.contains("offer.extended  → "), events.out)
         let again = await hirewire(["dead-letters", "replay", id], in: project)
-        XCTAssertNotEqual(again.code, 0)
+        XCTAssertNotEqual(again.code, 0, "healed: nothing waits to be replayed")
         let all = await hirewire(["dead-letters", "replay", "--all"], in: project)
         XCTAssertEqual(all.code, 0, all.err)
         XCTAssertTrue(all.out.hasSuffix("0 of 0 replayed\n"), all.out)
+        XCTAssertEqual(try emails("offer-next-steps").count, 1, "one offer email, however it got in")
     }
 
-    /// A journey refused for missing data starts when the data arrives later and the item is replayed.
-    func testReviewItemReplaysWithDataThatArrivedLater() async throws {
+    /// A journey refused for missing data starts by itself when the data arrives later.
+    func testReviewItemStartsItsJourneyWhenTheDataArrivesLater() async throws {
         _ = await send("lever", "applicationCreated")
         var list = ""
         for _ in 0..<60 where !list.contains("review:") {
@@ -193,16 +199,24 @@ final class VendorJourneyTests: XCTestCase {
         XCTAssertTrue(early.err.contains("application-received refused"), early.err)
         let id = try XCTUnwrap(early.err.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }, early.err)
         XCTAssertTrue(id.hasPrefix("review:") && id != first, id)
-        // The recruiter's system posts the contact details as a canonical event.
-        let event = #"{"id": "evt_contact_1", "type": "candidate.stage_changed", "data": {"application": {"id": "7f4e3c1a-5b2d-4e8f-9a10-2c3d4e5f6a7b", "stage": "New"}, "candidate": {"id": "c9", "first_name": "Mary", "email": "mary@example.com"}, "job": {"title": "Site Reliability Engineer"}}}"#
+        // The candidate's reply, posted by the recruiter's system as a canonical event, carries
+        // the contact details. The refused application is routed first (it came first), so the
+        // journey exists when the reply reaches it.
+        let event = #"{"id": "evt_contact_1", "type": "candidate.replied", "data": {"application": {"id": "7f4e3c1a-5b2d-4e8f-9a10-2c3d4e5f6a7b"}, "candidate": {"id": "c9", "first_name": "Mary", "email": "mary@example.com"}, "job": {"title": "Site Reliability Engineer"}}}"#
         let file = project + "/contact.json"
         try event.write(toFile: file, atomically: true, encoding: .utf8)
         let posted = await hirewire(["send", "events", file, "--url", "http://127.0.0.1:\(server.port)/events"], in: project)
         XCTAssertTrue(posted.out.hasPrefix("202 "), posted.out + posted.err)
-        try await eventually("profile") { try store.applicationProfile("7f4e3c1a-5b2d-4e8f-9a10-2c3d4e5f6a7b")?["candidate"]["email"].stringValue != nil }
-        let replayed = await hirewire(["dead-letters", "replay", id], in: project)
-        XCTAssertEqual(replayed.code, 0, replayed.err)
-        try await eventually("acknowledgement after replay") { try !emails("application-received").isEmpty }
+        // Its data in, the refused event is routed again to its flow with it: no one replays it.
+        try await eventually("acknowledgement once the email is known") { try !emails("application-received").isEmpty }
         XCTAssertEqual(try emails("application-received").first?.arguments["to"].stringValue, "mary@example.com")
+        XCTAssertEqual(try emails("application-received").count, 1)
+        try await eventually("the reply reached the journey") {
+            try store.outbox(journey: nil).contains { $0.connector == "task" && ($0.arguments["title"].stringValue ?? "").contains("Mary replied") }
+        }
+        let after = await hirewire(["dead-letters"], in: project)
+        XCTAssertFalse(after.out.contains("review:"), after.out)
+        let replayed = await hirewire(["dead-letters", "replay", id], in: project)
+        XCTAssertNotEqual(replayed.code, 0, "healed: nothing waits to be replayed")
     }
 }

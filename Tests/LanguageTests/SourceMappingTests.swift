@@ -51,6 +51,6 @@ final class SourceMappingTests: XCTestCase {
                        .ignored(id: "h1", reason: "no rule of source greenhouse matches"))
         let missing: Value = ["action": "offer_created", "payload": ["offer": ["id": 1, "candidate_id": 2]]]
         XCTAssertEqual(source.map(body: missing, headers: [:], sha256: "h2", receivedAt: Date()),
-                       .review(id: "h2", type: "offer.extended", missing: ["application.id"]))
+                       .review(id: "h2", type: "offer.extended", missing: ["application.id"], application: nil))
     }
 }

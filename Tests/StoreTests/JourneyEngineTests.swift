@@ -77,9 +77,9 @@ final class JourneyEngineTests: XCTestCase {
     }
 
     /// A canonical event without a field its type requires goes to review as a delivery, as a
-    /// vendor's would (it went on as an event no journey could key, "no journey"); filled from
-    /// what its application's earlier events said, it goes through.
-    func testACanonicalEventMissingARequiredFieldGoesToReview() throws {
+    /// vendor's would (it went on as an event no journey could key, "no journey"); once another
+    /// event tells what it lacked, it is mapped again by itself, filled from that, and goes through.
+    func testACanonicalEventMissingARequiredFieldGoesToReviewUntilItsDataArrives() throws {
         let e = try engine()
         let body = #"{"id": "x1", "type": "offer.extended", "occurred_at": "2026-03-06T16:00:00Z", "data": {"application": {"id": "a1"}, "candidate": {"id": "c1"}}}"#
         _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x1", receivedAt: t("2026-03-06T16:00:00Z"), headers: [:], body: Array(body.utf8))])
@@ -87,14 +87,22 @@ final class JourneyEngineTests: XCTestCase {
         let review = try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }
         XCTAssertEqual(review.map(\.reason), ["offer.extended without offer.id"])
         XCTAssertEqual(try e.store.pendingInbox(limit: 10).count, 0)
-        // The application's offer becomes known from another event; replayed, it goes in.
+        // News of another application does not wake it.
+        let other = #"{"id": "x0", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:01:00Z", "data": {"application": {"id": "a9"}, "offer": {"id": "o9"}}}"#
+        _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x0", receivedAt: t("2026-03-06T16:01:00Z"), headers: [:], body: Array(other.utf8))])
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:01:00Z"))
+        XCTAssertEqual(try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }.map(\.number), review.map(\.number))
+        // The application's offer becomes known from another event: in the same pass, the one in
+        // review is mapped again with it and goes in, with no one replaying it.
         let known = #"{"id": "x2", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:05:00Z", "data": {"application": {"id": "a1"}, "offer": {"id": "o1"}}}"#
         _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x2", receivedAt: t("2026-03-06T16:05:00Z"), headers: [:], body: Array(known.utf8))])
         try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:05:00Z"))
-        XCTAssertTrue(try e.store.requeueDeadLetter(.delivery, try XCTUnwrap(review.first).number, at: t("2026-03-06T16:06:00Z")))
-        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:06:00Z"))
-        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id).sorted(), ["x1", "x2"])
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id).sorted(), ["x0", "x1", "x2"])
         XCTAssertEqual(try e.store.pendingInbox(limit: 10).first { $0.event.id == "x1" }?.event.data["offer"]["id"], "o1")
+        XCTAssertTrue(try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }.isEmpty)
+        XCTAssertFalse(try e.store.requeueDeadLetter(.delivery, try XCTUnwrap(review.first).number, at: t("2026-03-06T16:06:00Z")),
+                       "no longer waiting: a replay by hand finds nothing to do")
+        XCTAssertEqual(try e.store.deliveries(DeliveryQuery(eventId: "x1", limit: 1)).first?.status, "accepted")
     }
 
     func testDuplicateDeliveryActsOnce() throws {

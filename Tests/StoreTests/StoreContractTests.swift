@@ -116,6 +116,28 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertFalse(try store.deadLetters(limit: 10).contains { $0.kind == .review }, "no longer waiting")
     }
 
+    /// Review items are found by the application their event is about, waiting ones only,
+    /// oldest first; one without an application (a version that no longer compiles) never is.
+    func testWaitingReviewsAreFoundByTheirApplication() throws {
+        let (store, _) = try makeStore()
+        var reviews = StepResult()
+        reviews.timeline = [("offer", "e1", "a1"), ("intro", "e2", "a1"), ("offer", "e3", "a2"), ("offer", "e4", nil)].map { flow, event, application in
+            var fields: TimelineFields = ["event": "candidate.applied", "event_id": .string(event), "reason": "missing candidate.email"]
+            if let application { fields["application"] = .string(application) }
+            return TimelineEntry(at: now, flow: flow, journey: "", key: application ?? "k", kind: "review", fields: fields)
+        }
+        try store.commit([StepCommit(result: reviews)], processedInbox: [], ignored: [])
+        let a1 = try store.waitingReviews(application: "a1")
+        XCTAssertEqual(a1.map { $0.detail["event_id"] }, ["e1", "e2"])
+        XCTAssertEqual(a1.map(\.flow), ["offer", "intro"])
+        XCTAssertTrue(try store.commitReplay([], ignored: [], resolvingReview: a1[0].number, at: now))
+        XCTAssertEqual(try store.waitingReviews(application: "a1").map { $0.detail["event_id"] }, ["e2"], "a replayed one no longer waits")
+        XCTAssertTrue(try store.dismissDeadLetter(.review, a1[1].number, at: now))
+        XCTAssertTrue(try store.waitingReviews(application: "a1").isEmpty)
+        XCTAssertEqual(try store.waitingReviews(application: "a2").count, 1)
+        XCTAssertTrue(try store.waitingReviews(application: "k").isEmpty)
+    }
+
     /// Narrow dead-letter queries find what they ask for, and only that, among other waiting
     /// items; the count is of every kind.
     func testDeadLetterQueriesNarrowInTheStore() throws {
@@ -205,6 +227,32 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.deliveries(DeliveryQuery(since: now.addingTimeInterval(299), limit: 50)).map(\.eventId), ["e299", "e298"])
         XCTAssertEqual(try store.deliveries(DeliveryQuery(source: "events", limit: 5)).count, 5)
         XCTAssertEqual(try store.deliveries(DeliveryQuery(limit: Int.max)).count, 301)
+    }
+
+    /// A delivery in review remembers its application: news about that application sends it (and
+    /// only it) back to be mapped, once; one of another application, or already mapped, stays.
+    func testReviewedDeliveriesGoBackWhenTheirApplicationIsNamed() throws {
+        let (store, _) = try makeStore()
+        let body = Array("{}".utf8)
+        let batch = ["r1", "r2", "r3", "ok"].enumerated().map { i, id in
+            Delivery(source: "greenhouse", eventId: id, receivedAt: now.addingTimeInterval(Double(i)), headers: [:], body: body)
+        }
+        XCTAssertEqual(try store.appendDeliveries(batch), [true, true, true, true])
+        let pending = try store.pendingDeliveries(limit: 10)
+        let seq = Dictionary(uniqueKeysWithValues: pending.map { ($0.eventId, $0.sequence) })
+        try store.markDeliveryForReview(try XCTUnwrap(seq["r1"]), reason: "offer.extended without candidate.id", application: "a1")
+        try store.markDeliveryForReview(try XCTUnwrap(seq["r2"]), reason: "offer.extended without candidate.id", application: "a2")
+        try store.markDeliveryForReview(try XCTUnwrap(seq["r3"]), reason: "offer.extended without application.id", application: nil)
+        try store.markDelivery(try XCTUnwrap(seq["ok"]), status: "accepted", detail: "candidate.applied")
+        XCTAssertTrue(try store.pendingDeliveries(limit: 10).isEmpty)
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).map(\.reason).count, 3)
+
+        XCTAssertEqual(try store.requeueReviewedDeliveries(application: "a1"), 1)
+        XCTAssertEqual(try store.pendingDeliveries(limit: 10).map(\.eventId), ["r1"])
+        XCTAssertEqual(try store.requeueReviewedDeliveries(application: "a1"), 0, "already back: not twice")
+        XCTAssertEqual(try store.requeueReviewedDeliveries(application: "nobody"), 0)
+        XCTAssertEqual(Set(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).map(\.number)),
+                       Set([seq["r2"], seq["r3"]].compactMap { $0 }), "the others still wait")
     }
 
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {

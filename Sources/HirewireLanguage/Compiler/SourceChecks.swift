@@ -102,8 +102,9 @@ public struct CompiledSource: Sendable {
         case mapped(id: String, type: String, occurredAt: Date, data: Value)
         /// No rule matched: stored and shown as ignored.
         case ignored(id: String, reason: String)
-        /// A rule matched but a required field is missing: review.
-        case review(id: String, type: String, missing: [String])
+        /// A rule matched but a required field is missing: review. `application` is the
+        /// application the event is about, when the payload names one.
+        case review(id: String, type: String, missing: [String], application: String?)
     }
 
     /// The delivery's event id (`event_id`, else the body's hash).
@@ -193,7 +194,7 @@ public struct CompiledSource: Sendable {
             let parts = path.split(separator: ".").map(String.init)
             return Value.object(data).value(at: parts).isNull
         }.sorted()
-        if !missing.isEmpty { return .review(id: id, type: rule.type, missing: missing) }
+        if !missing.isEmpty { return .review(id: id, type: rule.type, missing: missing, application: data["application"]?["id"].stringValue) }
         let occurred = rule.occurredAt?.evaluate(context).asTimestamp ?? receivedAt
         return .mapped(id: id, type: rule.type, occurredAt: occurred, data: .object(data))
     }
