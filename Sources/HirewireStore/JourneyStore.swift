@@ -167,12 +167,11 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     func pendingDeliveries(limit: Int) throws(StoreError) -> [Delivery]
     /// Records what became of a delivery (accepted, ignored, review) and why.
     func markDelivery(_ sequence: Int64, status: String, detail: String) throws(StoreError)
-    /// Sends a delivery to review because its event lacks fields, remembering the application it
-    /// is about (when it names one) so that the data arriving later can send it back to work.
-    func markDeliveryForReview(_ sequence: Int64, reason: String, application: String?) throws(StoreError)
-    /// Puts the deliveries waiting in review for `application` back to be mapped again (what
-    /// their application's events said may now fill what they lacked); returns how many.
-    func requeueReviewedDeliveries(application: String) throws(StoreError) -> Int
+    /// Writes what mapping a batch of deliveries came to in one transaction: the events into the
+    /// inbox (an id seen before is dropped), the applications' profiles, each delivery's outcome,
+    /// and then every delivery waiting in review for an application of `news` back to be mapped
+    /// again. Returns how many went back.
+    func commitMapping(_ outcomes: DeliveryOutcomes, at: Date) throws(StoreError) -> Int
     /// The review items (journeys a flow refused for missing data) still waiting whose event is
     /// about `application`, oldest first.
     func waitingReviews(application: String) throws(StoreError) -> [DeadLetter]

@@ -53,24 +53,35 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
     public func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool] {
         try locked { () throws(StoreError) -> [Bool] in
             let (out, fresh) = try db.transaction { () throws(StoreError) -> ([Bool], [(Int64, CanonicalEvent)]) in
-                var out: [Bool] = []
-                var fresh: [(Int64, CanonicalEvent)] = []
-                for event in events {
-                    try db.query(static: "INSERT OR IGNORE INTO inbox (event_id, type, source, received_at, status, data) VALUES (?, ?, ?, ?, 'pending', ?)",
-                                 [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
-                    let stored = db.changes == 1
-                    out.append(stored)
-                    if stored, StoredForm.readsBackAlike(event) { fresh.append((db.lastInsertRowid, event)) }
-                }
-                return (out, fresh)
+                try insertInbox(events, receivedAt: receivedAt)
             }
-            // Remembered only once the transaction has committed (a failed one threw above).
-            // Entries another writer processed are never removed here; when the table is full it
-            // starts again (what it forgets is read from the store, as after a restart).
-            if appended.count + fresh.count > Self.appendedLimit { appended.removeAll(keepingCapacity: true) }
-            if fresh.count <= Self.appendedLimit { for (seq, event) in fresh { appended[seq] = event } }
+            rememberAppended(fresh)
             return out
         }
+    }
+
+    /// Inserts `events` into the inbox (inside the caller's transaction, with the lock held):
+    /// per event, whether it was new, and the new ones that read back as they were given.
+    private func insertInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> ([Bool], [(Int64, CanonicalEvent)]) {
+        var out: [Bool] = []
+        var fresh: [(Int64, CanonicalEvent)] = []
+        for event in events {
+            try db.query(static: "INSERT OR IGNORE INTO inbox (event_id, type, source, received_at, status, data) VALUES (?, ?, ?, ?, 'pending', ?)",
+                         [.text(event.id), .text(event.type), .text(event.source), Self.time(receivedAt), Self.json(event.encoded)])
+            let stored = db.changes == 1
+            out.append(stored)
+            if stored, StoredForm.readsBackAlike(event) { fresh.append((db.lastInsertRowid, event)) }
+        }
+        return (out, fresh)
+    }
+
+    /// Remembers appended events for the engine's next read, once their transaction has
+    /// committed (a failed one threw before). Entries another writer processed are never removed
+    /// here; when the table is full it starts again (what it forgets is read from the store, as
+    /// after a restart).
+    private func rememberAppended(_ fresh: [(Int64, CanonicalEvent)]) {
+        if appended.count + fresh.count > Self.appendedLimit { appended.removeAll(keepingCapacity: true) }
+        if fresh.count <= Self.appendedLimit { for (seq, event) in fresh { appended[seq] = event } }
     }
 
     public func pendingInbox(limit: Int) throws(StoreError) -> [InboxEvent] {
@@ -212,18 +223,29 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
-    public func markDeliveryForReview(_ sequence: Int64, reason: String, application: String?) throws(StoreError) {
-        try locked { () throws(StoreError) in
-            try db.query("UPDATE deliveries SET status = 'review', detail = ?, application = ? WHERE seq = ?",
-                         [.text(reason), application.map(SQLValue.text) ?? .null, .integer(sequence)])
-        }
-    }
-
-    public func requeueReviewedDeliveries(application: String) throws(StoreError) -> Int {
-        try locked { () throws(StoreError) -> Int in
-            try db.query("UPDATE deliveries SET status = 'pending', detail = 'its application became known' WHERE application = ? AND status = 'review'",
-                         [.text(application)])
-            return db.changes
+    public func commitMapping(_ outcomes: DeliveryOutcomes, at: Date) throws(StoreError) -> Int {
+        guard !outcomes.isEmpty else { return 0 }
+        return try locked { () throws(StoreError) -> Int in
+            let (requeued, fresh) = try db.transaction { () throws(StoreError) -> (Int, [(Int64, CanonicalEvent)]) in
+                let (_, fresh) = try insertInbox(outcomes.events, receivedAt: at)
+                for (application, profile) in outcomes.profiles.sorted(by: { $0.key < $1.key }) {
+                    try db.query(static: "INSERT INTO applications (id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                                 [.text(application), Self.json(profile), Self.time(at)])
+                }
+                for mark in outcomes.marks {
+                    try db.query(static: "UPDATE deliveries SET status = ?, detail = ?, application = ? WHERE seq = ?",
+                                 [.text(mark.status), .text(mark.detail), mark.application.map(SQLValue.text) ?? .null, .integer(mark.sequence)])
+                }
+                var requeued = 0
+                for application in outcomes.news {
+                    try db.query(static: "UPDATE deliveries SET status = 'pending', detail = 'its application became known' WHERE application = ? AND status = 'review'",
+                                 [.text(application)])
+                    requeued += db.changes
+                }
+                return (requeued, fresh)
+            }
+            rememberAppended(fresh)
+            return requeued
         }
     }
 

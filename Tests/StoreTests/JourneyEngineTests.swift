@@ -105,6 +105,21 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try e.store.deliveries(DeliveryQuery(eventId: "x1", limit: 1)).first?.status, "accepted")
     }
 
+    /// Within one mapping batch a delivery is filled from what an earlier one of the batch said,
+    /// as if each had been written alone; the batch is written in one transaction.
+    func testALaterDeliveryOfTheBatchIsFilledFromAnEarlierOne() throws {
+        let e = try engine()
+        let known = #"{"id": "y1", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:00:00Z", "data": {"application": {"id": "a5"}, "offer": {"id": "o5"}}}"#
+        let idOnly = #"{"id": "y2", "type": "offer.extended", "occurred_at": "2026-03-06T16:00:01Z", "data": {"application": {"id": "a5"}, "candidate": {"id": "c5"}}}"#
+        _ = try e.store.appendDeliveries([known, idOnly].enumerated().map { i, body in
+            Delivery(source: "events", eventId: "y\(i + 1)", receivedAt: t("2026-03-06T16:00:00Z"), headers: [:], body: Array(body.utf8))
+        })
+        XCTAssertEqual(try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:00:02Z")), 2)
+        XCTAssertTrue(try e.store.deadLetters(limit: 10).isEmpty)
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).first { $0.event.id == "y2" }?.event.data["offer"]["id"], "o5")
+        XCTAssertEqual(try e.store.applicationProfile("a5")?["offer"]["id"], "o5")
+    }
+
     func testDuplicateDeliveryActsOnce() throws {
         let e = try engine()
         XCTAssertEqual(try e.submit([offer(), offer()], now: t("2026-03-06T16:00:00Z")), [true, false])

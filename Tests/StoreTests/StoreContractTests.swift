@@ -229,28 +229,40 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.deliveries(DeliveryQuery(limit: Int.max)).count, 301)
     }
 
-    /// A delivery in review remembers its application: news about that application sends it (and
-    /// only it) back to be mapped, once; one of another application, or already mapped, stays.
-    func testReviewedDeliveriesGoBackWhenTheirApplicationIsNamed() throws {
+    /// A mapping batch is written whole: inbox events (a repeated id dropped), profiles and every
+    /// delivery's outcome. A delivery in review remembers its application, and news about that
+    /// application in a later batch sends it (only it, and once) back to be mapped.
+    func testMappingBatchesAreWrittenWholeAndNewsSendsReviewsBack() throws {
         let (store, _) = try makeStore()
         let body = Array("{}".utf8)
         let batch = ["r1", "r2", "r3", "ok"].enumerated().map { i, id in
             Delivery(source: "greenhouse", eventId: id, receivedAt: now.addingTimeInterval(Double(i)), headers: [:], body: body)
         }
         XCTAssertEqual(try store.appendDeliveries(batch), [true, true, true, true])
-        let pending = try store.pendingDeliveries(limit: 10)
-        let seq = Dictionary(uniqueKeysWithValues: pending.map { ($0.eventId, $0.sequence) })
-        try store.markDeliveryForReview(try XCTUnwrap(seq["r1"]), reason: "offer.extended without candidate.id", application: "a1")
-        try store.markDeliveryForReview(try XCTUnwrap(seq["r2"]), reason: "offer.extended without candidate.id", application: "a2")
-        try store.markDeliveryForReview(try XCTUnwrap(seq["r3"]), reason: "offer.extended without application.id", application: nil)
-        try store.markDelivery(try XCTUnwrap(seq["ok"]), status: "accepted", detail: "candidate.applied")
+        let seq = Dictionary(uniqueKeysWithValues: try store.pendingDeliveries(limit: 10).map { ($0.eventId, $0.sequence) })
+        func event(_ id: String) -> CanonicalEvent {
+            CanonicalEvent(id: id, type: "candidate.applied", occurredAt: now, source: "greenhouse", data: ["application": ["id": "a3"]])
+        }
+        var first = DeliveryOutcomes()
+        first.marks = [DeliveryMark(sequence: try XCTUnwrap(seq["r1"]), status: "review", detail: "offer.extended without candidate.id", application: "a1"),
+                       DeliveryMark(sequence: try XCTUnwrap(seq["r2"]), status: "review", detail: "offer.extended without candidate.id", application: "a2"),
+                       DeliveryMark(sequence: try XCTUnwrap(seq["r3"]), status: "review", detail: "offer.extended without application.id"),
+                       DeliveryMark(sequence: try XCTUnwrap(seq["ok"]), status: "accepted", detail: "candidate.applied")]
+        first.events = [event("greenhouse:ok"), event("greenhouse:ok")]
+        first.profiles = ["a3": ["candidate": ["email": "ada@example.com"]]]
+        first.news = ["a3"]
+        XCTAssertEqual(try store.commitMapping(first, at: now), 0, "no review waits for a3")
         XCTAssertTrue(try store.pendingDeliveries(limit: 10).isEmpty)
-        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).map(\.reason).count, 3)
+        XCTAssertEqual(try store.pendingInbox(limit: 10).map(\.event.id), ["greenhouse:ok"], "the repeated id is dropped")
+        XCTAssertEqual(try store.applicationProfile("a3")?["candidate"]["email"], "ada@example.com")
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(eventId: "ok", limit: 1)).first?.status, "accepted")
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).count, 3)
 
-        XCTAssertEqual(try store.requeueReviewedDeliveries(application: "a1"), 1)
+        var news = DeliveryOutcomes()
+        news.news = ["a1", "nobody"]
+        XCTAssertEqual(try store.commitMapping(news, at: now), 1)
         XCTAssertEqual(try store.pendingDeliveries(limit: 10).map(\.eventId), ["r1"])
-        XCTAssertEqual(try store.requeueReviewedDeliveries(application: "a1"), 0, "already back: not twice")
-        XCTAssertEqual(try store.requeueReviewedDeliveries(application: "nobody"), 0)
+        XCTAssertEqual(try store.commitMapping(news, at: now), 0, "already back: not twice")
         XCTAssertEqual(Set(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).map(\.number)),
                        Set([seq["r2"], seq["r3"]].compactMap { $0 }), "the others still wait")
     }
