@@ -9,13 +9,52 @@ public struct JSONDecodeError: Error, Sendable, CustomStringConvertible {
 extension Value {
     /// Parses JSON text (payloads and data files; flow files go through the YAML loader, which
     /// keeps positions). Object key order is not kept.
+    ///
+    /// Foundation's `JSONSerialization` reads it: a fifth of the cost of decoding `Value` through
+    /// `Decodable`, and every webhook body is read this way. Its errors say where the text broke
+    /// ("around character 9"), which `JSONDecoder`'s do not on Linux.
     public static func parseJSON(_ data: Data) throws(JSONDecodeError) -> Value {
+        let object: Any
         do {
-            return try JSONDecoder().decode(Value.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            throw JSONDecodeError(message: "not valid JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)")
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw JSONDecodeError(message: "not valid JSON: \(error)")
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw JSONDecodeError(message: "not valid JSON: \(detail)")
+        }
+        guard let value = Value(foundation: object) else { throw JSONDecodeError(message: "not valid JSON: a value JSON does not have") }
+        return value
+    }
+
+    /// The class of the numbers `JSONSerialization` gives for `true` and `false` (`1` and `0`
+    /// come as other numbers, though both bridge to `Bool`).
+    private static let booleanClass = ObjectIdentifier(type(of: NSNumber(value: true)))
+
+    /// A value from what `JSONSerialization` read; nil for anything JSON does not have.
+    init?(foundation object: Any) {
+        switch object {
+        case let text as String:
+            self = .string(text)
+        case let number as NSNumber:
+            self = ObjectIdentifier(type(of: number)) == Self.booleanClass ? .bool(number.boolValue) : .number(number.doubleValue)
+        case let items as [Any]:
+            var out: [Value] = []
+            out.reserveCapacity(items.count)
+            for item in items {
+                guard let value = Value(foundation: item) else { return nil }
+                out.append(value)
+            }
+            self = .array(out)
+        case let members as [String: Any]:
+            var out: [String: Value] = Dictionary(minimumCapacity: members.count)
+            for (key, member) in members {
+                guard let value = Value(foundation: member) else { return nil }
+                out[key] = value
+            }
+            self = .object(out)
+        case is NSNull:
+            self = .null
+        default:
+            return nil
         }
     }
 
