@@ -30,12 +30,17 @@ extension Value {
     private static let booleanClass = ObjectIdentifier(type(of: NSNumber(value: true)))
 
     /// A value from what `JSONSerialization` read; nil for anything JSON does not have.
+    /// Containers and strings are asked for first: asking whether a dictionary is an `NSNumber`
+    /// bridges the whole dictionary to find out.
     init?(foundation object: Any) {
         switch object {
-        case let text as String:
-            self = .string(text)
-        case let number as NSNumber:
-            self = ObjectIdentifier(type(of: number)) == Self.booleanClass ? .bool(number.boolValue) : .number(number.doubleValue)
+        case let members as [String: Any]:
+            var out: [String: Value] = Dictionary(minimumCapacity: members.count)
+            for (key, member) in members {
+                guard let value = Value(foundation: member) else { return nil }
+                out[key] = value
+            }
+            self = .object(out)
         case let items as [Any]:
             var out: [Value] = []
             out.reserveCapacity(items.count)
@@ -44,15 +49,12 @@ extension Value {
                 out.append(value)
             }
             self = .array(out)
-        case let members as [String: Any]:
-            var out: [String: Value] = Dictionary(minimumCapacity: members.count)
-            for (key, member) in members {
-                guard let value = Value(foundation: member) else { return nil }
-                out[key] = value
-            }
-            self = .object(out)
+        case let text as String:
+            self = .string(text)
         case is NSNull:
             self = .null
+        case let number as NSNumber:
+            self = ObjectIdentifier(type(of: number)) == Self.booleanClass ? .bool(number.boolValue) : .number(number.doubleValue)
         default:
             return nil
         }
