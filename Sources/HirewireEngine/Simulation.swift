@@ -22,6 +22,10 @@ public struct Simulation: Sendable {
     private var candidateMessages: [String: [Date]] = [:]
     /// What each application's events said so far (the store's application profiles).
     private var profiles = ApplicationProfiles()
+    /// Events held in review for a field their type requires, with their application, in order.
+    private var held: [(application: String, event: CanonicalEvent)] = []
+    /// Events a flow refused to start a journey for (`require` unmet), with their application.
+    private var refused: [(application: String, flow: String, event: CanonicalEvent)] = []
     private var counter = 0
 
     public init(machines: [Machine], setup: EngineSetup, clock: Date, env: [String: String] = [:]) {
@@ -57,19 +61,44 @@ public struct Simulation: Sendable {
         // from what its application's earlier events said, and one still missing sends it to
         // review before any flow sees it (flows rely on those fields being there).
         var event = given
-        let missing: [String]
-        (event.data, missing) = profiles.takeIn(given.data, type: given.type)
-        guard missing.isEmpty else {
+        let taken = profiles.takeIn(given.data, type: given.type)
+        event.data = taken.data
+        guard taken.missing.isEmpty else {
             timeline.append(TimelineEntry(at: clock, flow: "", journey: "", key: "", kind: "review",
-                                          fields: ["event": .string(event.type), "reason": .string(CompiledSource.incompleteReason(type: event.type, missing: missing))]))
+                                          fields: ["event": .string(event.type), "reason": .string(CompiledSource.incompleteReason(type: event.type, missing: taken.missing))]))
+            if let application = given.data["application"]["id"].stringValue { held.append((application, given)) }
             return
         }
+        if let application = taken.news { heal(application) }
+        routeAll(event, toFlow: nil)
+    }
+
+    /// As `serve` heals what waits for an application's data once news about it comes in: the
+    /// events its flows refused are routed again to those flows, filled with what is known now,
+    /// then the events held in review are taken in again in their order, all before the news.
+    private mutating func heal(_ application: String) {
+        let refusedNow = refused.filter { $0.application == application }
+        refused.removeAll { $0.application == application }
+        for item in refusedNow {
+            var event = item.event
+            event.data = profiles.filled(event.data)
+            routeAll(event, toFlow: item.flow)
+        }
+        let heldNow = held.filter { $0.application == application }
+        held.removeAll { $0.application == application }
+        for item in heldNow { send(item.event) }
+    }
+
+    /// Routes `event` (to one flow, or to all) and then what it emits, to every flow.
+    private mutating func routeAll(_ event: CanonicalEvent, toFlow flow: String?) {
         var queue = [event]
+        var only = flow
         var hops = 0
         while !queue.isEmpty, hops < 100 {
             hops += 1
             let next = queue.removeFirst()
-            queue += route(next)
+            queue += route(next, toFlow: only)
+            only = nil
         }
     }
 
@@ -78,12 +107,17 @@ public struct Simulation: Sendable {
         return StepFacts(recentCandidateMessages: candidate.flatMap { candidateMessages[$0] } ?? [], env: env)
     }
 
-    /// Routes one event to every flow; returns events emitted on the way.
-    private mutating func route(_ event: CanonicalEvent) -> [CanonicalEvent] {
-        let ordered = machines.values.sorted { $0.id < $1.id }
+    /// Routes one event to every flow (or to `flow` only); returns events emitted on the way. A
+    /// flow that refuses to start a journey for it keeps it for its application's news.
+    private mutating func route(_ event: CanonicalEvent, toFlow flow: String? = nil) -> [CanonicalEvent] {
+        let ordered = machines.values.filter { flow == nil || $0.id == flow }.sorted { $0.id < $1.id }
         var shell = Shell(simulation: self)
+        let before = timeline.count
         let (emitted, ignored) = Router.route(event, machines: ordered, setup: setup, now: clock, shell: &shell)
         self = shell.simulation
+        for entry in timeline[before...] where entry.kind == "review" && entry.fields["event_id"] == .string(event.id) {
+            if let application = entry.fields["application"]?.stringValue { refused.append((application, entry.flow, event)) }
+        }
         if let ignored { timeline.append(ignored) }
         return emitted
     }

@@ -16,15 +16,16 @@ extension JourneyEngine {
             let pending = try store.pendingDeliveries(limit: batchSize)
             if pending.isEmpty { return total }
             let batch = MappingBatch(store: store)
-            for delivery in pending { try map(delivery, sources: sources, into: batch) }
-            let requeued = try store.commitMapping(batch.outcomes, at: now)
-            try heal(batch.outcomes.news, requeued: requeued, now: now)
+            for delivery in pending where !batch.mapped.contains(delivery.sequence) { try map(delivery, sources: sources, into: batch) }
+            try store.commitMapping(batch.outcomes, at: now)
+            try heal(batch, now: now)
             total += pending.count
         }
     }
 
     /// Maps one delivery into `batch`.
     private func map(_ delivery: Delivery, sources: [String: CompiledSource], into batch: MappingBatch) throws(StoreError) {
+        batch.mapped.insert(delivery.sequence)
         guard case .object(let body)? = try? Value.parseJSON(Data(delivery.body)) else {
             batch.mark(delivery, "review", "body is not a JSON object")
             return
@@ -47,7 +48,7 @@ extension JourneyEngine {
                 batch.mark(delivery, "review", CompiledSource.incompleteReason(type: event.type, missing: missing), application: application)
                 return
             }
-            try batch.accept(event, from: delivery)
+            try accept(event, from: delivery, sources: sources, into: batch)
             return
         }
         guard let source = sources[delivery.source] else {
@@ -62,8 +63,8 @@ extension JourneyEngine {
                 JSONLog.write("info", "delivery mapped", ["source": .string(delivery.source), "event_id": .string(id), "type": .string(type),
                                                           "candidate": data["candidate"], "application": data["application"]["id"]])
             }
-            try batch.accept(CanonicalEvent(id: "\(delivery.source):\(id)", type: type, occurredAt: occurredAt, source: delivery.source, data: data),
-                             from: delivery)
+            try accept(CanonicalEvent(id: "\(delivery.source):\(id)", type: type, occurredAt: occurredAt, source: delivery.source, data: data),
+                       from: delivery, sources: sources, into: batch)
         case .ignored(_, let reason):
             batch.mark(delivery, "ignored", reason)
         case .review(let id, let type, let missing, let application):
@@ -82,15 +83,31 @@ extension JourneyEngine {
         return out
     }
 
-    /// Webhooks out of order heal themselves: what an application's newest event told may be
-    /// what was missing from its deliveries in review (the store sent those back with the batch:
-    /// this pass maps them next) and from the events a flow refused to start a journey for (each
-    /// is routed again here to that flow, filled with what is known now, as `dead-letters
-    /// replay` does). Only news does this, so an item that still lacks a field waits again, once,
-    /// until the next news.
-    func heal(_ news: [String], requeued: Int, now: Date) throws(StoreError) {
+    /// An event for the inbox. When what it says about its application is news, the
+    /// deliveries waiting in review for that application are mapped again first, filled with it:
+    /// webhooks out of order heal themselves, and their events reach the journeys in the order
+    /// the deliveries came in. One that still lacks a field goes back to review, until the next news.
+    private func accept(_ event: CanonicalEvent, from delivery: Delivery, sources: [String: CompiledSource], into batch: MappingBatch) throws(StoreError) {
+        if let application = try batch.learn(event) {
+            // Those of earlier batches (stored), then those of this one, oldest first each.
+            var held = try store.reviewedDeliveries(application: application).filter { !batch.mapped.contains($0.sequence) }
+            held += batch.waiting.removeValue(forKey: application) ?? []
+            for delivery in held {
+                batch.healed += 1
+                try map(delivery, sources: sources, into: batch)
+            }
+        }
+        batch.outcomes.events.append(event)
+        batch.mark(delivery, "accepted", event.type)
+    }
+
+    /// The events a flow refused to start a journey for (its `require` unmet) about an
+    /// application the batch told something new are routed again to that flow, filled with what
+    /// is known now, as `dead-letters replay` does: before the news itself is processed, as they
+    /// came before it. One still refused waits again, until the next news.
+    func heal(_ batch: MappingBatch, now: Date) throws(StoreError) {
         var routed = 0
-        for application in news {
+        for application in batch.news {
             for item in try store.waitingReviews(application: application) {
                 guard let flow = item.flow, let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else { continue }
                 do {
@@ -101,9 +118,9 @@ extension JourneyEngine {
                 }
             }
         }
-        guard requeued + routed > 0 else { return }
+        guard batch.healed + routed > 0 else { return }
         JSONLog.write("info", "waiting items sent back by their application's data",
-                      ["applications": .array(news.prefix(20).map(Value.string)), "deliveries": .number(Double(requeued)),
+                      ["applications": .array(batch.news.prefix(20).map(Value.string)), "deliveries": .number(Double(batch.healed)),
                        "reviews": .number(Double(routed))])
     }
 }
@@ -114,9 +131,15 @@ extension JourneyEngine {
 ///
 /// A class so that the source mapping's `known` closure can read it; one mapping pass owns it
 /// on one thread, and it never outlives that pass.
-private final class MappingBatch {
+final class MappingBatch {
     let store: any JourneyStore
     var outcomes = DeliveryOutcomes()
+    /// Deliveries mapped in this batch (one sent back by news is not mapped twice).
+    var mapped: Set<Int64> = []
+    /// Applications the batch told something new, in the order it did.
+    private(set) var news: [String] = []
+    /// Deliveries in review that news sent back through the mapping.
+    var healed = 0
     /// Profiles read or changed in this batch (nil: the store has none).
     private var profiles: [String: [String: Value]?] = [:]
 
@@ -130,20 +153,24 @@ private final class MappingBatch {
         return stored
     }
 
+    /// Deliveries this batch sent to review, by the application they are about (not yet stored
+    /// as such: news later in the batch maps them again).
+    var waiting: [String: [Delivery]] = [:]
+
+    /// A delivery's outcome; marked again later in the batch, the last mark stands.
     func mark(_ delivery: Delivery, _ status: String, _ detail: String, application: String? = nil) {
         outcomes.marks.append(DeliveryMark(sequence: delivery.sequence, status: status, detail: detail, application: application))
+        if status == "review", let application { waiting[application, default: []].append(delivery) }
     }
 
-    /// An event for the inbox; what it says about its application is kept (news when it added
-    /// to what was known).
-    func accept(_ event: CanonicalEvent, from delivery: Delivery) throws(StoreError) {
-        if let application = event.data["application"]["id"].stringValue,
-           let changed = CompiledSource.remembering(event.data, into: try profile(application) ?? [:]) {
-            profiles[application] = .some(changed)
-            outcomes.profiles[application] = .object(changed)
-            if !outcomes.news.contains(application) { outcomes.news.append(application) }
-        }
-        outcomes.events.append(event)
-        mark(delivery, "accepted", event.type)
+    /// Keeps what `event` says about its application; returns the application when that added
+    /// to what was known.
+    func learn(_ event: CanonicalEvent) throws(StoreError) -> String? {
+        guard let application = event.data["application"]["id"].stringValue,
+              let changed = CompiledSource.remembering(event.data, into: try profile(application) ?? [:]) else { return nil }
+        profiles[application] = .some(changed)
+        outcomes.profiles[application] = .object(changed)
+        if !news.contains(application) { news.append(application) }
+        return application
     }
 }

@@ -30,11 +30,8 @@ public struct DeliveryOutcomes: Sendable {
     public var marks: [DeliveryMark] = []
     /// Applications' profiles as they stand after the batch (each replaces the stored one).
     public var profiles: [String: Value] = [:]
-    /// Applications the batch told something new, in the order it did: their deliveries waiting
-    /// in review go back to be mapped again.
-    public var news: [String] = []
 
     public init() {}
 
-    public var isEmpty: Bool { events.isEmpty && marks.isEmpty && profiles.isEmpty && news.isEmpty }
+    public var isEmpty: Bool { events.isEmpty && marks.isEmpty && profiles.isEmpty }
 }

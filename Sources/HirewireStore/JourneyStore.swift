@@ -168,10 +168,11 @@ public protocol JourneyStore: AnyObject, OutboxStore, BatchReads {
     /// Records what became of a delivery (accepted, ignored, review) and why.
     func markDelivery(_ sequence: Int64, status: String, detail: String) throws(StoreError)
     /// Writes what mapping a batch of deliveries came to in one transaction: the events into the
-    /// inbox (an id seen before is dropped), the applications' profiles, each delivery's outcome,
-    /// and then every delivery waiting in review for an application of `news` back to be mapped
-    /// again. Returns how many went back.
-    func commitMapping(_ outcomes: DeliveryOutcomes, at: Date) throws(StoreError) -> Int
+    /// inbox (an id seen before is dropped), the applications' profiles and each delivery's outcome.
+    func commitMapping(_ outcomes: DeliveryOutcomes, at: Date) throws(StoreError)
+    /// The deliveries waiting in review for `application` (marked so when they were mapped),
+    /// oldest first: news about the application may now fill what they lacked.
+    func reviewedDeliveries(application: String) throws(StoreError) -> [Delivery]
     /// The review items (journeys a flow refused for missing data) still waiting whose event is
     /// about `application`, oldest first.
     func waitingReviews(application: String) throws(StoreError) -> [DeadLetter]

@@ -223,10 +223,10 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         }
     }
 
-    public func commitMapping(_ outcomes: DeliveryOutcomes, at: Date) throws(StoreError) -> Int {
-        guard !outcomes.isEmpty else { return 0 }
-        return try locked { () throws(StoreError) -> Int in
-            let (requeued, fresh) = try db.transaction { () throws(StoreError) -> (Int, [(Int64, CanonicalEvent)]) in
+    public func commitMapping(_ outcomes: DeliveryOutcomes, at: Date) throws(StoreError) {
+        guard !outcomes.isEmpty else { return }
+        try locked { () throws(StoreError) in
+            let fresh = try db.transaction { () throws(StoreError) -> [(Int64, CanonicalEvent)] in
                 let (_, fresh) = try insertInbox(outcomes.events, receivedAt: at)
                 for (application, profile) in outcomes.profiles.sorted(by: { $0.key < $1.key }) {
                     try db.query(static: "INSERT INTO applications (id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
@@ -236,16 +236,16 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     try db.query(static: "UPDATE deliveries SET status = ?, detail = ?, application = ? WHERE seq = ?",
                                  [.text(mark.status), .text(mark.detail), mark.application.map(SQLValue.text) ?? .null, .integer(mark.sequence)])
                 }
-                var requeued = 0
-                for application in outcomes.news {
-                    try db.query(static: "UPDATE deliveries SET status = 'pending', detail = 'its application became known' WHERE application = ? AND status = 'review'",
-                                 [.text(application)])
-                    requeued += db.changes
-                }
-                return (requeued, fresh)
+                return fresh
             }
             rememberAppended(fresh)
-            return requeued
+        }
+    }
+
+    public func reviewedDeliveries(application: String) throws(StoreError) -> [Delivery] {
+        try locked { () throws(StoreError) -> [Delivery] in
+            try deliveryRows("SELECT seq, source, event_id, received_at, headers, body, status, detail, duplicates FROM deliveries WHERE application = ? AND status = 'review' ORDER BY seq LIMIT 100",
+                             [.text(application)])
         }
     }
 

@@ -272,6 +272,35 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(sim.kinds("review").last?.fields["reason"], "missing candidate.email")
     }
 
+    /// `test` and `simulate` heal as `serve` does: news about an application routes again the
+    /// event a flow refused for missing data, and takes in again one held for a field its type
+    /// requires, both before the news itself.
+    func testNewsAboutAnApplicationHealsWhatWaitsForIt() throws {
+        var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
+        // Refused by the flow: no candidate.email.
+        sim.send("offer.extended", ["application": ["id": "a2"], "offer": ["id": "o1"], "candidate": ["id": "c2"]], at: "2026-03-02T09:00:00Z")
+        XCTAssertTrue(sim.journeys.isEmpty)
+        XCTAssertEqual(sim.kinds("review").last?.fields["application"], "a2")
+        // News about another application heals nothing.
+        sim.send("offer.viewed", ["application": ["id": "a9"], "offer": ["id": "o9"], "candidate": ["id": "c9", "email": "x@example.com"]], at: "2026-03-02T09:01:00Z")
+        XCTAssertTrue(sim.journeys.isEmpty)
+        sim.send("offer.viewed", ["application": ["id": "a2"], "candidate": ["email": "bo@example.com"]], at: "2026-03-02T10:00:00Z")
+        let journey = try XCTUnwrap(sim.journey(flow: "offer", key: "a2"), "started with the email the news brought")
+        XCTAssertEqual(sim.actions.first?.action.arguments["to"], "bo@example.com")
+        XCTAssertEqual(journey.state, "extended")
+        // The news itself reached the journey after it started: its viewed handler ran.
+        XCTAssertEqual(sim.actions.last?.action.arguments["text"], "viewed")
+        XCTAssertEqual(sim.kinds("start").count, 1)
+
+        // Held before any flow: an offer without the candidate its type requires.
+        sim.send("offer.extended", ["application": ["id": "a3"], "offer": ["id": "o3"]], at: "2026-03-02T11:00:00Z")
+        XCTAssertEqual(sim.kinds("review").last?.fields["reason"], "offer.extended without candidate.id")
+        XCTAssertNil(sim.journey(flow: "offer", key: "a3"))
+        sim.send("offer.viewed", ["application": ["id": "a3"], "offer": ["id": "o3"], "candidate": ["id": "c3", "email": "cy@example.com"]], at: "2026-03-02T11:05:00Z")
+        XCTAssertEqual(sim.journey(flow: "offer", key: "a3")?.context["offer"]?["id"], "o3", "taken in again, filled, and started")
+        XCTAssertEqual(sim.actions.last?.action.arguments["text"], "viewed", "then the news reached it")
+    }
+
     func testEventsForOtherKeysAndUnstartedJourneys() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.accepted", ["application": ["id": "zz"], "offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")

@@ -92,12 +92,12 @@ final class JourneyEngineTests: XCTestCase {
         _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x0", receivedAt: t("2026-03-06T16:01:00Z"), headers: [:], body: Array(other.utf8))])
         try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:01:00Z"))
         XCTAssertEqual(try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }.map(\.number), review.map(\.number))
-        // The application's offer becomes known from another event: in the same pass, the one in
-        // review is mapped again with it and goes in, with no one replaying it.
+        // The application's offer becomes known from another event: the one in review is mapped
+        // again with it and goes in, before it, with no one replaying it.
         let known = #"{"id": "x2", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:05:00Z", "data": {"application": {"id": "a1"}, "offer": {"id": "o1"}}}"#
         _ = try e.store.appendDeliveries([Delivery(source: "events", eventId: "x2", receivedAt: t("2026-03-06T16:05:00Z"), headers: [:], body: Array(known.utf8))])
         try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:05:00Z"))
-        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id).sorted(), ["x0", "x1", "x2"])
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id), ["x0", "x1", "x2"])
         XCTAssertEqual(try e.store.pendingInbox(limit: 10).first { $0.event.id == "x1" }?.event.data["offer"]["id"], "o1")
         XCTAssertTrue(try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }.isEmpty)
         XCTAssertFalse(try e.store.requeueDeadLetter(.delivery, try XCTUnwrap(review.first).number, at: t("2026-03-06T16:06:00Z")),
@@ -118,6 +118,24 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertTrue(try e.store.deadLetters(limit: 10).isEmpty)
         XCTAssertEqual(try e.store.pendingInbox(limit: 10).first { $0.event.id == "y2" }?.event.data["offer"]["id"], "o5")
         XCTAssertEqual(try e.store.applicationProfile("a5")?["offer"]["id"], "o5")
+    }
+
+    /// Out of order within one batch: the offer that lacked its id is mapped again as soon as the
+    /// event that tells it comes, and its event goes into the inbox first, as it came first.
+    func testAnOutOfOrderDeliveryOfTheSameBatchHealsInItsOrder() throws {
+        let e = try engine()
+        let idOnly = #"{"id": "z1", "type": "offer.extended", "occurred_at": "2026-03-06T16:00:00Z", "data": {"application": {"id": "a6"}, "candidate": {"id": "c6"}}}"#
+        let other = #"{"id": "z2", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:00:01Z", "data": {"application": {"id": "a7"}, "offer": {"id": "o7"}}}"#
+        let known = #"{"id": "z3", "type": "candidate.stage_changed", "occurred_at": "2026-03-06T16:00:02Z", "data": {"application": {"id": "a6"}, "offer": {"id": "o6"}}}"#
+        _ = try e.store.appendDeliveries([idOnly, other, known].enumerated().map { i, body in
+            Delivery(source: "events", eventId: "z\(i + 1)", receivedAt: t("2026-03-06T16:00:00Z"), headers: [:], body: Array(body.utf8))
+        })
+        XCTAssertEqual(try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:00:03Z")), 3)
+        XCTAssertTrue(try e.store.deadLetters(limit: 10).isEmpty)
+        let inbox = try e.store.pendingInbox(limit: 10)
+        XCTAssertEqual(inbox.map(\.event.id), ["z2", "z1", "z3"], "z1 just before the news that completed it")
+        XCTAssertEqual(inbox.first { $0.event.id == "z1" }?.event.data["offer"]["id"], "o6")
+        XCTAssertEqual(try e.store.deliveries(DeliveryQuery(eventId: "z1", limit: 1)).first?.status, "accepted")
     }
 
     func testDuplicateDeliveryActsOnce() throws {

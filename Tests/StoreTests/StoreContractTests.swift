@@ -230,41 +230,42 @@ class JourneyStoreContract: XCTestCase {
     }
 
     /// A mapping batch is written whole: inbox events (a repeated id dropped), profiles and every
-    /// delivery's outcome. A delivery in review remembers its application, and news about that
-    /// application in a later batch sends it (only it, and once) back to be mapped.
-    func testMappingBatchesAreWrittenWholeAndNewsSendsReviewsBack() throws {
+    /// delivery's outcome, the last mark of a delivery standing. A delivery in review remembers
+    /// its application and is found by it, oldest first, until it is mapped again.
+    func testMappingBatchesAreWrittenWholeAndReviewsAreFoundByApplication() throws {
         let (store, _) = try makeStore()
         let body = Array("{}".utf8)
-        let batch = ["r1", "r2", "r3", "ok"].enumerated().map { i, id in
+        let batch = ["r1", "r2", "r3", "ok", "r4"].enumerated().map { i, id in
             Delivery(source: "greenhouse", eventId: id, receivedAt: now.addingTimeInterval(Double(i)), headers: [:], body: body)
         }
-        XCTAssertEqual(try store.appendDeliveries(batch), [true, true, true, true])
+        XCTAssertEqual(try store.appendDeliveries(batch), [true, true, true, true, true])
         let seq = Dictionary(uniqueKeysWithValues: try store.pendingDeliveries(limit: 10).map { ($0.eventId, $0.sequence) })
         func event(_ id: String) -> CanonicalEvent {
             CanonicalEvent(id: id, type: "candidate.applied", occurredAt: now, source: "greenhouse", data: ["application": ["id": "a3"]])
         }
+        func mark(_ id: String, _ status: String, _ application: String?) throws -> DeliveryMark {
+            DeliveryMark(sequence: try XCTUnwrap(seq[id]), status: status, detail: status == "review" ? "offer.extended without candidate.id" : "candidate.applied",
+                         application: application)
+        }
         var first = DeliveryOutcomes()
-        first.marks = [DeliveryMark(sequence: try XCTUnwrap(seq["r1"]), status: "review", detail: "offer.extended without candidate.id", application: "a1"),
-                       DeliveryMark(sequence: try XCTUnwrap(seq["r2"]), status: "review", detail: "offer.extended without candidate.id", application: "a2"),
-                       DeliveryMark(sequence: try XCTUnwrap(seq["r3"]), status: "review", detail: "offer.extended without application.id"),
-                       DeliveryMark(sequence: try XCTUnwrap(seq["ok"]), status: "accepted", detail: "candidate.applied")]
+        first.marks = [try mark("r1", "review", "a1"), try mark("r2", "review", "a2"), try mark("r3", "review", nil),
+                       try mark("ok", "accepted", nil), try mark("r4", "review", "a1"), try mark("r4", "accepted", nil), try mark("r4", "review", "a1")]
         first.events = [event("greenhouse:ok"), event("greenhouse:ok")]
         first.profiles = ["a3": ["candidate": ["email": "ada@example.com"]]]
-        first.news = ["a3"]
-        XCTAssertEqual(try store.commitMapping(first, at: now), 0, "no review waits for a3")
+        try store.commitMapping(first, at: now)
         XCTAssertTrue(try store.pendingDeliveries(limit: 10).isEmpty)
         XCTAssertEqual(try store.pendingInbox(limit: 10).map(\.event.id), ["greenhouse:ok"], "the repeated id is dropped")
         XCTAssertEqual(try store.applicationProfile("a3")?["candidate"]["email"], "ada@example.com")
         XCTAssertEqual(try store.deliveries(DeliveryQuery(eventId: "ok", limit: 1)).first?.status, "accepted")
-        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).count, 3)
+        XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).count, 4)
 
-        var news = DeliveryOutcomes()
-        news.news = ["a1", "nobody"]
-        XCTAssertEqual(try store.commitMapping(news, at: now), 1)
-        XCTAssertEqual(try store.pendingDeliveries(limit: 10).map(\.eventId), ["r1"])
-        XCTAssertEqual(try store.commitMapping(news, at: now), 0, "already back: not twice")
-        XCTAssertEqual(Set(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).map(\.number)),
-                       Set([seq["r2"], seq["r3"]].compactMap { $0 }), "the others still wait")
+        XCTAssertEqual(try store.reviewedDeliveries(application: "a1").map(\.eventId), ["r1", "r4"], "oldest first; r4's last mark stands")
+        XCTAssertEqual(try store.reviewedDeliveries(application: "a2").map(\.eventId), ["r2"])
+        XCTAssertTrue(try store.reviewedDeliveries(application: "nobody").isEmpty)
+        var again = DeliveryOutcomes()
+        again.marks = [try mark("r1", "accepted", nil)]
+        try store.commitMapping(again, at: now)
+        XCTAssertEqual(try store.reviewedDeliveries(application: "a1").map(\.eventId), ["r4"], "mapped again, it no longer waits")
     }
 
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {

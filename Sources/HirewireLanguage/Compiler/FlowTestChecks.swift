@@ -54,7 +54,7 @@ struct FlowTestChecks {
             EventTypes.check(event.type, reader: reader)
             let missing = profiles.takeIn(event.data, type: event.type.value).missing
             if !missing.isEmpty {
-                reader.warning("this \(event.type.value) lacks \(missing.joined(separator: ", ")), which its type requires (nor did an earlier event of its application say): it waits for review and reaches no flow",
+                reader.warning("this \(event.type.value) lacks \(missing.joined(separator: ", ")), which its type requires (nor did an earlier event of its application say): it waits in review, reaching no flow, until a later event of its application says what it lacks",
                                at: event.location, code: "incomplete-event")
             }
             time(event.at.value, at: event.at.location)

@@ -208,14 +208,23 @@ public struct ApplicationProfiles: Sendable {
     public init() {}
 
     /// An event's data completed as ``CompiledSource/completing(_:type:known:)`` does, and
-    /// remembered for later events when nothing is missing.
-    public mutating func takeIn(_ data: Value, type: String) -> (data: Value, missing: [String]) {
+    /// remembered for later events when nothing is missing; `news` is its application when that
+    /// added to what was known.
+    public mutating func takeIn(_ data: Value, type: String) -> (data: Value, missing: [String], news: String?) {
         let application = data["application"]["id"].stringValue
         let profiles = byApplication
         let (completed, missing) = CompiledSource.completing(data, type: type) { application.flatMap { profiles[$0] } }
         if missing.isEmpty, let application, let changed = CompiledSource.remembering(completed, into: byApplication[application] ?? [:]) {
             byApplication[application] = changed
+            return (completed, missing, application)
         }
-        return (completed, missing)
+        return (completed, missing, nil)
+    }
+
+    /// `data` with the fields it lacks filled from what its application's events said.
+    public func filled(_ data: Value) -> Value {
+        guard let application = data["application"]["id"].stringValue, let known = byApplication[application],
+              case .object(let members) = data else { return data }
+        return .object(CompiledSource.fill(members, from: known))
     }
 }
