@@ -24,7 +24,7 @@ if wanted("decode") { results += DecodeBenchmark(project: project).run() }
 if wanted("end") { results.append(EndToEndBenchmark(project: project).run()) }
 if wanted("timers") { results += TimerScaleBenchmark(project: project).run() }
 if wanted("lag") { results.append(FireLagBenchmark(project: project).run()) }
-if wanted("map") { results.append(MapBenchmark(project: project).run()) }
+if wanted("map") { results += MapBenchmark(project: project).run() }
 if wanted("intake") { results += IntakeBenchmark().run() }
 if wanted("dispatch") { results += DispatchBenchmark().run() }
 for result in results { print(result.line) }
