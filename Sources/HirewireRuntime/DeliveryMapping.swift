@@ -11,14 +11,27 @@ extension JourneyEngine {
     /// deliveries' outcomes together), so a crash repeats the whole batch or none of it.
     @discardableResult
     public func mapDeliveries(sources: [String: CompiledSource], now: Date, batchSize: Int = 500) throws(StoreError) -> Int {
+        try mapDeliveriesTellingNews(sources: sources, now: now, batchSize: batchSize).mapped
+    }
+
+    /// ``mapDeliveries(sources:now:batchSize:)``, also returning the applications its deliveries
+    /// told something new (the engine loop heals again for them once their events are processed).
+    func mapDeliveriesTellingNews(sources: [String: CompiledSource], now: Date, batchSize: Int = 500) throws(StoreError) -> (mapped: Int, news: [String]) {
         var total = 0
+        var news: [String] = []
         while true {
             let pending = try store.pendingDeliveries(limit: batchSize)
-            if pending.isEmpty { return total }
+            if pending.isEmpty { return (total, news) }
             let batch = MappingBatch(store: store)
             for delivery in pending where !batch.mapped.contains(delivery.sequence) { try map(delivery, sources: sources, into: batch) }
             try store.commitMapping(batch.outcomes, at: now)
-            try heal(batch, now: now)
+            let routed = try healRefusedStarts(of: batch.news, now: now)
+            if batch.healed + routed > 0 {
+                JSONLog.write("info", "waiting items sent back by their application's data",
+                              ["applications": .array(batch.news.prefix(20).map(Value.string)), "deliveries": .number(Double(batch.healed)),
+                               "reviews": .number(Double(routed))])
+            }
+            news += batch.news
             total += pending.count
         }
     }
@@ -92,36 +105,50 @@ extension JourneyEngine {
             // Those of earlier batches (stored), then those of this one, oldest first each.
             var held = try store.reviewedDeliveries(application: application).filter { !batch.mapped.contains($0.sequence) }
             held += batch.waiting.removeValue(forKey: application) ?? []
+            // All of them claimed first: mapping one may be news again, and the nested pass must
+            // neither take the others out of their order nor map them a second time.
+            for delivery in held { batch.mapped.insert(delivery.sequence) }
             for delivery in held {
                 batch.healed += 1
                 try map(delivery, sources: sources, into: batch)
             }
         }
-        batch.outcomes.events.append(event)
+        batch.outcomes.events.append((delivery.sequence, event))
         batch.mark(delivery, "accepted", event.type)
     }
 
-    /// The events a flow refused to start a journey for (its `require` unmet) about an
-    /// application the batch told something new are routed again to that flow, filled with what
-    /// is known now, as `dead-letters replay` does: before the news itself is processed, as they
-    /// came before it. One still refused waits again, until the next news.
-    func heal(_ batch: MappingBatch, now: Date) throws(StoreError) {
+    /// The events a flow refused to start a journey for (its `require` unmet) about these
+    /// applications, routed again to that flow, filled with what is known now, as `dead-letters
+    /// replay` does — those that now have what the flow requires; the others keep waiting as they
+    /// are (routed again they would only be refused again, under a new id, their `on_invalid`
+    /// actions repeated). Returns how many were routed.
+    ///
+    /// Run after a mapping batch (before its events are processed: they came before the news),
+    /// again after the engine processed them (a start refused in that very pass), and over every
+    /// waiting item when `serve` starts (a crash between a batch and its healing loses nothing).
+    @discardableResult
+    public func healRefusedStarts(of applications: [String]? = nil, now: Date) throws(StoreError) -> Int {
+        let items: [DeadLetter]
+        if let applications {
+            var found: [DeadLetter] = []
+            for application in applications { found += try store.waitingReviews(application: application) }
+            items = found
+        } else {
+            items = try store.deadLetters(DeadLetterQuery(kinds: [.review], limit: 10_000)).filter { $0.detail["application"].stringValue != nil }.reversed()
+        }
         var routed = 0
-        for application in batch.news {
-            for item in try store.waitingReviews(application: application) {
-                guard let flow = item.flow, let event = try store.inboxEvent(id: item.detail["event_id"].displayString) else { continue }
-                do {
-                    if try replay(try enriched(event), toFlow: flow, resolvingReview: item.number, now: now) { routed += 1 }
-                } catch {
-                    // The flow was removed or broke since: the item waits for a person, as it did.
-                    JSONLog.write("warn", "review item not routed again", ["item": .string(item.id), "reason": .string(error.description)])
-                }
+        for item in items {
+            do {
+                guard let flow = item.flow, let stored = try store.inboxEvent(id: item.detail["event_id"].displayString) else { continue }
+                let event = try enriched(stored)
+                guard meetsRequirements(event, flow: flow) else { continue }
+                if try replay(event, toFlow: flow, resolvingReview: item.number, now: now) { routed += 1 }
+            } catch {
+                // The flow was removed or broke since, or the store refused: it waits, as it did.
+                JSONLog.write("warn", "review item not routed again", ["item": .string(item.id), "reason": .string(error.description)])
             }
         }
-        guard batch.healed + routed > 0 else { return }
-        JSONLog.write("info", "waiting items sent back by their application's data",
-                      ["applications": .array(batch.news.prefix(20).map(Value.string)), "deliveries": .number(Double(batch.healed)),
-                       "reviews": .number(Double(routed))])
+        return routed
     }
 }
 

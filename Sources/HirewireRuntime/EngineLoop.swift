@@ -46,11 +46,13 @@ public final class EngineLoop: Sendable {
     /// journey that waited for its 48h reminder while an event queued behind a busy engine sees
     /// the reminder first in production just as in its flow test.
     public func pass() throws(StoreError) -> Date? {
-        try engine.mapDeliveries(sources: sources, now: clock())
+        let (_, news) = try engine.mapDeliveriesTellingNews(sources: sources, now: clock())
         _ = try engine.fireDueTimers(now: clock())
         // A bounded share of the inbox per pass: due timers fire between shares even
         // while events keep arriving, and a full share means go round again at once.
         let processed = try engine.processInbox(now: clock(), maxEvents: Self.inboxShare)
+        // A start refused in this very pass, by an event the pass's news completes.
+        if !news.isEmpty { try engine.healRefusedStarts(of: news, now: clock()) }
         let firedAt = clock()
         let fired = try engine.fireDueTimers(now: firedAt)
         var next = processed >= Self.inboxShare ? clock() : try engine.nextDue()
@@ -65,6 +67,8 @@ public final class EngineLoop: Sendable {
 
     /// Runs until the surrounding task is cancelled.
     public func run() async {
+        // Refused starts that news completed just before a crash or a stop are healed first.
+        do { try engine.healRefusedStarts(now: clock()) } catch { onError(error) }
         while !Task.isCancelled {
             var next: Date?
             do {

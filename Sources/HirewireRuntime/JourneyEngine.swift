@@ -270,6 +270,15 @@ public final class JourneyEngine: @unchecked Sendable {
         countTransitions(batch.shell.commits)
     }
 
+    /// Whether `event` now has every field `flow` lists in `require` (false when the flow is
+    /// not loaded): routing a refused start again before that only refuses it again.
+    func meetsRequirements(_ event: CanonicalEvent, flow: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let machine = machines.first(where: { $0.id == flow }) else { return false }
+        return Step.missingRequirements(machine, data: event.data.objectValue ?? [:]).isEmpty
+    }
+
     /// Routes one stored event again, to `flow` only (review item `number`, replayed after its
     /// data or the flow was fixed); what it emits goes to every flow, as usual. The steps and the
     /// item's `replayed` mark are one transaction: false, and nothing written, when the item is

@@ -24,8 +24,11 @@ public struct DeliveryMark: Sendable, Equatable {
 /// What mapping a batch of deliveries came to, written by ``JourneyStore/commitMapping(_:at:)``
 /// in one transaction: one flush for the batch instead of three per delivery.
 public struct DeliveryOutcomes: Sendable {
-    /// Canonical events for the inbox, in the order of their deliveries.
-    public var events: [CanonicalEvent] = []
+    // Written by one mapping pass and handed to the store whole.
+    /// Canonical events for the inbox with the delivery each came from, in order. One whose
+    /// delivery is no longer pending or in review when the batch is written (a person dismissed
+    /// it meanwhile) is left out.
+    public var events: [(delivery: Int64, event: CanonicalEvent)] = []
     /// Each delivery's outcome.
     public var marks: [DeliveryMark] = []
     /// Applications' profiles as they stand after the batch (each replaces the stored one).

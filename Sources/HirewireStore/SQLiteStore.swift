@@ -227,14 +227,19 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         guard !outcomes.isEmpty else { return }
         try locked { () throws(StoreError) in
             let fresh = try db.transaction { () throws(StoreError) -> [(Int64, CanonicalEvent)] in
-                let (_, fresh) = try insertInbox(outcomes.events, receivedAt: at)
+                // Only a delivery still waiting to be mapped (pending, or in review) takes its
+                // outcome; one dismissed by a person since the batch read it stays dismissed, and
+                // its event stays out of the inbox.
+                var taken: Set<Int64> = []
+                for mark in outcomes.marks {
+                    try db.query(static: "UPDATE deliveries SET status = ?, detail = ?, application = ? WHERE seq = ? AND status IN ('pending', 'review')",
+                                 [.text(mark.status), .text(mark.detail), mark.application.map(SQLValue.text) ?? .null, .integer(mark.sequence)])
+                    if db.changes == 1 { taken.insert(mark.sequence) }
+                }
+                let (_, fresh) = try insertInbox(outcomes.events.filter { taken.contains($0.delivery) }.map(\.event), receivedAt: at)
                 for (application, profile) in outcomes.profiles.sorted(by: { $0.key < $1.key }) {
                     try db.query(static: "INSERT INTO applications (id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
                                  [.text(application), Self.json(profile), Self.time(at)])
-                }
-                for mark in outcomes.marks {
-                    try db.query(static: "UPDATE deliveries SET status = ?, detail = ?, application = ? WHERE seq = ?",
-                                 [.text(mark.status), .text(mark.detail), mark.application.map(SQLValue.text) ?? .null, .integer(mark.sequence)])
                 }
                 return fresh
             }

@@ -138,6 +138,71 @@ final class JourneyEngineTests: XCTestCase {
         XCTAssertEqual(try e.store.deliveries(DeliveryQuery(eventId: "z1", limit: 1)).first?.status, "accepted")
     }
 
+    /// Canonical deliveries (the `events` source) with `data` for `application`.
+    func deliveries(_ items: [(id: String, type: String, data: String)], at: String = "2026-03-06T16:00:00Z") -> [Delivery] {
+        items.map { id, type, data in
+            let body = #"{"id": "\#(id)", "type": "\#(type)", "occurred_at": "\#(at)", "data": \#(data)}"#
+            return Delivery(source: "events", eventId: id, receivedAt: t(at), headers: [:], body: Array(body.utf8))
+        }
+    }
+
+    /// Two offers of one application wait in review from earlier batches; its news maps each
+    /// again once, in their order, before the news.
+    func testTwoStoredReviewsOfOneApplicationHealOnceEachInTheirOrder() throws {
+        let e = try engine()
+        _ = try e.store.appendDeliveries(deliveries([
+            ("w1", "offer.extended", #"{"application": {"id": "a8"}, "candidate": {"id": "c8"}, "offer": {"tier": "B"}}"#),
+            ("w2", "offer.viewed", #"{"application": {"id": "a8"}, "candidate": {"id": "c8"}}"#),
+        ]))
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:00:00Z"))
+        XCTAssertEqual(try e.store.deadLetters(limit: 10).filter { $0.kind == .delivery }.count, 2)
+        _ = try e.store.appendDeliveries(deliveries([("w3", "candidate.stage_changed", #"{"application": {"id": "a8"}, "offer": {"id": "o8"}}"#)]))
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:01:00Z"))
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id), ["w1", "w2", "w3"], "once each, in their order, before the news")
+        XCTAssertTrue(try e.store.deadLetters(limit: 10).isEmpty)
+    }
+
+    /// A start refused for a missing `require` field and the event that supplies it, mapped in
+    /// one pass: the refusal happens as the pass processes the inbox, and the same pass heals it.
+    func testARefusedStartAndItsNewsInOnePassStartTheJourney() throws {
+        let e = try engine()
+        let loop = EngineLoop(engine: e, clock: { Timestamp.parse("2026-03-06T16:00:05Z") ?? Date() })
+        _ = try e.store.appendDeliveries(deliveries([
+            ("v1", "candidate.applied", #"{"application": {"id": "a9"}, "candidate": {"id": "c9", "first_name": "Ada"}, "job": {"title": "SRE"}}"#),
+            ("v2", "candidate.replied", #"{"application": {"id": "a9"}, "candidate": {"id": "c9", "email": "ada@example.com"}}"#),
+        ]))
+        _ = try loop.pass()
+        XCTAssertEqual(try e.store.activeJourney(flow: "application-received", key: "a9")?.context["candidate"]?["email"], "ada@example.com")
+        XCTAssertFalse(try e.store.deadLetters(limit: 10).contains { $0.kind == .review })
+    }
+
+    /// News that does not supply what the flow requires leaves the refused start waiting as it
+    /// was (same item, no repeated `on_invalid`); once the data is stored, a sweep such as
+    /// `serve` runs at start heals it (a crash between a batch and its healing loses nothing).
+    func testARefusedStartWaitsUntilItsDataAndASweepHealsIt() throws {
+        let e = try engine()
+        _ = try e.store.appendDeliveries(deliveries([
+            ("u1", "candidate.applied", #"{"application": {"id": "a10"}, "candidate": {"id": "c10", "first_name": "Ada"}, "job": {"title": "SRE"}}"#),
+        ]))
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let waiting = try XCTUnwrap(try e.store.deadLetters(limit: 10).first { $0.kind == .review })
+        _ = try e.store.appendDeliveries(deliveries([("u2", "candidate.stage_changed", #"{"application": {"id": "a10", "stage": "Screen"}}"#)],
+                                                    at: "2026-03-06T16:01:00Z"))
+        try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:01:00Z"))
+        XCTAssertEqual(try e.store.deadLetters(limit: 10).filter { $0.kind == .review }.map(\.number), [waiting.number], "the same item waits")
+        // The email arrives in the profile, and the healing after it never ran (a crash).
+        let profile = try XCTUnwrap(try e.store.applicationProfile("a10")?.objectValue)
+        var candidate = profile["candidate"]?.objectValue ?? [:]
+        candidate["email"] = "ada@example.com"
+        var changed = profile
+        changed["candidate"] = .object(candidate)
+        try e.store.saveApplicationProfile("a10", .object(changed), at: t("2026-03-06T16:02:00Z"))
+        XCTAssertEqual(try e.healRefusedStarts(now: t("2026-03-06T16:03:00Z")), 1)
+        XCTAssertNotNil(try e.store.activeJourney(flow: "application-received", key: "a10"))
+        XCTAssertEqual(try e.healRefusedStarts(now: t("2026-03-06T16:04:00Z")), 0, "healed once")
+    }
+
     func testDuplicateDeliveryActsOnce() throws {
         let e = try engine()
         XCTAssertEqual(try e.submit([offer(), offer()], now: t("2026-03-06T16:00:00Z")), [true, false])

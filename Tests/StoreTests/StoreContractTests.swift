@@ -249,8 +249,8 @@ class JourneyStoreContract: XCTestCase {
         }
         var first = DeliveryOutcomes()
         first.marks = [try mark("r1", "review", "a1"), try mark("r2", "review", "a2"), try mark("r3", "review", nil),
-                       try mark("ok", "accepted", nil), try mark("r4", "review", "a1"), try mark("r4", "accepted", nil), try mark("r4", "review", "a1")]
-        first.events = [event("greenhouse:ok"), event("greenhouse:ok")]
+                       try mark("ok", "accepted", nil), try mark("r4", "review", "a2"), try mark("r4", "review", "a1")]
+        first.events = [(try XCTUnwrap(seq["ok"]), event("greenhouse:ok")), (try XCTUnwrap(seq["ok"]), event("greenhouse:ok"))]
         first.profiles = ["a3": ["candidate": ["email": "ada@example.com"]]]
         try store.commitMapping(first, at: now)
         XCTAssertTrue(try store.pendingDeliveries(limit: 10).isEmpty)
@@ -260,12 +260,22 @@ class JourneyStoreContract: XCTestCase {
         XCTAssertEqual(try store.deadLetters(DeadLetterQuery(kinds: [.delivery], limit: 10)).count, 4)
 
         XCTAssertEqual(try store.reviewedDeliveries(application: "a1").map(\.eventId), ["r1", "r4"], "oldest first; r4's last mark stands")
-        XCTAssertEqual(try store.reviewedDeliveries(application: "a2").map(\.eventId), ["r2"])
+        XCTAssertEqual(try store.reviewedDeliveries(application: "a2").map(\.eventId), ["r2"], "r4 marked again for another application")
         XCTAssertTrue(try store.reviewedDeliveries(application: "nobody").isEmpty)
         var again = DeliveryOutcomes()
         again.marks = [try mark("r1", "accepted", nil)]
         try store.commitMapping(again, at: now)
         XCTAssertEqual(try store.reviewedDeliveries(application: "a1").map(\.eventId), ["r4"], "mapped again, it no longer waits")
+
+        // Dismissed by a person while a batch that heals it was being mapped: it stays dismissed,
+        // and its event stays out of the inbox.
+        XCTAssertTrue(try store.dismissDeadLetter(.delivery, try XCTUnwrap(seq["r4"]), at: now))
+        var late = DeliveryOutcomes()
+        late.marks = [try mark("r4", "accepted", nil)]
+        late.events = [(try XCTUnwrap(seq["r4"]), event("greenhouse:r4"))]
+        try store.commitMapping(late, at: now)
+        XCTAssertEqual(try store.deliveries(DeliveryQuery(eventId: "r4", limit: 1)).first?.status, "dismissed")
+        XCTAssertFalse(try store.pendingInbox(limit: 10).contains { $0.event.id == "greenhouse:r4" })
     }
 
     func testCommitWritesJourneyTimersOutboxAndAuditTogether() throws {

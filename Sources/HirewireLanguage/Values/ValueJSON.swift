@@ -53,6 +53,10 @@ extension Value {
             self = .string(text)
         case is NSNull:
             self = .null
+        case let decimal as NSDecimalNumber:
+            // Long decimals (16 digits and more) come as decimal numbers, whose `doubleValue` is
+            // not correctly rounded: `0.30000000000000004` read as `0.3000000000000001`.
+            self = .number(Double(decimal.stringValue) ?? decimal.doubleValue)
         case let number as NSNumber:
             self = ObjectIdentifier(type(of: number)) == Self.booleanClass ? .bool(number.boolValue) : .number(number.doubleValue)
         default:
