@@ -77,13 +77,18 @@ public struct Simulation: Sendable {
     /// events its flows refused are routed again to those flows, filled with what is known now,
     /// then the events held in review are taken in again in their order, all before the news.
     private mutating func heal(_ application: String) {
-        let refusedNow = refused.filter { $0.application == application }
-        refused.removeAll { $0.application == application }
-        for item in refusedNow {
+        // A refused start goes again only once it has what its flow requires (else it would be
+        // refused again, its `on_invalid` repeated); the others keep waiting.
+        var ready: [(flow: String, event: CanonicalEvent)] = []
+        refused.removeAll { item in
+            guard item.application == application, let machine = machines[item.flow] else { return false }
             var event = item.event
             event.data = profiles.filled(event.data)
-            routeAll(event, toFlow: item.flow)
+            guard Step.missingRequirements(machine, data: event.data.objectValue ?? [:]).isEmpty else { return false }
+            ready.append((item.flow, event))
+            return true
         }
+        for item in ready { routeAll(item.event, toFlow: item.flow) }
         let heldNow = held.filter { $0.application == application }
         held.removeAll { $0.application == application }
         for item in heldNow { send(item.event) }

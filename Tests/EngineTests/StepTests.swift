@@ -281,6 +281,9 @@ final class StepTests: XCTestCase {
         sim.send("offer.extended", ["application": ["id": "a2"], "offer": ["id": "o1"], "candidate": ["id": "c2"]], at: "2026-03-02T09:00:00Z")
         XCTAssertTrue(sim.journeys.isEmpty)
         XCTAssertEqual(sim.kinds("review").last?.fields["application"], "a2")
+        // News that does not bring the email leaves it waiting, not refused again.
+        sim.send("offer.viewed", ["application": ["id": "a2"], "offer": ["id": "o1"]], at: "2026-03-02T09:00:30Z")
+        XCTAssertEqual(sim.kinds("review").count, 1)
         // News about another application heals nothing.
         sim.send("offer.viewed", ["application": ["id": "a9"], "offer": ["id": "o9"], "candidate": ["id": "c9", "email": "x@example.com"]], at: "2026-03-02T09:01:00Z")
         XCTAssertTrue(sim.journeys.isEmpty)

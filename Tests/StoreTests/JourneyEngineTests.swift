@@ -146,6 +146,25 @@ final class JourneyEngineTests: XCTestCase {
         }
     }
 
+    /// A mapping batch that fails part way writes nothing: its deliveries stay pending, the
+    /// inbox and the profiles as they were, and the next pass maps them all.
+    func testAMappingBatchThatFailsWritesNothing() throws {
+        let e = try engine()
+        _ = try e.store.appendDeliveries(deliveries([
+            ("m1", "candidate.stage_changed", #"{"application": {"id": "a11"}, "offer": {"id": "o11"}}"#),
+            ("m2", "candidate.stage_changed", #"{"application": {"id": "a12"}, "offer": {"id": "o12"}}"#),
+        ]))
+        let raw = try SQLiteDatabase(path: dbPath)
+        try raw.execute("CREATE TRIGGER full BEFORE INSERT ON applications WHEN NEW.id = 'a12' BEGIN SELECT RAISE(ABORT, 'disk says no'); END;")
+        XCTAssertThrowsError(try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:00:00Z")))
+        XCTAssertEqual(try e.store.pendingDeliveries(limit: 10).map(\.eventId), ["m1", "m2"])
+        XCTAssertTrue(try e.store.pendingInbox(limit: 10).isEmpty)
+        XCTAssertNil(try e.store.applicationProfile("a11"))
+        try raw.execute("DROP TRIGGER full;")
+        XCTAssertEqual(try e.mapDeliveries(sources: [:], now: t("2026-03-06T16:01:00Z")), 2)
+        XCTAssertEqual(try e.store.pendingInbox(limit: 10).map(\.event.id), ["m1", "m2"])
+    }
+
     /// Two offers of one application wait in review from earlier batches; its news maps each
     /// again once, in their order, before the news.
     func testTwoStoredReviewsOfOneApplicationHealOnceEachInTheirOrder() throws {
