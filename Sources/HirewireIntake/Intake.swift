@@ -140,6 +140,19 @@ public final class Intake: Sendable {
         }
     }
 
+    /// The environment variables a signing source names when none of them is set (nil when a
+    /// secret resolves, or the source does not sign): a sender without its secret cannot sign.
+    public static func unsetSecrets(_ settings: Value, env: [String: String]) -> [String]? {
+        guard settings["scheme"].stringValue != "none" else { return nil }
+        let references: [String] = settings["secret"].arrayValue?.compactMap(\.stringValue) ?? [settings["secret"].stringValue].compactMap { $0 }
+        let resolved = references.contains { reference in
+            !(reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] ?? "" : reference).isEmpty
+        }
+        guard !resolved else { return nil }
+        let names = references.filter { $0.hasPrefix("env.") }.map { String($0.dropFirst(4)) }
+        return names.isEmpty ? ["a secret in the source's signature"] : names
+    }
+
     static func answer(_ status: Int, _ fields: [String: Value]) -> HTTPResponse {
         .json(status, Value.object(fields).jsonString())
     }

@@ -11,9 +11,10 @@ import HirewireStore
 enum SignCommand: HirewireCommand {
     static let configuration = CommandConfiguration(
         name: "sign", abstract: "Print the signature header(s) a sender would attach to FILE.",
+        discussion: "Lever signs inside the body (its signature field over token + triggeredAt): for --scheme lever the signed body is printed.",
         arguments: [
             .positional("file", help: "The body to sign, byte for byte."),
-            .option("scheme", help: "Signature scheme.", allowed: ["standard-webhooks", "hmac-sha256", "greenhouse", "ashby", "workable"]),
+            .option("scheme", help: "Signature scheme.", allowed: ["standard-webhooks", "hmac-sha256", "greenhouse", "ashby", "workable", "lever"]),
             .option("secret", valueName: "K", help: "The secret (whsec_… for standard-webhooks)."),
             .option("id", help: "The message id (standard-webhooks; default: a new one)."),
             .option("timestamp", valueName: "T", help: "Unix seconds or RFC 3339 (default: now)."),
@@ -33,6 +34,12 @@ enum SignCommand: HirewireCommand {
             throw UsageError("a standard-webhooks secret is base64, usually whsec_…")
         }
         let signature = Intake.scheme(["scheme": .string(scheme), "secret": .string(secret)], env: [:])
+        if scheme == "lever" {
+            let signed = signature.signedBody([UInt8](body))
+            guard signed != [UInt8](body) else { throw UsageError("a Lever body is a JSON object with a token field") }
+            io.out(String(decoding: signed, as: UTF8.self) + "\n")
+            return 0
+        }
         let id = arguments.option("id") ?? "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         for (name, value) in signature.headers(body: [UInt8](body), id: id, timestamp: at) { io.out("\(name): \(value)\n") }
         return 0
@@ -69,6 +76,9 @@ enum SendCommand: HirewireCommand {
         } else {
             guard let source = project.sources[name] else {
                 throw EnvironmentError("no source '\(name)'\(Suggest.hint(for: name, in: project.sources.keys.sorted())) (sources/NAME.yaml)")
+            }
+            if let missing = Intake.unsetSecrets(source.signature, env: env) {
+                throw EnvironmentError("set \(missing.joined(separator: " or ")): sources/\(name).yaml signs with it")
             }
             let scheme = Intake.scheme(source.signature, env: env)
             let id = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
