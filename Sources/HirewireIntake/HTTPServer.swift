@@ -56,6 +56,9 @@ public final class HTTPServer: @unchecked Sendable {
 
     let handler: Handler?
     let deferredHandler: DeferredHandler?
+    /// Told of each request the server answers 413 itself (its body is not read, so no handler
+    /// sees it): the request's method, path, headers and peer, with an empty body.
+    let oversized: (@Sendable (HTTPRequest) -> Void)?
     /// Requests handed to the deferred handler and not yet answered.
     let suspended = Mutex<[ObjectIdentifier: HTTPResponder]>([:])
     let limits: HTTPLimits
@@ -69,19 +72,21 @@ public final class HTTPServer: @unchecked Sendable {
     /// Starts listening on `port` (0 picks a free one). With `tls` (PEM key and certificate) the
     /// server speaks HTTPS, TLS 1.2 or newer only.
     public convenience init(port: UInt16, limits: HTTPLimits = HTTPLimits(), tls: (key: String, certificate: String)? = nil,
-                            handler: @escaping Handler) throws {
-        try self.init(port: port, limits: limits, tls: tls, handler: handler, deferred: nil)
+                            oversized: (@Sendable (HTTPRequest) -> Void)? = nil, handler: @escaping Handler) throws {
+        try self.init(port: port, limits: limits, tls: tls, handler: handler, deferred: nil, oversized: oversized)
     }
 
     /// Starts a server whose handler answers later through an `HTTPResponder`.
     public convenience init(port: UInt16, limits: HTTPLimits = HTTPLimits(), tls: (key: String, certificate: String)? = nil,
-                            deferred: @escaping DeferredHandler) throws {
-        try self.init(port: port, limits: limits, tls: tls, handler: nil, deferred: deferred)
+                            oversized: (@Sendable (HTTPRequest) -> Void)? = nil, deferred: @escaping DeferredHandler) throws {
+        try self.init(port: port, limits: limits, tls: tls, handler: nil, deferred: deferred, oversized: oversized)
     }
 
-    private init(port: UInt16, limits: HTTPLimits, tls: (key: String, certificate: String)?, handler: Handler?, deferred: DeferredHandler?) throws {
+    private init(port: UInt16, limits: HTTPLimits, tls: (key: String, certificate: String)?, handler: Handler?, deferred: DeferredHandler?,
+                 oversized: (@Sendable (HTTPRequest) -> Void)?) throws {
         self.handler = handler
         self.deferredHandler = deferred
+        self.oversized = oversized
         self.limits = limits
         let context = Unmanaged.passUnretained(self).toOpaque()
         let threads = UInt32(max(1, limits.threads))
@@ -137,6 +142,8 @@ final class RequestState: @unchecked Sendable {
     var headers: [String: String] = [:]
     var body: [UInt8] = []
     var tooLarge = false
+    /// Whether the server's oversized observer was told of this request.
+    var reportedTooLarge = false
     var dispatched = false
     let lock = NSLock()
     var answer: HTTPResponse?
@@ -201,7 +208,7 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
         _ = MHD_get_connection_values(connection, MHD_ValueKind.HEADER_KIND, collectHeader, opaque)
         if let length = request.headers["content-length"].flatMap(Int.init), length > server.limits.maxBody {
             request.tooLarge = true
-            return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
+            return refuseOversized(server, request, connection, url, method)
         }
         return MHD_Result.YES
     }
@@ -221,7 +228,7 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
         return MHD_Result.YES
     }
     if request.tooLarge {
-        return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
+        return refuseOversized(server, request, connection, url, method)
     }
     if request.dispatched {
         // Resumed: the deferred handler's answer is ready.
@@ -230,12 +237,7 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
         request.lock.unlock()
         return send(connection, answer ?? .json(500, #"{"error": "no answer"}"#))
     }
-    let path = url.map { String(cString: $0) } ?? "/"
-    var address = [CChar](repeating: 0, count: 64)
-    hirewire_mhd_peer(connection, &address, address.count)
-    let peer = String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    let incoming = HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: path, headers: request.headers, body: request.body,
-                               peer: peer.isEmpty ? "-" : peer)
+    let incoming = incomingRequest(request, connection, url, method)
     if let handler = server.handler { return send(connection, handler(incoming)) }
     guard let deferred = server.deferredHandler else { return MHD_Result.NO }
     request.dispatched = true
@@ -244,6 +246,28 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
     MHD_suspend_connection(connection)
     deferred(incoming, responder)
     return MHD_Result.YES
+}
+
+/// The request as handlers see it: method, path, headers, body so far and the peer's address.
+private func incomingRequest(_ request: RequestState, _ connection: OpaquePointer?, _ url: UnsafePointer<CChar>?,
+                             _ method: UnsafePointer<CChar>?) -> HTTPRequest {
+    var address = [CChar](repeating: 0, count: 64)
+    hirewire_mhd_peer(connection, &address, address.count)
+    let peer = String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/",
+                       headers: request.headers, body: request.body, peer: peer.isEmpty ? "-" : peer)
+}
+
+/// Answers 413 for a body over the limit (announced, or found while reading) and tells the
+/// server's observer once per request, so the refusal is recorded like any other.
+private func refuseOversized(_ server: HTTPServer, _ request: RequestState, _ connection: OpaquePointer?, _ url: UnsafePointer<CChar>?,
+                             _ method: UnsafePointer<CChar>?) -> MHD_Result {
+    if !request.reportedTooLarge {
+        request.reportedTooLarge = true
+        request.body = []
+        server.oversized?(incomingRequest(request, connection, url, method))
+    }
+    return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
 }
 
 private func httpCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,

@@ -205,24 +205,45 @@ public final class Intake: Sendable {
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(text.utf8))
     }
 
+    /// The socket's address; a proxy's X-Forwarded-For is added after it, as what it claims
+    /// (were it alone recorded, no direct caller would have an address and any could pick one).
+    static func peer(of request: HTTPRequest) -> String {
+        request.headers["x-forwarded-for"].map { "\(request.peer) (forwarded for \($0))" } ?? request.peer
+    }
+
+    /// The source a path names: `events` for `/events`, `NAME` for `/hooks/NAME`.
+    static func sourceName(_ path: String) -> String { path == "/events" ? "events" : String(path.dropFirst("/hooks/".count)) }
+
+    /// A refused request, kept without its body: in the store (`events --rejected`), in the log.
+    private func record(refusal status: Int, _ reason: String, source: String, peer: String, at now: Date) {
+        try? store.recordRejection(at: now, source: source, status: status, reason: reason, peer: peer)
+        if logRefusals {
+            JSONLog.write("warn", "request refused", ["source": .string(source), "status": .number(Double(status)), "reason": .string(reason),
+                                                      "peer": .string(peer)])
+        }
+    }
+
+    /// A request the HTTP server answered 413 without reading its body (over `limit` bytes):
+    /// recorded and counted like the refusals intake answers itself.
+    public func refusedOversized(_ request: HTTPRequest, limit: Int) {
+        guard request.path.hasPrefix("/hooks/") || request.path == "/events" else { return }
+        let peer = Self.peer(of: request)
+        record(refusal: 413, "body over \(limit) bytes", source: Self.sourceName(request.path), peer: peer, at: clock())
+        count(request, HTTPResponse(status: 413))
+    }
+
     private func route(_ request: HTTPRequest) -> Routed {
         if request.path == "/metrics" { return .answer(metricsPage()) }
         let now = clock()
-        // The socket's address; a proxy's X-Forwarded-For is added after it, as what it claims
-        // (it alone was recorded, so no direct caller had an address and any caller could pick one).
-        let peer = request.headers["x-forwarded-for"].map { "\(request.peer) (forwarded for \($0))" } ?? request.peer
+        let peer = Self.peer(of: request)
         if request.path == "/healthz" { return .answer(Self.answer(200, ["status": "ok"])) }
         if request.path == "/readyz" {
             let ready = (try? store.nextDue()) != nil || (try? store.pendingInbox(limit: 1)) != nil
             return .answer(Self.answer(ready ? 200 : 503, ["status": ready ? "ready" : "store unreachable"]))
         }
-        let name = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
+        let name = Self.sourceName(request.path)
         func refuse(_ status: Int, _ reason: String) -> HTTPResponse {
-            try? store.recordRejection(at: now, source: name, status: status, reason: reason, peer: peer)
-            if logRefusals {
-                JSONLog.write("warn", "request refused", ["source": .string(name), "status": .number(Double(status)), "reason": .string(reason),
-                                                          "peer": .string(peer)])
-            }
+            record(refusal: status, reason, source: name, peer: peer, at: now)
             return Self.answer(status, ["error": .string(reason)])
         }
         if request.path == "/events" {

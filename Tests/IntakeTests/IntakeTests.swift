@@ -33,7 +33,7 @@ final class IntakeTests: XCTestCase {
         var limits = HTTPLimits()
         limits.maxBody = 4096
         let intake = Intake(project: project, store: store, env: ["ACME_SECRET": secret])
-        server = try HTTPServer(port: 0, limits: limits, handler: intake.handle)
+        server = try HTTPServer(port: 0, limits: limits, oversized: { intake.refusedOversized($0, limit: 4096) }, handler: intake.handle)
     }
 
     override func tearDown() {
@@ -82,7 +82,9 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(String(decoding: stored.first?.body ?? [], as: UTF8.self), body)
         XCTAssertEqual(stored.first?.headers["webhook-id"], "msg_1")
         let refused = try store.rejections(limit: 10).map(\.status)
-        XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 415])
+        // The 413 too, though the HTTP server answered it without reading the body.
+        XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 413, 415])
+        XCTAssertEqual(try store.rejections(limit: 10).first { $0.status == 413 }?.reason, "body over 4096 bytes")
         // Each with the caller's address from the socket (it was "-" unless a header claimed one).
         XCTAssertEqual(Set(try store.rejections(limit: 10).map(\.peer)), ["127.0.0.1"])
 
@@ -90,6 +92,7 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(status, 200)
         XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"202\"} 1\n"), metrics)
         XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"401\"} 2\n"), metrics)
+        XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"413\"} 1\n"), metrics)
         XCTAssertTrue(metrics.contains("hirewire_duplicates_total{source=\"acme\"} 1\n"), metrics)
         XCTAssertTrue(metrics.contains("hirewire_signature_failures_total{source=\"acme\"} 2\n"), metrics)
         XCTAssertTrue(metrics.contains("# TYPE hirewire_deliveries_unmapped gauge\nhirewire_deliveries_unmapped 1\n"), metrics)

@@ -83,7 +83,9 @@ enum ServeCommand: HirewireCommand {
         }
         let server: HTTPServer
         do {
-            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits, tls: tls) { request, responder in
+            let maxBody = limits.maxBody
+            server = try HTTPServer(port: UInt16(clamping: requested), limits: limits, tls: tls,
+                                    oversized: { intake.refusedOversized($0, limit: maxBody) }) { request, responder in
                 intake.handle(request, responder: responder, stored: { loop.wake() })
             }
         } catch {
