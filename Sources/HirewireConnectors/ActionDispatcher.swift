@@ -59,6 +59,11 @@ public final class ActionDispatcher: Sendable {
         self.clock = clock
         self.random = random
         self.onDead = onDead
+        // Retries and dead letters show as 0 from the start: a scrape tells "none" from "not yet measured".
+        for connector in connectors.map(\.name) {
+            metrics.declare("hirewire_action_retries_total", ["connector": connector])
+            metrics.declare("hirewire_dead_letters_total", ["connector": connector])
+        }
     }
 
     /// Replaces the connectors (reload).
@@ -162,7 +167,7 @@ public final class ActionDispatcher: Sendable {
         switch outcome {
         case .sent:
             metrics.add("hirewire_actions_total", ["connector": connectorName, "outcome": "sent"])
-            metrics.add("hirewire_action_latency_seconds_sum", ["connector": connectorName], by: latency)
+            metrics.observe("hirewire_action_latency_seconds", ["connector": connectorName], value: latency, buckets: [0.1, 0.5, 1, 5, 30])
         case .retry(let at, let error):
             metrics.add("hirewire_action_retries_total", ["connector": connectorName])
             JSONLog.write("warn", "action failed; will retry", ["connector": .string(connectorName), "journey": .string(item.journey),

@@ -199,9 +199,9 @@ public final class Intake: Sendable {
     private func metricsPage() -> HTTPResponse {
         let depths = (try? store.depths()) ?? (timers: 0, inbox: 0, deliveries: 0)
         let (timers, inbox, pending) = (depths.timers, depths.inbox, depths.deliveries)
-        let text = metrics.render(gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
-                                           "hirewire_deliveries_unmapped": Double(pending), "hirewire_group_commits": Double(committer.batches)])
-            + extraMetrics.map { $0.render() }.joined()
+        metrics.set("hirewire_group_commits_total", to: Double(committer.batches))
+        let text = IntakeMetrics.render([metrics] + extraMetrics, gauges: ["hirewire_timers_pending": Double(timers), "hirewire_inbox_depth": Double(inbox),
+                                                                         "hirewire_deliveries_unmapped": Double(pending)])
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(text.utf8))
     }
 

@@ -22,6 +22,8 @@ public final class JourneyEngine: @unchecked Sendable {
     public let store: any JourneyStore
     /// Events by type, transitions by flow, timers fired and their lateness (for /metrics).
     public let metrics = IntakeMetrics()
+    /// Upper bounds of the timer lateness histogram, in seconds.
+    static let lagBuckets: [Double] = [1, 5, 60, 3600]
     /// Whether each mapped delivery gets an info log line (serve turns it on).
     public var logDeliveries = false
     private let lock = NSLock()
@@ -46,6 +48,7 @@ public final class JourneyEngine: @unchecked Sendable {
         self.env = env
         machines = project.machines.values.sorted { $0.id < $1.id }
         setup = EngineSetup(project)
+        metrics.declare(histogram: "hirewire_timer_fire_lag_seconds", buckets: Self.lagBuckets)
         for machine in machines {
             versions[machine.version] = machine
             let source = project.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
@@ -334,7 +337,15 @@ public final class JourneyEngine: @unchecked Sendable {
     private func countTransitions(_ commits: [StepCommit]) {
         var flows: [String: Double] = [:]
         for commit in commits {
-            for entry in commit.result.timeline where entry.kind == "transition" { flows[entry.flow, default: 0] += 1 }
+            for entry in commit.result.timeline {
+                if entry.kind == "transition" { flows[entry.flow, default: 0] += 1 }
+                // An action whose arguments could not be rendered is dead-lettered in the step
+                // itself and never reaches the dispatcher: it is counted here, as a dead action.
+                if entry.kind == "action_failed", entry.fields["dead_letter"] == .bool(true), let connector = entry.fields["connector"]?.stringValue {
+                    metrics.add("hirewire_actions_total", ["connector": connector, "outcome": "dead"])
+                    metrics.add("hirewire_dead_letters_total", ["connector": connector])
+                }
+            }
         }
         for (flow, count) in flows { metrics.add("hirewire_transitions_total", ["flow": flow], by: count) }
     }
@@ -397,13 +408,7 @@ public final class JourneyEngine: @unchecked Sendable {
             remember(shell)
             countTransitions(shell.commits)
             for timer in due {
-                let lag = max(0, now.timeIntervalSince(timer.due))
-                metrics.add("hirewire_timer_fire_lag_seconds_count")
-                metrics.add("hirewire_timer_fire_lag_seconds_sum", by: lag)
-                for bound in [1.0, 5, 60, 3600] where lag <= bound {
-                    metrics.add("hirewire_timer_fire_lag_seconds_bucket", ["le": String(Int(bound))])
-                }
-                metrics.add("hirewire_timer_fire_lag_seconds_bucket", ["le": "+Inf"])
+                metrics.observe("hirewire_timer_fire_lag_seconds", value: max(0, now.timeIntervalSince(timer.due)), buckets: Self.lagBuckets)
             }
             total += due.count
         }
