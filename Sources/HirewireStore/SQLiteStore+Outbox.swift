@@ -108,6 +108,17 @@ extension SQLiteStore: OutboxStore {
                 }
                 stats[name] = s
             }
+            // Actions whose arguments could not be rendered were dead-lettered by their step and
+            // never reached a connector, so the attempt log lacks them: they count as dead too.
+            try db.query("""
+                SELECT json_extract(data, '$.connector'), COUNT(*) FROM audit
+                WHERE kind = 'action_failed' AND at >= ? AND json_extract(data, '$.dead_letter') = 1 GROUP BY 1
+                """, [Self.time(since)]) { row in
+                guard let name = row.text(0) else { return }
+                var s = stats[name] ?? ConnectorStats(connector: name)
+                s.dead += Int(row.integer(1))
+                stats[name] = s
+            }
             return stats.values.sorted { $0.connector < $1.connector }
         }
     }

@@ -32,6 +32,11 @@ final class EngineMetricsTests: XCTestCase {
         XCTAssertTrue(text.contains("hirewire_dead_letters_total{connector=\"http\"} 1\n"), text)
         XCTAssertTrue(text.contains("hirewire_actions_total{connector=\"http\",outcome=\"dead\"} 1\n"), text)
         XCTAssertFalse(text.contains("connector=\"slack\",outcome=\"dead\""), "the Slack message rendered: \(text)")
+        // `hirewire report` reads the store: the same action is a dead one of `http` there.
+        let http = try XCTUnwrap(try store.connectorStats(since: at.addingTimeInterval(-1)).first { $0.connector == "http" })
+        XCTAssertEqual(http.dead, 1)
+        XCTAssertEqual(http.sent, 0)
+        XCTAssertEqual(http.deliveryRate, 0)
     }
 
     func testAHistogramIsCumulativeWithSumAndCount() {

@@ -75,14 +75,21 @@ enum InspectCommand: HirewireCommand {
         let timeline = try store.timeline(journey: journey.id)
         let timers = try store.timers(dueBefore: nil).filter { $0.journey == journey.id }
         let actions = try store.outboxRows(journey: journey.id)
+        // Actions whose arguments could not be rendered never reached the outbox: their step
+        // dead-lettered them (`dead-letters` lists them as failed:N), and they are shown as dead.
+        let unrendered = timeline.filter { $0.kind == "action_failed" && $0.fields["dead_letter"] == .bool(true) }
         if arguments.option("format") == "json" {
+            let dispatched: [Value] = actions.map { row in
+                .object(["connector": .string(row.item.action.connector), "path": .string(row.item.action.path),
+                         "idempotency_key": .string(row.item.action.idempotencyKey), "status": .string(row.status),
+                         "attempts": .number(Double(row.item.attempts)), "last_error": row.lastError.map(Value.string) ?? .null])
+            }
+            let failed: [Value] = unrendered.map { entry in
+                .object(["connector": entry.fields["connector"] ?? .null, "path": entry.fields["path"] ?? .null, "idempotency_key": .null,
+                         "status": "dead", "attempts": 0, "last_error": entry.fields["reason"] ?? .null, "rendered": false])
+            }
             io.out(Value.object(["journey": journey.encoded, "timeline": .array(timeline.map(\.json)),
-                                 "timers": .array(timers.map(\.encoded)),
-                                 "actions": .array(actions.map { row in
-                                     .object(["connector": .string(row.item.action.connector), "path": .string(row.item.action.path),
-                                              "idempotency_key": .string(row.item.action.idempotencyKey), "status": .string(row.status),
-                                              "attempts": .number(Double(row.item.attempts)), "last_error": row.lastError.map(Value.string) ?? .null])
-                                 })]).jsonString(pretty: true) + "\n")
+                                 "timers": .array(timers.map(\.encoded)), "actions": .array(dispatched + failed)]).jsonString(pretty: true) + "\n")
             return 0
         }
         io.out("\(journey.id)  \(journey.flow)/\(journey.key)  version \(journey.version)\n")
@@ -91,11 +98,15 @@ enum InspectCommand: HirewireCommand {
             let details = entry.fields.keys.sorted().filter { $0 != "args" }.map { "\($0)=\(Self.shown(entry.fields[$0]))" }
             io.out("\(Timestamp.format(entry.at))  \(entry.kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(details.joined(separator: " "))\n")
         }
-        if !actions.isEmpty {
+        if !actions.isEmpty || !unrendered.isEmpty {
             io.out("\nactions:\n")
             for row in actions {
                 let error = row.lastError.map { "  last error: " + Self.lastFailure($0) } ?? ""
                 io.out("  \(row.status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(row.item.action.connector) \(row.item.action.path)  attempts \(row.item.attempts)\(error)\n")
+            }
+            for entry in unrendered {
+                let connector = entry.fields["connector"]?.stringValue ?? "?", path = entry.fields["path"]?.stringValue ?? "?"
+                io.out("  \("dead".padding(toLength: 9, withPad: " ", startingAt: 0)) \(connector) \(path)  not rendered: \(entry.fields["reason"]?.stringValue ?? "")\n")
             }
         }
         if !timers.isEmpty {
