@@ -94,7 +94,7 @@ public final class HTTPServer: @unchecked Sendable {
         let key = tls.flatMap { strdup($0.key) }, certificate = tls.flatMap { strdup($0.certificate) }
         tlsStrings = [key, certificate].compactMap { $0 }
         let started = hirewire_mhd_start(port, threads, httpAccess, context, httpCompleted, UInt32(limits.maxConnections),
-                                         UInt32(limits.timeoutSeconds), limits.connectionMemory, key, certificate)
+                                         UInt32(limits.timeoutSeconds), limits.connectionMemory, key, certificate, httpServerLog)
         guard let started else {
             tlsStrings.forEach { free($0) }
             tlsStrings = []
@@ -173,6 +173,15 @@ public final class HTTPResponder: Sendable {
         MHD_resume_connection(connection)
         server.suspended.withLock { $0[ObjectIdentifier(self)] = nil }
     }
+}
+
+/// libmicrohttpd's own messages (a port in use, a client that broke off a TLS handshake) as
+/// JSON log lines like every other.
+private func httpServerLog(_ line: UnsafePointer<CChar>?) {
+    guard let line else { return }
+    let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !text.isEmpty else { return }
+    JSONLog.write("warn", "http server", ["detail": .string(text)])
 }
 
 private func collectHeader(_ context: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?,

@@ -1,4 +1,5 @@
 import Foundation
+import HirewireIntake
 import XCTest
 
 /// Runs the real `hirewire` executable, as a user would.
@@ -38,6 +39,22 @@ final class BinaryTests: XCTestCase {
                        ["2026-03-06T16:00:00Z email", "2026-03-09T09:00:00Z email", "2026-03-10T09:00:00Z task"], result.out)
         XCTAssertEqual(actions.last?.last, "Call Ada about the SRE offer")
         XCTAssertTrue(actions.allSatisfy { $0.count == 4 && $0[2].hasPrefix("jrn_") }, "each action carries its idempotency key")
+    }
+
+    /// A port already taken: serve exits 2, and what libmicrohttpd says about it comes as a JSON
+    /// log line like every other, not as a raw line beside them.
+    func testServeOnATakenPortLogsJSONAndExits2() throws {
+        let taken = try HTTPServer(port: 0) { _ in .json(200, "{}") }
+        defer { taken.stop() }
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let result = try run(["serve", "--port", String(taken.port)], in: project)
+        XCTAssertEqual(result.code, 2, result.err)
+        let lines = result.err.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.last, "error: cannot listen on port \(taken.port) (in use, or not allowed)")
+        let logged = lines.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(logged.count, lines.count - 1, "every line before the error is JSON: \(result.err)")
+        XCTAssertTrue(logged.contains { ($0["detail"] as? String)?.contains("Address already in use") == true }, result.err)
     }
 
     func testExitCodesOfTheRealBinary() throws {
