@@ -322,11 +322,16 @@ public final class JourneyEngine: @unchecked Sendable {
                 if let skip { ignored.append(skip) }
                 queue += emitted
             }
+            // Each journey the event reached, marked when all it did there was to be ignored
+            // (no handler in the journey's state, a start refused by `reentry`): `events` shows it.
             var names: [String] = []
+            var onlyIgnored: [Bool] = []
             for commit in shell.commits[before...] {
-                if let j = commit.result.journey, !names.contains("\(j.flow)/\(j.key)") { names.append("\(j.flow)/\(j.key)") }
+                guard let j = commit.result.journey else { continue }
+                let name = "\(j.flow)/\(j.key)", ignored = commit.result.timeline.allSatisfy { $0.kind == "ignored" }
+                if let i = names.firstIndex(of: name) { onlyIgnored[i] = onlyIgnored[i] && ignored } else { names.append(name); onlyIgnored.append(ignored) }
             }
-            touched[item.sequence] = names
+            touched[item.sequence] = zip(names, onlyIgnored).map { $1 ? $0 + " (ignored)" : $0 }
             if shell.missed { break }
         }
         // The rows' JSON is made here, beside the commit of the batch before, not inside this one's.

@@ -89,6 +89,13 @@ final class VendorJourneyTests: XCTestCase {
         let offerLine = try XCTUnwrap(events.out.split(separator: "\n").first { $0.contains("offer.extended") }, events.out)
         XCTAssertTrue(offerLine.contains("(+1 duplicate)  → "), String(offerLine))
         XCTAssertTrue(offerLine.contains("offer-nurture/77120455"), String(offerLine))
+        // The application journey only ignored the offer (no handler in its state): it says so.
+        XCTAssertTrue(offerLine.contains("application-received/77120455 (ignored)"), String(offerLine))
+        XCTAssertFalse(offerLine.contains("offer-nurture/77120455 (ignored)"), String(offerLine))
+        let json = await hirewire(["events", "--source", "greenhouse", "--type", "offer.extended", "--format", "json"], in: project)
+        let offer = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]])?.first, json.out)
+        XCTAssertEqual(offer["journeys"] as? [String], ["offer-nurture/77120455"], json.out)
+        XCTAssertEqual(offer["ignored_by"] as? [String], ["application-received/77120455"], json.out)
         let appliedLine = try XCTUnwrap(events.out.split(separator: "\n").first { $0.contains("candidate.applied") }, events.out)
         XCTAssertTrue(appliedLine.hasSuffix("→ application-received/77120455"), String(appliedLine))
         let onlyOffers = await hirewire(["events", "--type", "offer.extended", "--since", "-1h"], in: project)

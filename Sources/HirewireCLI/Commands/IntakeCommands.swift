@@ -54,7 +54,7 @@ enum SendCommand: HirewireCommand {
         arguments: [
             .positional("source", help: "A source name, or events."),
             .positional("file", help: "The payload."),
-            .option("url", help: "Where to send (default: http://127.0.0.1:PORT/hooks/SOURCE of the local server)."),
+            .option("url", help: "Where to send: a full URL, or a server's address to which /hooks/SOURCE (or /events) is added (default: the local server)."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
@@ -86,8 +86,14 @@ enum SendCommand: HirewireCommand {
             headers += scheme.headers(body: [UInt8](body), id: id, timestamp: Date())
             path = "/hooks/\(name)"
         }
-        let target = arguments.option("url") ?? "http://127.0.0.1:\(project.files.config.server.port)\(path)"
-        guard let url = URL(string: target) else { throw UsageError("--url is not a URL") }
+        var target = arguments.option("url") ?? "http://127.0.0.1:\(project.files.config.server.port)\(path)"
+        guard var url = URL(string: target), url.scheme != nil, url.host != nil else { throw UsageError("--url is not a URL such as http://127.0.0.1:8080") }
+        // A server's address alone (`--url http://host:8080`) means its route for SOURCE.
+        if url.path.isEmpty || url.path == "/" {
+            target = target.hasSuffix("/") ? String(target.dropLast()) + path : target + path
+            guard let full = URL(string: target) else { throw UsageError("--url is not a URL such as http://127.0.0.1:8080") }
+            url = full
+        }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = body
@@ -105,6 +111,9 @@ enum SendCommand: HirewireCommand {
 
 /// `hirewire events [--source S] [--limit N] [--rejected] [--format json]`
 enum EventsCommand: HirewireCommand {
+    /// How the engine marks a journey that only ignored an event (no handler in its state).
+    static let ignoredMark = " (ignored)"
+
     static let configuration = CommandConfiguration(
         name: "events", abstract: "What came in: each stored delivery with its status; --rejected lists refused requests.",
         discussion: "events show EVENT_ID prints a delivery's payload with names, emails, phones and compensation masked (--unmask shows them).",
@@ -165,7 +174,9 @@ enum EventsCommand: HirewireCommand {
             io.out(Value.array(rows.map { d in
                 .object(["at": .timestamp(d.receivedAt), "source": .string(d.source), "event_id": .string(d.eventId), "status": .string(d.status),
                          "detail": .string(d.detail), "duplicates": .number(Double(d.duplicates)),
-                         "journeys": .array((touched[inboxId(d)] ?? []).map(Value.string)),
+                         "journeys": .array((touched[inboxId(d)] ?? []).filter { !$0.hasSuffix(Self.ignoredMark) }.map(Value.string)),
+                         "ignored_by": .array((touched[inboxId(d)] ?? []).filter { $0.hasSuffix(Self.ignoredMark) }
+                             .map { .string(String($0.dropLast(Self.ignoredMark.count))) }),
                          "review": .array(waiting(d).map { .string($0.id) })])
             }).jsonString(pretty: true) + "\n")
         } else {
