@@ -19,8 +19,8 @@ enum RootCommand: HirewireCommand {
                       SendCommand.self, SignCommand.self, EventsCommand.self, DeadLettersCommand.self, TasksCommand.self,
                       ReportCommand.self])
 
+    /// Options but no command (`hirewire --project DIR`): a usage error, as with nothing at all.
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
-        io.out(Help.text(["hirewire"], configuration))
-        return 0
+        throw UsageError("missing command")
     }
 }

@@ -58,6 +58,15 @@ final class BinaryTests: XCTestCase {
     }
 
     func testExitCodesOfTheRealBinary() throws {
+        // No command is a usage error; asking for help is not.
+        let bare = try run([])
+        XCTAssertEqual(bare.code, 2)
+        XCTAssertTrue(bare.err.hasPrefix("error: missing command\n"), bare.err)
+        XCTAssertTrue(bare.err.contains("SUBCOMMANDS:"), "the commands are listed: \(bare.err)")
+        XCTAssertEqual(try run(["--project", "."]).code, 2)
+        let help = try run(["--help"])
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.out.contains("SUBCOMMANDS:"), help.out)
         let ok = try run(["validate"])
         XCTAssertEqual(ok.code, 0, ok.err)
         XCTAssertEqual(ok.out, "0 errors, 0 warnings\n")

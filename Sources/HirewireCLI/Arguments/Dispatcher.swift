@@ -26,9 +26,14 @@ public enum Dispatcher {
         let config = command.configuration
         do {
             let parsed = try ArgumentParser.parse(words, specs: config.arguments)
-            if parsed.flag("help") || (!config.subcommands.isEmpty && words.allSatisfy { $0.hasPrefix("-") } && config.arguments.isEmpty) {
+            if parsed.flag("help") {
                 io.out(Help.text(path, config))
                 return 0
+            }
+            // No command named (`hirewire`, `hirewire --project DIR`): the help, as a usage error.
+            if !config.subcommands.isEmpty && words.allSatisfy({ $0.hasPrefix("-") }) && config.arguments.isEmpty {
+                io.err("error: missing command\n" + Help.text(path, config))
+                return 2
             }
             return try await command.run(parsed, io)
         } catch let error as UsageError {
