@@ -23,13 +23,14 @@ public enum Router {
     public static func route<Shell: RoutingShell>(_ event: CanonicalEvent, machines: [Machine], setup: EngineSetup, now: Date,
                                                  shell: inout Shell) -> (emitted: [CanonicalEvent], ignored: TimelineEntry?) {
         var emitted: [CanonicalEvent] = []
-        var reasons: [String] = []
+        // Why each flow did not take the event, with the flow and the key it computed.
+        var reasons: [(reason: String, flow: String, key: String)] = []
         var unstarted: [(String, String)] = []
         var reached = false
         let candidate = event.data["candidate"]["id"].stringValue
         for machine in machines {
             guard let key = Step.key(machine, event: event, now: now) else {
-                reasons.append("no_key")
+                reasons.append(("no_key", machine.id, ""))
                 continue
             }
             let isStart = machine.start.on.contains(event.type)
@@ -62,7 +63,7 @@ public enum Router {
                 }
             } else if isStart {
                 if machine.start.reentry == .once, shell.hadJourney(flow: machine.id, key: key) {
-                    reasons.append("journey_ended")
+                    reasons.append(("journey_ended", machine.id, key))
                     continue
                 }
                 let started = Step.start(machine, setup: setup, event: event, key: key, journeyId: shell.newJourneyId(), now: now,
@@ -77,10 +78,12 @@ public enum Router {
         }
         guard !reached else { return (emitted, nil) }
         for (flow, key) in unstarted {
-            reasons.append(shell.hadJourney(flow: flow, key: key) ? "journey_ended" : "not_started")
+            reasons.append((shell.hadJourney(flow: flow, key: key) ? "journey_ended" : "not_started", flow, key))
         }
-        let reason = ["journey_ended", "not_started", "no_key"].first(where: reasons.contains) ?? "no_flow"
-        return (emitted, TimelineEntry(at: now, flow: "", journey: "", key: "", kind: "ignored",
-                                       fields: ["reason": .string(reason), "event": .string(event.type), "event_id": .string(event.id)]))
+        // The most telling reason, with the flow (and key) it came from: a timeline or a flow
+        // test can then say which journey the event missed.
+        let telling = ["journey_ended", "not_started", "no_key"].lazy.compactMap { wanted in reasons.first { $0.reason == wanted } }.first
+        return (emitted, TimelineEntry(at: now, flow: telling?.flow ?? "", journey: "", key: telling?.key ?? "", kind: "ignored",
+                                       fields: ["reason": .string(telling?.reason ?? "no_flow"), "event": .string(event.type), "event_id": .string(event.id)]))
     }
 }

@@ -308,6 +308,7 @@ final class StepTests: XCTestCase {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.accepted", ["application": ["id": "zz"], "offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")
         XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "not_started")
+        XCTAssertEqual(sim.kinds("ignored").last?.key, "zz", "the key that has no journey")
         // Without the field its type requires (the key here), it waits for review, as in serve.
         sim.send("offer.accepted", ["offer": ["id": "o1"]], at: "2026-03-02T09:00:00Z")
         XCTAssertEqual(sim.kinds("review").last?.fields["reason"], "offer.accepted without application.id")
@@ -341,7 +342,13 @@ final class StepTests: XCTestCase {
             sim.send("offer.accepted", ["application": ["id": "a1"], "offer": ["id": "o1"]], at: "2026-03-02T11:00:00Z")
             sim.send("offer.extended", extended, at: "2026-03-02T12:00:00Z")
             XCTAssertEqual(sim.journeys.count, journeys + (mode == "once" ? 0 : 1), mode)
-            if mode == "once" { XCTAssertEqual(sim.kinds("ignored").last?.fields["reason"], "journey_ended") }
+            if mode == "once" {
+                let ignored = sim.kinds("ignored").last
+                XCTAssertEqual(ignored?.fields["reason"], "journey_ended")
+                // It names the flow and the key whose journey had ended (it named neither).
+                XCTAssertEqual(ignored?.flow, "offer")
+                XCTAssertEqual(ignored?.key, "a1")
+            }
         }
     }
 

@@ -64,11 +64,21 @@ enum SimulateCommand: HirewireCommand {
             guard let atText = o["at"]?.stringValue else {
                 throw EnvironmentError("\(located(node.location)): missing \"at\" (RFC 3339, or +DURATION after the first event)")
             }
-            let base = first ?? Date()
-            guard let at = FlowTestRunner.time(atText, from: base) else {
-                throw EnvironmentError("\(column("at")): \"at\": \(atText) is not RFC 3339 or +DURATION")
+            let at: Date
+            if let base = first {
+                guard let time = FlowTestRunner.time(atText, from: base) else {
+                    throw EnvironmentError("\(column("at")): \"at\": \(atText) is not RFC 3339 or +DURATION")
+                }
+                at = time
+            } else {
+                // The first line starts the clock, so it is a time: counted from nothing, it was
+                // counted from the wall clock and the timeline changed from run to run.
+                guard let time = Timestamp.parse(atText) else {
+                    throw EnvironmentError("\(column("at")): the first line's \"at\" must be a time such as 2026-03-02T09:00:00Z (later lines may be +DURATION after it), not \(atText)")
+                }
+                at = time
+                first = time
             }
-            if first == nil { first = at }
             let data = EventData.unwrap(o["data"] ?? .object([:]))
             guard case .object = data else { throw EnvironmentError("\(column("data")): \"data\" is an object of entities, not \(data.kindName)") }
             events.append((at, CanonicalEvent(id: o["id"]?.stringValue ?? "sim_\(n + 1)", type: type, occurredAt: at,
