@@ -15,6 +15,7 @@ extension Journey {
         if let insteadAt { o["instead_at"] = .timestamp(insteadAt) }
         if !doneTimers.isEmpty { o["done_timers"] = .array(doneTimers.map(Value.string)) }
         if !held.isEmpty { o["held"] = .array(held.map(\.encoded)) }
+        if !spentTimers.isEmpty { o["spent_timers"] = .array(spentTimers.map(Value.string)) }
         return .object(o)
     }
 
@@ -30,7 +31,8 @@ extension Journey {
                   mergedAt: (v["merged_at"].objectValue ?? [:]).compactMapValues(\.asTimestamp),
                   vars: v["vars"].objectValue ?? [:], seq: Int(seq), insteadAt: v["instead_at"].asTimestamp,
                   doneTimers: v["done_timers"].arrayValue?.compactMap(\.stringValue) ?? [],
-                  held: v["held"].arrayValue?.compactMap(HeldMessage.init(encoded:)) ?? [])
+                  held: v["held"].arrayValue?.compactMap(HeldMessage.init(encoded:)) ?? [],
+                  spentTimers: v["spent_timers"].arrayValue?.compactMap(\.stringValue) ?? [])
     }
 }
 
@@ -145,6 +147,7 @@ extension Journey {
         }
         if let outcome { w.add("outcome", string: outcome) }
         w.add("seq", .number(Double(seq)))
+        if !spentTimers.isEmpty { w.add("spent_timers", .array(spentTimers.map(Value.string))) }
         w.add("started_at", string: times.format(startedAt))
         w.add("state", string: state)
         w.add("vars", .object(vars))

@@ -9,6 +9,8 @@ public struct EngineSetup: Sendable {
     public var defaultZone: TimeZone { didSet { defaultClock = ZoneClock(defaultZone) } }
     /// The wall clock of `defaultZone`.
     public private(set) var defaultClock: ZoneClock
+    /// The fallback zone's name as timelines give it: Foundation calls UTC "GMT".
+    public var defaultZoneName: String { defaultZone.identifier == "GMT" ? "UTC" : defaultZone.identifier }
 
     public init(calendars: [String: CompiledCalendar] = [:], templates: [String: MessageTemplate] = [:], defaultZone: TimeZone) {
         self.calendars = calendars

@@ -63,6 +63,9 @@ public struct Journey: Sendable, Hashable {
     /// Candidate messages quiet hours hold back, until their release: leaving a message's scope
     /// (its state entry, or the journey) withdraws it at once, timer and `max_messages` count.
     public var held: [HeldMessage] = []
+    /// Paths of the flow's journey-wide `after` timers that are no longer pending (fired, expired
+    /// or skipped): when the journey ends, the others are recorded as cancelled.
+    public var spentTimers: [String] = []
     /// The context's JSON once written, kept while the context stays as it is: most steps merge
     /// nothing new into it, and writing it again was a large part of storing each step.
     var contextJSON = ContextJSON()

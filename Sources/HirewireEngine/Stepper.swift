@@ -294,8 +294,9 @@ struct Stepper {
         }
         guard case .flow(let path) = timer.kind, let spec = timerSpec(path) else { return }
         // Fired, expired or skipped below: no longer pending in this state entry.
-        if timer.stateScoped { journey.doneTimers.append(path) }
-        let lateness = now.timeIntervalSince(timer.due)
+        if timer.stateScoped { journey.doneTimers.append(path) } else { journey.spentTimers.append(path) }
+        // To the millisecond, as times are stored: a double's tail (5.570000171661377) is noise.
+        let lateness = (now.timeIntervalSince(timer.due) * 1000).rounded() / 1000
         if let late = spec.late, lateness > late {
             record("timer_expired", ["timer": .string(path), "due": .string(Timestamp.format(timer.due)), "lateness_s": .number(lateness)])
             return
@@ -447,8 +448,14 @@ struct Stepper {
     mutating func end(_ outcome: String) {
         guard journey.isActive else { return }
         cancelStateTimers()
+        // The journey-wide timers still pending are cancelled, and recorded as state timers are
+        // (the timeout is not pending when it is what ends the journey).
         cancelTimer(timerId(0, "timeout"))
-        for timer in machine.after { cancelTimer(timerId(0, timer.path)) }
+        if outcome != "timed_out" { record("timer_cancelled", ["timer": "timeout"]) }
+        for timer in machine.after {
+            cancelTimer(timerId(0, timer.path))
+            if !journey.spentTimers.contains(timer.path) { record("timer_cancelled", ["timer": .string(timer.path)]) }
+        }
         journey.status = .ended(outcome: outcome)
         record("end", ["outcome": .string(outcome), "state": .string(journey.state)])
     }

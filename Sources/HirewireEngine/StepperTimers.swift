@@ -38,7 +38,7 @@ extension Stepper {
         let purpose = what()
         if !badZonesRecorded.contains(purpose) {
             badZonesRecorded.insert(purpose)
-            record("bad_timezone", ["for": .string(purpose), "value": value, "fallback": .string(setup.defaultZone.identifier)])
+            record("bad_timezone", ["for": .string(purpose), "value": value, "fallback": .string(setup.defaultZoneName)])
         }
         return setup.defaultClock
     }
@@ -81,7 +81,7 @@ extension Stepper {
     /// A timer that will not be armed: recorded, and (a state's) no longer pending in this entry.
     mutating func skip(_ path: String, stateScoped: Bool, reason: Value) {
         record("timer_skipped", ["timer": .string(path), "reason": reason])
-        if stateScoped { journey.doneTimers.append(path) }
+        if stateScoped { journey.doneTimers.append(path) } else { journey.spentTimers.append(path) }
     }
 
     /// Arms one `after` timer of the flow or of the current state.

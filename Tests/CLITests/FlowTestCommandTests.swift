@@ -284,7 +284,9 @@ final class FlowTestCommandTests: XCTestCase {
                                  "action slack 2026-03-11T09:15:00Z"], r.out)
         XCTAssertEqual(entries.last?["kind"] as? String, "end")
         XCTAssertEqual(entries.last?["outcome"] as? String, "hired")
-        // Only the follow-up timer, left when the offer is viewed, is cancelled; fired timers are not.
-        XCTAssertEqual(entries.filter { $0["kind"] as? String == "timer_cancelled" }.compactMap { $0["timer"] as? String }, ["states.follow_up.after[0]"])
+        // Only the follow-up timer, left when the offer is viewed, and the timeout, when the journey
+        // ends, are cancelled; fired timers (the journey-wide deadline reminder among them) are not.
+        XCTAssertEqual(entries.filter { $0["kind"] as? String == "timer_cancelled" }.compactMap { $0["timer"] as? String },
+                       ["states.follow_up.after[0]", "timeout"])
     }
 }

@@ -306,6 +306,10 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(sim.kinds("bad_timezone").first?.fields["fallback"], "America/New_York")
         sim.advance(to: t("2026-03-04T00:00:00Z"))
         XCTAssertEqual(sim.actionLog, ["email@2026-03-03T13:00:00Z"])   // 08:00 EST
+        // With no default_timezone the fallback is UTC, and is called that (Foundation says GMT).
+        var utc = try EngineFixture(flow: f).simulation(at: "2026-03-03T02:00:00Z")
+        utc.send("candidate.applied", data, at: "2026-03-03T02:00:00Z")
+        XCTAssertEqual(utc.kinds("bad_timezone").first?.fields["fallback"], "UTC")
     }
 
     func testABadTimezoneIsRecordedOncePerStepHoweverOftenItIsAsked() throws {

@@ -370,8 +370,42 @@ final class StepTests: XCTestCase {
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
         sim.send("offer.viewed", ["application": ["id": "a1"]], at: "2026-03-02T12:00:00Z")
         XCTAssertEqual(sim.kinds("timer_fired").map { $0.fields["timer"] }, ["states.a.after[0]"])
-        XCTAssertEqual(sim.kinds("timer_cancelled").map { $0.fields["timer"] }, ["states.a.after[1]"])
+        // The state's pending timer when it is left, then the journey's timeout as it ends.
+        XCTAssertEqual(sim.kinds("timer_cancelled").map { $0.fields["timer"] }, ["states.a.after[1]", "timeout"])
         XCTAssertEqual(sim.journey(flow: "o", key: "a1")?.outcome, "seen")
+    }
+
+    /// Ending a journey cancels its journey-wide timers that are still pending, and says so;
+    /// one that fired (or was skipped) is not pending, and a timeout that ends it is not either.
+    func testEndingCancelsTheJourneyWideTimersStillPending() throws {
+        let flow = """
+            flow: o
+            start: {on: offer.extended, key: application.id}
+            timeout: 5d
+            after:
+              - {delay: 1h, do: [{slack: {text: nudge}}]}
+              - {delay: 2d, do: [{slack: {text: later}}]}
+              - {at: offer.expires_at, do: [{slack: {text: never}}]}
+            states:
+              a: {on: {offer.viewed: b}}
+              b: {end: seen}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T09:00:00Z")
+        sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        XCTAssertEqual(sim.kinds("timer_skipped").map { $0.fields["timer"] }, ["after[2]"], "no expires_at")
+        sim.send("offer.viewed", ["application": ["id": "a1"]], at: "2026-03-02T12:00:00Z")
+        XCTAssertEqual(sim.kinds("timer_fired").map { $0.fields["timer"] }, ["after[0]"])
+        XCTAssertEqual(sim.kinds("timer_cancelled").map { $0.fields["timer"] }, ["timeout", "after[1]"])
+        // Stored and read back, the journey still knows which of its timers were spent.
+        let ended = try XCTUnwrap(sim.journey(flow: "o", key: "a1"))
+        XCTAssertEqual(Journey(encoded: ended.encoded)?.spentTimers, ["after[2]", "after[0]"])
+        XCTAssertEqual(Journey(encoded: Value.parseStoredJSON(ended.encodedJSON) ?? .null)?.spentTimers, ["after[2]", "after[0]"])
+
+        var timedOut = try EngineFixture(flow: flow).simulation(at: "2026-03-02T09:00:00Z")
+        timedOut.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
+        timedOut.advance(to: Timestamp.parse("2026-03-08T00:00:00Z") ?? .distantFuture)
+        XCTAssertEqual(timedOut.journey(flow: "o", key: "a1")?.outcome, "timed_out")
+        XCTAssertEqual(timedOut.kinds("timer_cancelled").map { $0.fields["timer"] }, [], "every timer fired or was skipped")
     }
 
     /// `reentry: restart` needs an event that would start a journey: one missing a `require`

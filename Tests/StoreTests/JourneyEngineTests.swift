@@ -49,15 +49,16 @@ final class JourneyEngineTests: XCTestCase {
             e = try engine()
             XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-07T00:00:00Z").addingTimeInterval(Double(hour) * 3600)), 0)
         }
-        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-09T09:00:05Z")), 1)
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-09T09:00:05.570Z")), 1)
         XCTAssertEqual(try e.store.outbox(journey: journey.id).map(\.template), ["offer-next-steps", "offer-check-in"])
         // Firing again at the same moment does nothing: the timer was consumed with its step.
         e = try engine()
-        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-09T09:00:05Z")), 0)
+        XCTAssertEqual(try e.fireDueTimers(now: t("2026-03-09T09:00:05.570Z")), 0)
         XCTAssertEqual(try e.store.activeJourney(flow: "offer-nurture", key: "a1")?.state, "follow_up")
         let fired = try e.store.timeline(journey: journey.id).filter { $0.kind == "timer_fired" }
         XCTAssertEqual(fired.count, 1)
-        XCTAssertEqual(fired.first?.fields["lateness_s"], 5)
+        // To the millisecond (the subtraction of two dates left 5.570000171661377).
+        XCTAssertEqual(fired.first?.fields["lateness_s"], 5.57)
     }
 
     func testAPoisonEventIsParkedAndDoesNotBlockOthers() throws {
