@@ -59,6 +59,31 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(broken.out.contains("[unknown-event]"), broken.out)
     }
 
+    /// A file the project does not load (in its folder but not in flows/, or outside it) is
+    /// compiled as a flow beside the project — it passed unread, "0 errors", before. A copy of
+    /// a project flow stands in for that flow instead of duplicating its id.
+    func testValidateAFileTheProjectDoesNotLoad() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try "garbage: [\n".write(toFile: project + "/g.yaml", atomically: true, encoding: .utf8)
+        let garbage = await hirewire(["validate", "g.yaml"], in: project)
+        XCTAssertEqual(garbage.code, 1, garbage.out)
+        XCTAssertTrue(garbage.out.contains("g.yaml:2:1: error:"), garbage.out)
+        let flow = try String(contentsOfFile: project + "/flows/offer-nurture.yaml", encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: project + "/drafts", withIntermediateDirectories: true)
+        try flow.replacingOccurrences(of: "goto: follow_up", with: "goto: folow_up").write(toFile: project + "/drafts/offer.yaml", atomically: true, encoding: .utf8)
+        let draft = await hirewire(["validate", "drafts/offer.yaml"], in: project)
+        XCTAssertEqual(draft.code, 1, draft.out)
+        XCTAssertTrue(draft.out.contains("drafts/offer.yaml:38:15: error: unknown state 'folow_up'"), draft.out)
+        XCTAssertFalse(draft.out.contains("duplicate-flow"), "a draft of a project flow is another version of it: \(draft.out)")
+        let graph = await hirewire(["graph", "drafts/offer.yaml"], in: project)
+        XCTAssertEqual(graph.code, 1, graph.out)
+        XCTAssertTrue(graph.err.contains("unknown state 'folow_up'"), graph.err)
+        try flow.write(toFile: project + "/drafts/offer.yaml", atomically: true, encoding: .utf8)
+        let fixed = await hirewire(["validate", "drafts/offer.yaml"], in: project)
+        XCTAssertEqual(fixed.code, 0, fixed.out)
+    }
+
     func testValidateOutsideAProjectIsAnEnvironmentError() async {
         let r = await hirewire(["validate"], in: NSTemporaryDirectory())
         XCTAssertEqual(r.code, 2)

@@ -37,7 +37,8 @@ enum FlowLookup {
         let locator = try CommandSupport.locate(arguments, io, requireProject: false)
         let absolute = locator.absolute(flow, workingDirectory: io.workingDirectory)
         let isFile = FileManager.default.fileExists(atPath: absolute)
-        let inside = isFile ? locator.displayPath(ofAbsolute: absolute) : nil
+        // A file the project itself does not load is compiled beside it, as another flow file.
+        let inside = isFile && CommandSupport.isProjectFile(absolute, root: locator.root) ? locator.displayPath(ofAbsolute: absolute) : nil
         let extra = isFile && inside == nil ? [absolute] : []
         let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix, extraFlowFiles: extra)
         let file = inside ?? (isFile ? absolute : nil)

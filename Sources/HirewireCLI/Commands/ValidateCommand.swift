@@ -22,9 +22,12 @@ enum ValidateCommand: HirewireCommand {
             guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
                 throw EnvironmentError("no such file: \(path)")
             }
-            if let shown = locator.displayPath(ofAbsolute: absolute) {
+            if let shown = locator.displayPath(ofAbsolute: absolute), isDirectory.boolValue || CommandSupport.isProjectFile(absolute, root: locator.root) {
                 selected.append(shown)
             } else if !isDirectory.boolValue {
+                // A file the project does not load (outside it, or in the project folder but not
+                // in flows/, templates/ or sources/) is compiled as a flow with the project's
+                // context: it used to pass unread, "0 errors", whatever it held.
                 extra.append(absolute)
                 selected.append(absolute)
             } else {

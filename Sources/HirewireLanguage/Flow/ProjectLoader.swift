@@ -95,6 +95,11 @@ public struct ProjectLoader: Sendable {
         }
         for path in extraFlowFiles {
             if let (node, shown) = loadNode(path, absolutePath: path), let flow = FlowReader(reader: reader, file: shown).read(node) {
+                // A file given beside the project is another version of the project's flow of
+                // the same id, if it has one: it stands in for that flow (not a duplicate of it).
+                let replaced = project.flows.filter { $0.id.value == flow.id.value && !extraFlowFiles.contains($0.file) }.map(\.file)
+                project.flows.removeAll { replaced.contains($0.file) }
+                for file in replaced { project.flowNodes[file] = nil }
                 project.flows.append(flow)
                 project.flowNodes[shown] = node
             }
