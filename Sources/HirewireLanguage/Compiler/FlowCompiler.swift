@@ -129,11 +129,20 @@ extension EventCatalog {
 }
 
 /// A flow's version: a hash of its normalized content, so reformatting, comments and key order
-/// do not make a new version.
+/// do not make a new version — except where the order means something: with no `initial:`, the
+/// first state is the initial one, and a `let` name sees only the names before it.
 public enum FlowVersion {
     /// `v` followed by 12 hex digits.
     public static func of(_ node: Node?) -> String {
-        let text = node?.toValue().jsonString() ?? ""
+        var value = node?.toValue() ?? .null
+        if case .object(var top) = value, let node {
+            if top["initial"] == nil, let first = node["states"]?.pairs?.first?.name { top["initial"] = .string(first) }
+            if let lets = node["let"]?.pairs, lets.count > 1 {
+                top["let"] = .array(lets.map { .object([$0.name: $0.value.toValue()]) })
+            }
+            value = .object(top)
+        }
+        let text = value.jsonString()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)

@@ -1,0 +1,32 @@
+import Foundation
+import HirewireLanguage
+import XCTest
+
+/// A flow's version changes with its meaning and only then.
+final class FlowVersionTests: XCTestCase {
+    func version(_ text: String) throws -> String { FlowVersion.of(try YAMLLoader.load(text, file: "f.yaml")) }
+
+    func testFormattingAndKeyOrderDoNotMakeANewVersion() throws {
+        let a = try version("flow: f\nstart: {on: candidate.applied, key: application.id}\ninitial: a\nstates:\n  a: {on: {offer.viewed: b}}\n  b: {end: done}\n")
+        let b = try version("# a comment\nstates:\n  b: {end: done}\n  a:\n    on: {\"offer.viewed\": b}\ninitial: a\nstart: {key: application.id, on: candidate.applied}\nflow: f\n")
+        XCTAssertEqual(a, b)
+    }
+
+    /// Without `initial:` the first state is where journeys start: swapping the states is a new
+    /// flow (it hashed the same, so journeys of the old one seemed to be on the new).
+    func testTheOrderOfStatesCountsWhenItPicksTheInitialState() throws {
+        let a = try version("flow: f\nstart: {on: candidate.applied, key: application.id}\nstates:\n  a: {on: {offer.viewed: b}}\n  b: {on: {offer.viewed: a}}\n")
+        let b = try version("flow: f\nstart: {on: candidate.applied, key: application.id}\nstates:\n  b: {on: {offer.viewed: a}}\n  a: {on: {offer.viewed: b}}\n")
+        XCTAssertNotEqual(a, b)
+        // Written out, the initial state is the same whatever the order.
+        XCTAssertEqual(try version("flow: f\ninitial: a\nstates:\n  a: {end: x}\n  b: {end: y}\n"),
+                       try version("flow: f\ninitial: a\nstates:\n  b: {end: y}\n  a: {end: x}\n"))
+    }
+
+    /// A `let` name sees only the names before it, so their order is part of the meaning.
+    func testTheOrderOfLetNamesCounts() throws {
+        let a = try version("flow: f\nlet:\n  x: candidate.first_name\n  y: x ?? \"there\"\nstates: {a: {end: done}}\n")
+        let b = try version("flow: f\nlet:\n  y: x ?? \"there\"\n  x: candidate.first_name\nstates: {a: {end: done}}\n")
+        XCTAssertNotEqual(a, b)
+    }
+}
