@@ -161,6 +161,17 @@ final class CompilerDiagnosticsMoreTests: XCTestCase {
         XCTAssertEqual(diags.filter { $0.code == "unknown-timezone" }.map { "\($0.location.line):\($0.location.column)" }.sorted(), ["1:19", "8:16"])
     }
 
+    /// Quiet hours read their zone as a calendar does: a bare IANA name is a name (it read as a
+    /// division, `unknown name 'Europe'`), and a quoted name that is no zone is an error at
+    /// compile time (it passed, and every message fell back to default_timezone).
+    func testQuietHoursZoneAsACalendarReadsIt() throws {
+        let quiet = { (zone: String) in "require: [candidate.email, candidate.first_name]\npolicy:\n  quiet_hours: {from: \"20:00\", to: \"08:00\", timezone: \(zone)}" }
+        XCTAssertEqual(try d([7: quiet("Europe/London")]).map(\.code), [])
+        XCTAssertEqual(try d([7: quiet("candidate.timezone ?? \"Europe/London\"")]).map(\.code), [])
+        assertDiagnostic(try d([7: quiet("'\"Europe/Lndon\"'")]), "unknown-timezone", 9, 56, contains: "Europe/Lndon")
+        assertDiagnostic(try d([7: quiet("'\"EST\"'")]), "unknown-timezone", 9, 56)
+    }
+
     func testFlowTestNamesUnknownFlowAndEvent() throws {
         let test = """
             test: example

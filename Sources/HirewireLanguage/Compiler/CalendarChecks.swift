@@ -58,18 +58,34 @@ struct CalendarChecks {
                     zone = CompiledExpression(source: source, expr: expr, type: type)
                 } catch {
                     // A bare zone name such as Europe/London reads as a division; accept it as a name.
-                    if ZoneNames.zone(source.text) != nil {
-                        zone = CompiledExpression(source: source, expr: Expr(.literal(.string(source.text)), at: 0), type: .string)
+                    if let bare = ZoneSource.bare(source) {
+                        zone = bare
                     } else {
                         reader.error(error.message, at: source.location.advanced(by: error.offset), code: error.code)
                     }
                 }
-                if let z = zone, case .literal(.string(let name)) = z.expr.kind, ZoneNames.zone(name) == nil {
-                    reader.error("'\(name)' is not an IANA time zone such as Europe/London", at: source.location, code: "unknown-timezone")
-                }
+                if let zone { ZoneSource.checkLiteral(zone, reader: reader) }
             }
             out[spec.name.value] = CompiledCalendar(name: spec.name.value, timezone: zone, hours: hours, holidays: holidays)
         }
         return out
+    }
+}
+
+/// A time zone written in a flow or calendar: a bare IANA name (`Europe/London`, which would
+/// otherwise read as a division), or an expression; a quoted name is checked at compile time.
+enum ZoneSource {
+    /// `source` as a literal zone name, when it is one.
+    static func bare(_ source: ExpressionSource) -> CompiledExpression? {
+        guard ZoneNames.zone(source.text) != nil else { return nil }
+        return CompiledExpression(source: source, expr: Expr(.literal(.string(source.text)), at: 0), type: .string)
+    }
+
+    /// Reports a literal string that is no IANA zone (`"Europe/Lndon"`, `"EST"`): at run time it
+    /// would only ever fall back to `default_timezone`.
+    static func checkLiteral(_ zone: CompiledExpression, reader: NodeReader) {
+        if case .literal(.string(let name)) = zone.expr.kind, ZoneNames.zone(name) == nil {
+            reader.error("'\(name)' is not an IANA time zone such as Europe/London", at: zone.source.location, code: "unknown-timezone")
+        }
     }
 }

@@ -90,7 +90,9 @@ struct FlowCompiler {
         if let q = flow.policy.quietHours {
             let from = LocalTimeSyntax.minutes(q.from, reader: reader)
             let to = LocalTimeSyntax.minutes(q.to, reader: reader)
-            let zone = q.timezone.flatMap { exprs.compile($0, as: .value) }
+            // As in a calendar: a bare zone name is a name, and a quoted one must be a zone.
+            let zone = q.timezone.flatMap { source in ZoneSource.bare(source) ?? exprs.compile(source, as: .value) }
+            if let zone { ZoneSource.checkLiteral(zone, reader: reader) }
             if let from, let to {
                 policy.quietHours = MachineQuietHours(fromMinute: from, toMinute: to, timezone: zone, from: q.from.value, to: q.to.value)
             }
