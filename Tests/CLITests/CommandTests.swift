@@ -100,6 +100,32 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(dot.code, 0)
         XCTAssertTrue(dot.out.hasPrefix("digraph \"assessment-segmentation\" {"), dot.out)
         XCTAssertTrue(dot.out.contains("\"segment\" -> \"recruiter_review\" [label=\"[else]\"];"), dot.out)
+        // Both formats show what starts a journey (with start.if), outcomes, the timeout, exits
+        // and journey-wide timers; DOT showed none of the last four.
+        XCTAssertTrue(mermaid.out.contains("[*] --> extended: offer.extended [offer.tier != #34;exec#34;]"), mermaid.out)
+        XCTAssertTrue(mermaid.out.contains("note right of extended: timeout 30d → timed_out"), mermaid.out)
+        let offerDot = await hirewire(["graph", "flows/offer-nurture.yaml", "--format", "dot"])
+        XCTAssertTrue(offerDot.out.contains("\"accepted\" -> \"__end_accepted\" [label=\"hired\"];"), offerDot.out)
+        XCTAssertTrue(offerDot.out.contains("exit on candidate.withdrawn → withdrawn"), offerDot.out)
+        XCTAssertTrue(offerDot.out.contains("journey-wide after at offer.expires_at - 24h"), offerDot.out)
+    }
+
+    /// State names that differ only in characters Mermaid ids cannot hold get distinct ids.
+    func testGraphGivesDistinctMermaidIds() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try """
+            flow: ids
+            start: {on: candidate.applied, key: application.id}
+            states:
+              a-b: {on: {candidate.stage_changed: a_b}, after: {delay: 2h, late: 1h, goto: a_b}}
+              a_b: {end: done}
+            """.write(toFile: project + "/flows/ids.yaml", atomically: true, encoding: .utf8)
+        let r = await hirewire(["graph", "flows/ids.yaml"], in: project)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.contains("state \"a-b\" as a_b_2"), r.out)
+        XCTAssertTrue(r.out.contains("a_b_2 --> a_b: candidate.stage_changed"), r.out)
+        XCTAssertTrue(r.out.contains("a_b_2 --> a_b: after 2h (late ≤ 1h)"), r.out)
     }
 
     func testGraphOfBrokenFlowShowsDiagnostics() async throws {

@@ -58,16 +58,56 @@ public enum GraphRenderer {
     public static func timerSummary(_ timer: MachineTimer) -> String {
         var text = timer.label
         if let calendar = timer.calendar { text += " (\(calendar))" }
+        if let late = timer.late { text += " (late ≤ \(DurationFormat.format(late)))" }
         return text
+    }
+
+    /// What starts a journey: its events, and `start.if` when there is one.
+    static func startLabel(_ machine: Machine) -> String {
+        machine.start.on.joined(separator: ", ") + (machine.start.condition.map { " [\($0.source.text)]" } ?? "")
+    }
+
+    /// What the flow does outside its states: journey-wide timers, the timeout, exits.
+    static func journeyNotes(_ machine: Machine) -> [String] {
+        var notes: [String] = []
+        for timer in machine.after {
+            var text = "journey-wide after \(timerSummary(timer))"
+            if let c = timer.condition { text += " [\(c.source.text)]" }
+            if !timer.actions.isEmpty { text += " / " + actionSummary(timer.actions) }
+            notes.append(text)
+        }
+        if machine.timeout > 0 { notes.append("timeout \(DurationFormat.format(machine.timeout)) → timed_out") }
+        for exit in machine.exits {
+            notes.append("exit on \(exit.on.joined(separator: ", "))" + (exit.condition.map { " [\($0.source.text)]" } ?? "") + " → \(exit.outcome)")
+        }
+        return notes
+    }
+
+    /// Mermaid ids for every state name: letters, digits and `_` only, and distinct (`a-b` and
+    /// `a_b` both made `a_b`, and an edge between them drew as a loop).
+    static func mermaidIds(_ names: [String]) -> [String: String] {
+        let plain = { (c: Character) in c.isLetter || c.isNumber || c == "_" }
+        // A name that is an id already keeps it; the others are made into ids around them.
+        var ids: [String: String] = [:]
+        for name in names where name.allSatisfy(plain) { ids[name] = name }
+        var taken = Set(ids.values)
+        for name in names where ids[name] == nil {
+            let base = String(name.map { plain($0) ? $0 : "_" })
+            var id = base
+            var n = 2
+            while taken.contains(id) {
+                id = "\(base)_\(n)"
+                n += 1
+            }
+            taken.insert(id)
+            ids[name] = id
+        }
+        return ids
     }
 
     /// `email offer-next-steps, slack` — what a list of actions does, briefly.
     public static func actionSummary(_ actions: [MachineAction]) -> String {
         actions.map { a in a.templateName.map { "\(a.connector) \($0)" } ?? a.connector }.joined(separator: ", ")
-    }
-
-    private static func mermaidId(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
     }
 
     private static func mermaidText(_ text: String) -> String {
@@ -77,8 +117,10 @@ public enum GraphRenderer {
 
     static func mermaid(_ machine: Machine, marks: GraphMarks?) -> String {
         var lines = ["stateDiagram-v2", "    %% \(machine.id) \(machine.version) (\(machine.file))"]
+        let ids = mermaidIds(machine.states.map(\.name) + (marks?.removedStates ?? []))
+        func mermaidId(_ name: String) -> String { ids[name] ?? name }
         let start = machine.states[machine.initial].name
-        lines.append("    [*] --> \(mermaidId(start)): \(mermaidText(machine.start.on.joined(separator: ", ")))")
+        lines.append("    [*] --> \(mermaidId(start)): \(mermaidText(startLabel(machine)))")
         for state in machine.states {
             let id = mermaidId(state.name)
             if id != state.name { lines.append("    state \"\(state.name)\" as \(id)") }
@@ -104,14 +146,7 @@ public enum GraphRenderer {
         for state in machine.states where state.isFinal {
             lines.append("    \(mermaidId(state.name)) --> [*]: \(mermaidText(state.outcome ?? ""))")
         }
-        for timer in machine.after {
-            var text = "journey-wide after \(timerSummary(timer))"
-            if !timer.actions.isEmpty { text += " / " + actionSummary(timer.actions) }
-            lines.append("    note right of \(mermaidId(start)): \(mermaidText(text))")
-        }
-        for exit in machine.exits {
-            lines.append("    note left of \(mermaidId(start)): exit on \(mermaidText(exit.on.joined(separator: ", "))) → \(mermaidText(exit.outcome))")
-        }
+        for note in journeyNotes(machine) { lines.append("    note right of \(mermaidId(start)): \(mermaidText(note))") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -132,7 +167,18 @@ public enum GraphRenderer {
         for name in marks?.removedStates ?? [] {
             lines.append("  \(dotText(name)) [label=\(dotText(name + "\n(removed)")), color=red, fontcolor=red, style=\"rounded,dashed\"];")
         }
-        lines.append("  __start -> \(dotText(machine.states[machine.initial].name)) [label=\(dotText(machine.start.on.joined(separator: ", ")))];")
+        lines.append("  __start -> \(dotText(machine.states[machine.initial].name)) [label=\(dotText(startLabel(machine)))];")
+        // A final state's outcome, as Mermaid's `--> [*]: outcome`.
+        for state in machine.states where state.isFinal {
+            let end = dotText("__end_" + state.name)
+            lines.append("  \(end) [shape=doublecircle, label=\"\", width=0.15];")
+            lines.append("  \(dotText(state.name)) -> \(end) [label=\(dotText(state.outcome ?? ""))];")
+        }
+        let notes = journeyNotes(machine)
+        if !notes.isEmpty {
+            lines.append("  __journey [shape=note, label=\(dotText(notes.joined(separator: "\n")))];")
+            lines.append("  __journey -> __start [style=dotted, arrowhead=none];")
+        }
         for edge in edges(machine) {
             let color = marks?.addedEdges.contains(edge.key) == true ? ", color=green, fontcolor=green" : ""
             lines.append("  \(dotText(edge.from)) -> \(dotText(edge.to)) [label=\(dotText(edge.label))\(color)];")
