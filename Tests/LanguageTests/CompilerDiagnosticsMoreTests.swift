@@ -161,6 +161,17 @@ final class CompilerDiagnosticsMoreTests: XCTestCase {
         XCTAssertEqual(diags.filter { $0.code == "unknown-timezone" }.map { "\($0.location.line):\($0.location.column)" }.sorted(), ["1:19", "8:16"])
     }
 
+    /// A `let` name sees only the names above it: reading a later one, or itself, says so (it
+    /// said "unknown name", as for a typo) and is reported once, not again at every template tag.
+    func testLetOrder() throws {
+        let later = try d([6: "  name: greeting ?? candidate.first_name\n  greeting: candidate.preferred_name"])
+        assertDiagnostic(later, "let-order", 6, 9, contains: "move 'greeting' up")
+        XCTAssertEqual(later.map(\.code), ["let-order"], "\(later)")
+        assertDiagnostic(try d([6: "  name: name ?? candidate.first_name"]), "let-order", 6, 9, contains: "reads itself")
+        XCTAssertEqual(try d([6: "  greeting: candidate.preferred_name\n  name: greeting ?? candidate.first_name"]).map(\.code), [])
+        assertDiagnostic(try d([6: "  name: greting ?? candidate.first_name"]), "unknown-name", 6, 9)
+    }
+
     /// Quiet hours read their zone as a calendar does: a bare IANA name is a name (it read as a
     /// division, `unknown name 'Europe'`), and a quoted name that is no zone is an error at
     /// compile time (it passed, and every message fell back to default_timezone).

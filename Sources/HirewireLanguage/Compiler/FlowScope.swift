@@ -61,7 +61,8 @@ struct FlowScope: ExprScope {
                               envNames: project.config.envNames, startOnly: false)
         var lets: [String: ExprType] = [:]
         let roots = EventCatalog.v1.entityNames + reservedRoots
-        for binding in flow.lets {
+        let letNames = flow.lets.map(\.name.value)
+        for (index, binding) in flow.lets.enumerated() {
             let name = binding.name.value
             if roots.contains(name) {
                 reader.error("let '\(name)' shadows the root '\(name)'; choose another name", at: binding.name.location, code: "let-shadows-root")
@@ -71,13 +72,33 @@ struct FlowScope: ExprScope {
                 let expr = try ExprParser.parse(binding.expression.text)
                 lets[name] = try ExprChecker(scope: scope).check(expr)
             } catch {
-                reader.error(error.message, at: binding.expression.location.advanced(by: error.offset), code: error.code)
-                lets[name] = .any
+                let at = binding.expression.location.advanced(by: error.offset)
+                // A name of this `let` or a later one: each sees only the names above it.
+                if error.code == "unknown-name", let read = Self.unknownRoot(in: binding.expression.text, at: error.offset),
+                   let later = letNames[index...].firstIndex(of: read) {
+                    let message = later == index
+                        ? "let '\(name)' reads itself; a let name is computed from the names above it and the context"
+                        : "let '\(name)' reads '\(read)', which is defined below it; a let name sees only the names above it, so move '\(read)' up"
+                    reader.error(message, at: at, code: "let-order")
+                } else {
+                    reader.error(error.message, at: at, code: error.code)
+                }
+                // Not nullable: its uses are reported here once, not again at every template tag.
+                lets[name] = ExprType(.any)
             }
             scope = FlowScope(required: required, startRequired: startSet, startTypes: types, lets: lets,
                               envNames: project.config.envNames, startOnly: false)
         }
         return scope
+    }
+
+    /// The path root an expression error at `offset` of `text` names (`greeting` in
+    /// `greeting ?? candidate.first_name`).
+    static func unknownRoot(in text: String, at offset: Int) -> String? {
+        let characters = Array(text)
+        guard offset >= 0, offset < characters.count else { return nil }
+        let word = characters[offset...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return word.isEmpty ? nil : String(word)
     }
 
     func resolve(root: String, members: [String]) -> PathResolution {
