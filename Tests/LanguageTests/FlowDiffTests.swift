@@ -40,6 +40,23 @@ final class FlowDiffTests: XCTestCase {
         }
     }
 
+    /// Expressions and timings written another way with the same meaning are no change:
+    /// quotes, spacing, redundant parentheses, `36h` as `1d12h`.
+    func testExpressionsAndTimingsWrittenAnotherWayReportNothing() throws {
+        let d = try diff("offer-nurture") { text in
+            text.replacingOccurrences(of: "if: offer.tier != \"exec\"", with: "if: (offer.tier != 'exec')")
+                .replacingOccurrences(of: "name: candidate.preferred_name ?? candidate.first_name", with: "name: candidate.preferred_name??candidate.first_name")
+                .replacingOccurrences(of: "between: [36h, 48h]", with: "between: [1d12h, 2d]")
+                .replacingOccurrences(of: "if: event.data.application.id == application.id", with: "if: \"(event.data.application.id) == application.id\"")
+        }
+        XCTAssertEqual(texts(d), [])
+        // A change of meaning still shows, in the words written.
+        let changed = try diff("offer-nurture") { text in
+            text.replacingOccurrences(of: "if: offer.tier != \"exec\"", with: "if: offer.tier != 'vip'")
+        }
+        XCTAssertEqual(texts(changed), ["~ start.if: offer.tier != \"exec\" → offer.tier != 'vip'"])
+    }
+
     func testKeyOrderDoesNotMatter() throws {
         let d = try diff("offer-nurture") { text in
             text.replacingOccurrences(of: "start:\n  on: offer.extended\n  key: application.id\n", with: "start:\n  key: application.id\n  on: offer.extended\n")

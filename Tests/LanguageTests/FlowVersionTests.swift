@@ -30,3 +30,23 @@ final class FlowVersionTests: XCTestCase {
         XCTAssertNotEqual(a, b)
     }
 }
+
+/// One way of writing each expression, keeping exactly the parentheses its meaning needs.
+final class ExprPrinterTests: XCTestCase {
+    func printed(_ text: String) throws -> String { ExprPrinter.print(try ExprParser.parse(text)) }
+
+    func testParenthesesOnlyWhereTheMeaningNeedsThem() throws {
+        for (text, expected) in [
+            ("(a - b) - c", "a - b - c"), ("a - (b - c)", "a - (b - c)"), ("a ?? (b ?? c)", "a ?? b ?? c"), ("(a ?? b) ?? c", "(a ?? b) ?? c"),
+            ("!(a && b)", "!(a && b)"), ("(a || b) && c", "(a || b) && c"), ("a || (b && c)", "a || b && c"),
+            ("(x ? 1 : 2) + 1", "(x ? 1 : 2) + 1"), ("'exec'!=offer.tier", "\"exec\" != offer.tier"), ("first(list).id", "first(list).id"),
+            ("offer.expires_at - 24h", "offer.expires_at - 1d"), ("(a + b) * c", "(a + b) * c"), ("-(a + b)", "-(a + b)"),
+            ("list[0]", "list[0]"), ("x in [1, 'a']", "x in [1, \"a\"]"),
+        ] {
+            let out = try printed(text)
+            XCTAssertEqual(out, expected, text)
+            // What is printed reads back as the same expression.
+            XCTAssertEqual(try printed(out), out, text)
+        }
+    }
+}

@@ -181,9 +181,10 @@ struct DiffBuilder {
                 for key in Set(x.arguments.keys).union(y.arguments.keys).sorted() where x.arguments[key] != y.arguments[key] {
                     details.append("\(key) \(x.arguments[key].map { "'\($0)'" } ?? "(none)") → \(y.arguments[key].map { "'\($0)'" } ?? "(none)")")
                 }
-                let modifiers: [(String, String?, String?)] = [("if", x.condition, y.condition), ("audience", x.audience, y.audience),
-                                                               ("exempt", String(x.exempt), String(y.exempt)), ("retry", x.retry, y.retry),
-                                                               ("on_error", x.onError, y.onError)]
+                let written = { (text: String?) in text.map { Written($0) } }
+                let modifiers: [(String, Written?, Written?)] = [("if", x.condition, y.condition), ("audience", written(x.audience), written(y.audience)),
+                                                                 ("exempt", written(String(x.exempt)), written(String(y.exempt))),
+                                                                 ("retry", written(x.retry), written(y.retry)), ("on_error", written(x.onError), written(y.onError))]
                 for (key, p, q) in modifiers where p != q { details.append("\(key) \(p ?? "(none)") → \(q ?? "(none)")") }
                 add("~", "action", "\(scope): action \(y.summary): \(details.joined(separator: "; "))", line: line)
             default: break

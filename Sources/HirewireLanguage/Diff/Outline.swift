@@ -2,7 +2,7 @@
 /// Built from the compiled machine, so key order, formatting and comments never show up.
 struct Outline: Sendable {
     /// Flow-level settings in a fixed order: `start.on`, `start.key`, `let name`, `exit[0]`, ….
-    var settings: [(key: String, value: String)]
+    var settings: [(key: String, value: Written)]
     var states: [String: StateOutline]
     /// State names in the order written.
     var order: [String]
@@ -52,7 +52,7 @@ struct ActionOutline: Sendable, Equatable {
     var connector: String
     /// Argument → canonical text (templates as written, values as JSON).
     var arguments: [String: String]
-    var condition: String?
+    var condition: Written?
     var audience: String
     var exempt: Bool
     var retry: String?
@@ -65,24 +65,24 @@ struct ActionOutline: Sendable, Equatable {
 struct TransitionOutline: Sendable, Equatable {
     var event: String
     var target: String?
-    var condition: String?
+    var condition: Written?
     var actions: [ActionOutline]
 }
 
 struct TimerOutline: Sendable, Equatable {
-    var label: String
+    var label: Written
     var calendar: String?
-    var condition: String?
+    var condition: Written?
     var target: String?
     var actions: [ActionOutline]
     var late: String?
 
     /// `between 36h and 48h (calendar business-hours)`
-    var describe: String { label + (calendar.map { " (calendar \($0))" } ?? "") }
+    var describe: String { label.text + (calendar.map { " (calendar \($0))" } ?? "") }
 }
 
 struct ChoiceOutline: Sendable, Equatable {
-    var condition: String?
+    var condition: Written?
     var target: String
 }
 
@@ -96,42 +96,48 @@ extension Outline {
                 }
                 let retry = (a.retryAttempts != nil || a.retryBackoff != nil)
                     ? "\(a.retryAttempts.map(String.init) ?? "-") attempts, backoff \(a.retryBackoff.map(DurationFormat.format) ?? "-")" : nil
-                return ActionOutline(connector: a.connector, arguments: args, condition: a.condition?.source.text,
+                return ActionOutline(connector: a.connector, arguments: args, condition: a.condition.map(Written.init),
                                      audience: a.audience.rawValue, exempt: a.exempt, retry: retry,
                                      onError: a.onErrorTarget.map { machine.states[$0].name })
             }
         }
         func timers(_ list: [MachineTimer]) -> [TimerOutline] {
             list.map { t in
-                TimerOutline(label: t.label, calendar: t.calendar, condition: t.condition?.source.text,
+                TimerOutline(label: Written(t.label, key: Outline.when(t.when)), calendar: t.calendar, condition: t.condition.map(Written.init),
                              target: t.target.map { machine.states[$0].name }, actions: actions(t.actions), late: t.late.map(DurationFormat.format))
             }
         }
-        var settings: [(String, String)] = [
-            ("start.on", machine.start.on.joined(separator: ", ")),
-            ("start.key", machine.start.key.source.text),
-            ("start.if", machine.start.condition?.source.text ?? "(none)"),
-            ("start.reentry", machine.start.reentry.rawValue),
-            ("timeout", DurationFormat.format(machine.timeout)),
-            ("require", machine.require.map(\.dotted).joined(separator: ", ")),
-            ("initial", machine.states[machine.initial].name),
+        var settings: [(String, Written)] = [
+            ("start.on", Written(machine.start.on.joined(separator: ", "))),
+            ("start.key", Written(machine.start.key)),
+            ("start.if", machine.start.condition.map(Written.init) ?? "(none)"),
+            ("start.reentry", Written(machine.start.reentry.rawValue)),
+            ("timeout", Written(DurationFormat.format(machine.timeout))),
+            ("require", Written(machine.require.map(\.dotted).joined(separator: ", "))),
+            ("initial", Written(machine.states[machine.initial].name)),
         ]
-        for binding in machine.lets { settings.append(("let \(binding.name)", binding.expression.source.text)) }
+        for binding in machine.lets { settings.append(("let \(binding.name)", Written(binding.expression))) }
         for (i, exit) in machine.exits.enumerated() {
-            var text = "on \(exit.on.joined(separator: ", "))"
-            if let c = exit.condition { text += " if \(c.source.text)" }
-            text += " → \(exit.outcome)"
-            if !exit.actions.isEmpty { text += "; do: " + actions(exit.actions).map(\.summary).joined(separator: ", ") }
-            settings.append(("exit[\(i)]", text))
+            var text = "on \(exit.on.joined(separator: ", "))", key = text
+            if let c = exit.condition {
+                text += " if \(c.source.text)"
+                key += " if \(c.canonicalText)"
+            }
+            var rest = " → \(exit.outcome)"
+            if !exit.actions.isEmpty { rest += "; do: " + actions(exit.actions).map(\.summary).joined(separator: ", ") }
+            settings.append(("exit[\(i)]", Written(text + rest, key: key + rest)))
         }
         if let q = machine.policy.quietHours {
-            settings.append(("policy.quiet_hours", "\(q.from)-\(q.to)\(q.timezone.map { " in \($0.source.text)" } ?? "")"))
+            let span = "\(q.from)-\(q.to)"
+            settings.append(("policy.quiet_hours", Written(span + (q.timezone.map { " in \($0.source.text)" } ?? ""),
+                                                           key: span + (q.timezone.map { " in \($0.canonicalText)" } ?? ""))))
         }
         if let m = machine.policy.maxMessages {
-            settings.append(("policy.max_messages", "\(m.count) per \(DurationFormat.format(m.per)); instead: " + actions(m.instead).map(\.summary).joined(separator: ", ")))
+            let instead = actions(m.instead).map(\.summary).joined(separator: ", ")
+            settings.append(("policy.max_messages", Written("\(m.count) per \(DurationFormat.format(m.per)); instead: " + instead)))
         }
         if !machine.policy.onInvalid.isEmpty {
-            settings.append(("policy.on_invalid", actions(machine.policy.onInvalid).map(\.summary).joined(separator: ", ")))
+            settings.append(("policy.on_invalid", Written(actions(machine.policy.onInvalid).map(\.summary).joined(separator: ", "))))
         }
         var states: [String: StateOutline] = [:]
         for state in machine.states {
@@ -139,11 +145,11 @@ extension Outline {
             for event in state.handlerOrder {
                 for t in state.handlers[event] ?? [] {
                     transitions.append(TransitionOutline(event: event, target: t.target.map { machine.states[$0].name },
-                                                         condition: t.condition?.source.text, actions: actions(t.actions)))
+                                                         condition: t.condition.map(Written.init), actions: actions(t.actions)))
                 }
             }
             states[state.name] = StateOutline(actions: actions(state.actions), transitions: transitions, timers: timers(state.timers),
-                                              choices: state.choices.map { ChoiceOutline(condition: $0.condition?.source.text, target: machine.states[$0.target].name) },
+                                              choices: state.choices.map { ChoiceOutline(condition: $0.condition.map(Written.init), target: machine.states[$0.target].name) },
                                               outcome: state.outcome, line: state.location.line)
         }
         var calendars = Set(machine.after.compactMap(\.calendar))
@@ -152,15 +158,47 @@ extension Outline {
                   templates: Set(machine.allActions.compactMap(\.templateName)), calendars: calendars, file: machine.file)
     }
 
+    /// A timer's timing written one way (`between [36h, 48h]` and `[1d12h, 2d]` are the same).
+    static func when(_ when: MachineTimerWhen) -> String {
+        switch when {
+        case .delay(let d): return DurationFormat.format(d)
+        case .between(let min, let max): return "between \(DurationFormat.format(min)) and \(DurationFormat.format(max))"
+        case .at(let e): return "at " + e.canonicalText
+        }
+    }
+
     /// Canonical text of an argument.
     static func text(_ tree: ArgumentTree) -> String {
         switch tree {
         case .template(let t): return t.text.source
         case .literal(let v): return v.stringValue ?? v.jsonString()
-        case .expression(let e): return e.source.text
+        case .expression(let e): return e.canonicalText
         case .duration(let d): return DurationFormat.format(d)
         case .list(let items): return "[" + items.map(text).joined(separator: ", ") + "]"
         case .object(let entries): return "{" + entries.sorted { $0.0 < $1.0 }.map { "\($0.0): \(text($0.1))" }.joined(separator: ", ") + "}"
         }
     }
+}
+
+/// Text as the author wrote it, compared by what it means: `a??b` and `a ?? b`, or `between [36h,
+/// 48h]` and `between [1d12h, 2d]`, are equal, and a change shows in the words written.
+struct Written: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// What is shown.
+    let text: String
+    /// What is compared.
+    let key: String
+
+    init(_ text: String, key: String? = nil) {
+        self.text = text
+        self.key = key ?? text
+    }
+
+    /// An expression: as written, compared in ``ExprPrinter``'s one way of writing it.
+    init(_ expression: CompiledExpression) { self.init(expression.source.text, key: expression.canonicalText) }
+
+    init(stringLiteral value: String) { self.init(value) }
+
+    var description: String { text }
+    static func == (a: Written, b: Written) -> Bool { a.key == b.key }
+    func hash(into hasher: inout Hasher) { hasher.combine(key) }
 }

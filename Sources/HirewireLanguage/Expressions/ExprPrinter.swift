@@ -1,0 +1,71 @@
+/// An expression written one way only: the same meaning prints the same text, whatever the
+/// author's spacing, quotes and redundant parentheses (`a??b`, `('exec' != x)` print as
+/// `a ?? b`, `"exec" != x`). `hirewire diff` compares guards and values by this text.
+public enum ExprPrinter {
+    public static func print(_ expr: Expr) -> String { text(expr, context: 0) }
+
+    /// How tightly an operator binds (higher binds tighter), as ``ExprParser`` reads them.
+    static func precedence(_ op: BinaryOp) -> Int {
+        switch op {
+        case .or: return 2
+        case .and: return 3
+        case .eq, .ne: return 4
+        case .lt, .le, .gt, .ge, .in: return 5
+        case .coalesce: return 6
+        case .add, .sub: return 7
+        case .mul, .div, .mod: return 8
+        }
+    }
+
+    /// `expr` as text inside a context that binds `context` tightly: parenthesized when it
+    /// binds more loosely than that.
+    static func text(_ expr: Expr, context: Int) -> String {
+        switch expr.kind {
+        case .literal(let value):
+            switch value {
+            case .string(let s): return Value.string(s).jsonString()
+            case .duration(let d): return DurationFormat.format(d)
+            case .timestamp(let t): return Value.string(Timestamp.format(t)).jsonString()
+            default: return value.jsonString()
+            }
+        case .path(let root, let steps):
+            return root + steps.map { step in
+                switch step {
+                case .key(let k): return "." + k
+                case .index(let i): return "[\(i)]"
+                }
+            }.joined()
+        case .list(let items):
+            return "[" + items.map { text($0, context: 0) }.joined(separator: ", ") + "]"
+        case .unary(let op, let operand):
+            let body = op.rawValue + text(operand, context: 9)
+            return context > 9 ? "(" + body + ")" : body
+        case .binary(let op, let left, let right):
+            let p = precedence(op)
+            // `??` groups to the right, comparisons do not chain, the rest group to the left: an
+            // operand of the same precedence on the other side keeps its parentheses.
+            let (l, r): (Int, Int)
+            switch op {
+            case .coalesce: (l, r) = (p + 1, p)
+            case .eq, .ne, .lt, .le, .gt, .ge, .in: (l, r) = (p + 1, p + 1)
+            default: (l, r) = (p, p + 1)
+            }
+            let body = "\(text(left, context: l)) \(op.rawValue) \(text(right, context: r))"
+            return p < context ? "(" + body + ")" : body
+        case .conditional(let condition, let then, let otherwise):
+            let body = "\(text(condition, context: 2)) ? \(text(then, context: 0)) : \(text(otherwise, context: 0))"
+            return context > 0 ? "(" + body + ")" : body
+        case .call(let name, let arguments):
+            return name + "(" + arguments.map { text($0, context: 0) }.joined(separator: ", ") + ")"
+        case .member(let base, let name):
+            return text(base, context: 10) + "." + name
+        case .index(let base, let index):
+            return text(base, context: 10) + "[" + text(index, context: 0) + "]"
+        }
+    }
+}
+
+extension CompiledExpression {
+    /// The expression in ``ExprPrinter``'s one way of writing it.
+    public var canonicalText: String { ExprPrinter.print(expr) }
+}
