@@ -73,6 +73,21 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertTrue(d?.message.contains("must be quoted") ?? false, d?.message ?? "")
     }
 
+    /// A value YAML reads as a quoted string, a list or a map, followed by more: the expression
+    /// it was meant to be must be quoted as a whole (it said only "did not find expected key").
+    func testAnExpressionThatStartsLikeYAMLMustBeQuotedWhole() {
+        for (text, opener) in [("start:\n  on: x\n  if: \"exec\" != offer.tier\n", "a double quote"),
+                               ("start:\n  if: 'exec' != offer.tier\n  on: x\n", "a single quote"),
+                               ("start:\n  on: x\n  if: [1] == [1]\n", "'['")] {
+            let d = failure(text)
+            XCTAssertEqual(d?.code, "yaml-syntax", text)
+            XCTAssertTrue(d?.message.contains("starts with \(opener) and goes on after it") ?? false, d?.message ?? "")
+            XCTAssertTrue(d?.message.contains("must be quoted as a whole") ?? false, d?.message ?? "")
+        }
+        // A plain mistake elsewhere gets no such hint.
+        XCTAssertFalse(failure("a: [1, 2\n")?.message.contains("as a whole") ?? true)
+    }
+
     func testUnknownAliasMentionsQuoting() {
         let d = failure("key: *candidate\n")
         XCTAssertEqual(d?.code, "yaml-syntax")

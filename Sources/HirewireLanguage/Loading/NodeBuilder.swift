@@ -223,7 +223,34 @@ struct NodeBuilder {
             message += "; a value containing ': ' must be quoted"
         } else if problem.contains("cannot start any token") {
             message += "; an expression that starts with '@', '`', '%', '!', '&', '*', '[', '{' or a quote must be quoted"
+        } else if let opener = Self.valueOpener(onLineOf: index, in: bytes) {
+            // `if: "exec" != offer.tier`: YAML reads the quoted part as the whole value and
+            // trips over what follows it.
+            message += "; a value that starts with \(opener) and goes on after it (an expression such as "
+                + "'\"exec\" != offer.tier') must be quoted as a whole"
         }
         return Diagnostic(at: at, message, code: "yaml-syntax")
+    }
+
+    /// The character that opens the value of the `key: value` on the line holding byte `index`,
+    /// when it is one YAML gives a meaning of its own (a quote, `[`, `{`, `&`).
+    static func valueOpener(onLineOf index: Int, in bytes: [UInt8]) -> String? {
+        guard index <= bytes.count else { return nil }
+        var start = min(index, bytes.count)
+        while start > 0, bytes[start - 1] != 10 { start -= 1 }
+        var end = start
+        while end < bytes.count, bytes[end] != 10 { end += 1 }
+        let line = bytes[start..<end]
+        // The first ": " of the line, then the first character of what follows it.
+        guard let colon = line.indices.first(where: { line[$0] == 58 && $0 + 1 < end && line[$0 + 1] == 32 }) else { return nil }
+        guard let first = line[(colon + 1)...].first(where: { $0 != 32 }) else { return nil }
+        switch first {
+        case 34: return "a double quote"
+        case 39: return "a single quote"
+        case 91: return "'['"
+        case 123: return "'{'"
+        case 38: return "'&'"
+        default: return nil
+        }
     }
 }
