@@ -152,5 +152,12 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertEqual(failure(#"{"a": "\x41"}"#, json: true)?.code, "json-syntax")
         XCTAssertEqual(failure(#"{"a": 1, "a": 2}"#, json: true)?.code, "duplicate-key")
         XCTAssertEqual(failure(#"{"a": &x 1}"#, json: true)?.code, "json-syntax")
+        // Comments are reported as comments, wherever they are (after the closing brace it was
+        // a YAML error about a document start, and a // line an unquoted YAML value).
+        for text in ["{\"a\": 1}\n# done\n", "{\n  // the flow\n  \"a\": 1\n}\n", "{\"a\": 1} /* end */"] {
+            let d = failure(text, json: true)
+            XCTAssertEqual(d?.code, "json-syntax", text)
+            XCTAssertTrue(d?.message.contains("comments are not allowed") ?? false, "\(text): \(d?.message ?? "")")
+        }
     }
 }

@@ -35,12 +35,14 @@ public enum YAMLLoader {
                              "file is not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at offset \(bad)); save it as UTF-8",
                              code: "encoding")
         }
-        var builder = NodeBuilder(file: file, bytes: bytes, json: json, limits: limits)
-        let root = try builder.run()
+        // A .json file is checked as JSON first: a comment or trailing comma is then reported
+        // as what it is, not as the YAML error it also causes (`did not find expected <document
+        // start>` for a comment after the closing brace).
         if json {
             try StrictJSON.check(bytes, file: file)
         }
-        return root
+        var builder = NodeBuilder(file: file, bytes: bytes, json: json, limits: limits)
+        return try builder.run()
     }
 }
 
