@@ -179,6 +179,18 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.err.contains("templates/interview-reminder.yaml:\(at.line):\(at.column): error: missing value for '{{interview.starts_at}}' [render-failed]"), r.err)
     }
 
+    /// An empty or blank value is a blank token as much as a missing one: "Hi ," never goes out.
+    func testRenderFailsOnAnEmptyValue() async throws {
+        let r = await hirewire(["render", "offer-next-steps"],
+                               input: #"{"candidate": {"first_name": "Ada", "preferred_name": " "}, "job": {"title": "SRE"}, "recruiter": {"email": "sam@acme.test"}}"#)
+        XCTAssertEqual(r.code, 1, r.out)
+        XCTAssertTrue(r.err.contains("error: empty value for '{{name}}' [render-failed]"), r.err)
+        let named = await hirewire(["render", "offer-next-steps"],
+                                   input: #"{"candidate": {"first_name": "Ada", "preferred_name": "Addie"}, "job": {"title": "SRE"}, "recruiter": {"email": "sam@acme.test"}}"#)
+        XCTAssertEqual(named.code, 0, named.err)
+        XCTAssertTrue(named.out.contains("Hi Addie,"), named.out)
+    }
+
     func testRenderUnknownTemplate() async {
         let r = await hirewire(["render", "offer-next-step"], input: "{}")
         XCTAssertEqual(r.code, 2)

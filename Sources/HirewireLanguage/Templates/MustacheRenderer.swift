@@ -67,11 +67,19 @@ struct MustacheRenderer {
     }
 
     /// The text a `{{name}}` tag shows; nil (nothing) for a missing or null value, which strict
-    /// rendering refuses instead.
+    /// rendering refuses instead. Strict rendering refuses an empty or blank string too: "Hi ,"
+    /// is the blank token a message must never carry (an ATS sends `""` for a name left empty).
     func interpolation<Stack: RandomAccessCollection<Value>>(_ name: MustacheName, line: Int, column: Int,
                                                               in stack: Stack) throws(MustacheError) -> String? where Stack.Index == Int {
         let value = lookup(name, in: stack)
-        guard value.isNull else { return value.displayString }
+        guard value.isNull else {
+            // Bytes, not Characters: this runs for every tag, and a value's first byte nearly
+            // always settles it.
+            if strict, case .string(let text) = value, text.utf8.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+                throw MustacheError(message: "empty value for '{{\(name.text)}}'", line: line, column: column)
+            }
+            return value.displayString
+        }
         if strict { throw MustacheError(message: "missing value for '{{\(name.text)}}'", line: line, column: column) }
         return nil
     }
