@@ -191,6 +191,28 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(named.out.contains("Hi Addie,"), named.out)
     }
 
+    /// Inside a section over an entity, a plain name is that entity's field only: a manager
+    /// without a name fails the render (it showed the candidate's `name` instead), and the
+    /// compiler asks for the same guard.
+    func testAPlainNameInsideAnEntitySectionIsThatEntitysField() async throws {
+        let file = NSTemporaryDirectory() + "manager-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "subject: Interview\ntext: \"Manager: {{#hiring_manager}}{{name}}{{/hiring_manager}}\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let missing = await hirewire(["render", file], input: #"{"candidate": {"first_name": "Ada"}, "hiring_manager": {"email": "lee@acme.test"}}"#)
+        XCTAssertEqual(missing.code, 1, missing.out)
+        XCTAssertTrue(missing.err.contains("missing value for '{{name}}'"), missing.err)
+        let named = await hirewire(["render", file], input: #"{"candidate": {"first_name": "Ada"}, "hiring_manager": {"name": "Lee"}}"#)
+        XCTAssertTrue(named.out.contains("Manager: Lee"), named.out)
+
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try FileManager.default.copyItem(atPath: file, toPath: project + "/templates/manager.yaml")
+        try edit(project + "/flows/interview-scheduling.yaml", replacing: "template: interview-cancelled", with: "template: manager")
+        let checked = await hirewire(["validate"], in: project)
+        XCTAssertEqual(checked.code, 1, checked.out)
+        XCTAssertTrue(checked.out.contains("hiring_manager.name is optional for this flow"), checked.out)
+    }
+
     func testRenderUnknownTemplate() async {
         let r = await hirewire(["render", "offer-next-step"], input: "{}")
         XCTAssertEqual(r.code, 2)

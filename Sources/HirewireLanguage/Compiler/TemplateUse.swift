@@ -44,6 +44,13 @@ struct TemplateUse {
         }
     }
 
+    /// Whether a section name is a path to an object (an entity), as the checker knows it.
+    private func isObject(_ section: String) -> Bool {
+        let parts = section.split(separator: ".").map(String.init)
+        guard let root = parts.first, case .type(let t) = scope.resolve(root: root, members: Array(parts.dropFirst())) else { return false }
+        return t.kind == .object
+    }
+
     /// Why a variable may render missing, or nil when it is safe.
     func problem(_ variable: MustacheVariable, guarded: Set<String>) -> (message: String, code: String)? {
         let name = variable.name
@@ -52,6 +59,11 @@ struct TemplateUse {
         }
         var candidates = [name]
         for section in variable.sections.reversed() { candidates.append(section + "." + name) }
+        // Inside a section over an object (an entity such as `{{#hiring_manager}}`), a plain
+        // name is that object's field and nothing else, as strict rendering reads it.
+        if !name.contains("."), let innermost = variable.sections.last, isObject(innermost) {
+            candidates = [innermost + "." + name]
+        }
         var firstError: (String, String)?
         for candidate in candidates {
             if guarded.contains(candidate) || variable.sections.contains(candidate) { return nil }

@@ -18,6 +18,12 @@ struct MustacheRenderer {
     /// the stack down; the rest descends into that value only. `.` is the top of the stack.
     func lookup<Stack: RandomAccessCollection<Value>>(_ name: MustacheName, in stack: Stack) -> Value where Stack.Index == Int {
         guard let first = name.first else { return stack.last ?? .null }
+        // Strict: inside a section over an object, a plain name is that object's field only.
+        // Looked up further down, `{{#hiring_manager}}{{name}}{{/hiring_manager}}` showed the
+        // candidate's name whenever the manager had none.
+        if strict, name.rest.isEmpty, stack.count > 1, case .object(let members)? = stack.last {
+            return members[first] ?? .null
+        }
         var found: Value?
         var i = stack.count - 1
         while i >= 0 {
