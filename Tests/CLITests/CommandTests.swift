@@ -204,13 +204,34 @@ final class CommandTests: XCTestCase {
         let named = await hirewire(["render", file], input: #"{"candidate": {"first_name": "Ada"}, "hiring_manager": {"name": "Lee"}}"#)
         XCTAssertTrue(named.out.contains("Manager: Lee"), named.out)
 
-        let project = try copyOfBundledProject()
-        defer { try? FileManager.default.removeItem(atPath: project) }
-        try FileManager.default.copyItem(atPath: file, toPath: project + "/templates/manager.yaml")
-        try edit(project + "/flows/interview-scheduling.yaml", replacing: "template: interview-cancelled", with: "template: manager")
-        let checked = await hirewire(["validate"], in: project)
+        let checked = try await validateSending(file)
         XCTAssertEqual(checked.code, 1, checked.out)
         XCTAssertTrue(checked.out.contains("hiring_manager.name is optional for this flow"), checked.out)
+    }
+
+    /// A whole object or list has no text of its own: shown, it was JSON with every personal
+    /// field. Rendering refuses it, and so does the compiler.
+    func testATagThatShowsAWholeObjectIsAnError() async throws {
+        let file = NSTemporaryDirectory() + "object-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "subject: Hi\ntext: \"About {{candidate}}\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = await hirewire(["render", file], input: #"{"candidate": {"first_name": "Ada", "email": "ada@example.com"}}"#)
+        XCTAssertEqual(r.code, 1, r.out)
+        XCTAssertTrue(r.err.contains("'{{candidate}}' is an object; name one of its fields"), r.err)
+        XCTAssertFalse(r.out.contains("ada@example.com"), r.out)
+
+        let checked = try await validateSending(file)
+        XCTAssertEqual(checked.code, 1, checked.out)
+        XCTAssertTrue(checked.out.contains("[template-object]"), checked.out)
+    }
+
+    /// `validate` on a copy of the bundled project whose interview flow sends template `file`.
+    func validateSending(_ file: String) async throws -> (code: Int32, out: String, err: String) {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try FileManager.default.copyItem(atPath: file, toPath: project + "/templates/probe.yaml")
+        try edit(project + "/flows/interview-scheduling.yaml", replacing: "template: interview-cancelled", with: "template: probe")
+        return await hirewire(["validate"], in: project)
     }
 
     func testRenderUnknownTemplate() async {

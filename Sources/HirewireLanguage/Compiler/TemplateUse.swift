@@ -71,6 +71,10 @@ struct TemplateUse {
             guard let root = parts.first else { continue }
             switch scope.resolve(root: root, members: Array(parts.dropFirst())) {
             case .type(let t):
+                if t.kind == .object || t.kind == .list {
+                    let noun = t.kind == .list ? "a list" : "an object"
+                    return ("'{{\(name)}}' is \(noun) (\(candidate)); name one of its fields, such as {{\(candidate).id}}, or loop over it with a section", "template-object")
+                }
                 if !t.nullable { return nil }
                 if firstError == nil || firstError?.1 != "unguarded-variable" {
                     firstError = ("'{{\(name)}}' may be missing: \(candidate) is optional for this flow; list it in require, or guard it with {{#\(candidate)}}…{{/\(candidate)}} or the action's if: has(\(candidate))",

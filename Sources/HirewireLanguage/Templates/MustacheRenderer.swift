@@ -79,6 +79,11 @@ struct MustacheRenderer {
                                                               in stack: Stack) throws(MustacheError) -> String? where Stack.Index == Int {
         let value = lookup(name, in: stack)
         guard value.isNull else {
+            // An object or a list has no text of its own: shown, it was JSON, personal fields and all.
+            if strict, value.objectValue != nil || value.arrayValue != nil {
+                throw MustacheError(message: "'{{\(name.text)}}' is \(value.kindName == "list" ? "a list" : "an object"); name one of its fields, or loop over it with a section",
+                                    line: line, column: column)
+            }
             // Bytes, not Characters: this runs for every tag, and a value's first byte nearly
             // always settles it.
             if strict, case .string(let text) = value, text.utf8.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
