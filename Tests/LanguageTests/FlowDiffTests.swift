@@ -48,6 +48,8 @@ final class FlowDiffTests: XCTestCase {
                 .replacingOccurrences(of: "name: candidate.preferred_name ?? candidate.first_name", with: "name: candidate.preferred_name??candidate.first_name")
                 .replacingOccurrences(of: "between: [36h, 48h]", with: "between: [1d12h, 2d]")
                 .replacingOccurrences(of: "if: event.data.application.id == application.id", with: "if: \"(event.data.application.id) == application.id\"")
+                .replacingOccurrences(of: "require: [candidate.email, candidate.first_name, recruiter.email, job.title]",
+                                      with: "require: [job.title, candidate.first_name, recruiter.email, candidate.email]")
         }
         XCTAssertEqual(texts(d), [])
         // A change of meaning still shows, in the words written.

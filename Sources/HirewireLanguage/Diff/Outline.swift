@@ -113,7 +113,9 @@ extension Outline {
             ("start.if", machine.start.condition.map(Written.init) ?? "(none)"),
             ("start.reentry", Written(machine.start.reentry.rawValue)),
             ("timeout", Written(DurationFormat.format(machine.timeout))),
-            ("require", Written(machine.require.map(\.dotted).joined(separator: ", "))),
+            // A set: its order means nothing.
+            ("require", Written(machine.require.map(\.dotted).joined(separator: ", "),
+                                key: machine.require.map(\.dotted).sorted().joined(separator: ", "))),
             ("initial", Written(machine.states[machine.initial].name)),
         ]
         for binding in machine.lets { settings.append(("let \(binding.name)", Written(binding.expression))) }
