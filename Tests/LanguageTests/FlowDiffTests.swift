@@ -59,6 +59,15 @@ final class FlowDiffTests: XCTestCase {
         XCTAssertEqual(texts(changed), ["~ start.if: offer.tier != \"exec\" → offer.tier != 'vip'"])
     }
 
+    /// A removed state is gone from the new file: it is placed in the old one.
+    func testARemovedStateSaysWhereItWas() throws {
+        let d = try diff("offer-nurture") { text in
+            text.replacingOccurrences(of: "after: {delay: 24h, goto: call}", with: "after: {delay: 24h, goto: declined}")
+                .replacingOccurrences(of: "  call:\n    do: [{task: {title: \"Call {{name}} about the {{job.title}} offer\", assignee: \"{{recruiter.email}}\", due: 4h}}]\n    on: {offer.accepted: accepted, offer.declined: declined}\n", with: "")
+        }
+        XCTAssertTrue(texts(d).contains("- state call (was at flows/offer-nurture.yaml:48)"), "\(texts(d))")
+    }
+
     func testKeyOrderDoesNotMatter() throws {
         let d = try diff("offer-nurture") { text in
             text.replacingOccurrences(of: "start:\n  on: offer.extended\n  key: application.id\n", with: "start:\n  key: application.id\n  on: offer.extended\n")

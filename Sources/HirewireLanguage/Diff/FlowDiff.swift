@@ -84,7 +84,8 @@ struct DiffBuilder {
             add("+", "state", "state \(name) (\(state.summary))", line: state.line)
         }
         for name in old.order where new.states[name] == nil && !mapped.contains(name) {
-            add("-", "state", "state \(name)")
+            // Gone from the new file, so placed in the old one.
+            add("-", "state", "state \(name)" + (old.states[name].map { " (was at \(old.file):\($0.line))" } ?? ""))
         }
         for (from, to) in renames.sorted(by: { $0.key < $1.key }) {
             add("~", "state", "state \(from) renamed to \(to)", line: new.states[to]?.line)
