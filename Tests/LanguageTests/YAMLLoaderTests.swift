@@ -52,6 +52,15 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertTrue(d?.message.contains("first defined at 1:1") ?? false)
     }
 
+    /// A duplicate key no longer hides what comes after it: every duplicate, and a syntax error
+    /// further down, are reported in one pass (the second showed only once the first was fixed).
+    func testDuplicateKeysAndALaterSyntaxErrorAreAllReported() {
+        let d = failure("flow: a\nflow: b\nstates: {}\nstates: {}\nrequire: [a, b\n")
+        XCTAssertEqual(d?.all.map { "\($0.location.line):\($0.location.column) \($0.code)" },
+                       ["2:1 duplicate-key", "4:1 duplicate-key", "6:1 yaml-syntax"], "\(d?.all ?? [])")
+        XCTAssertEqual(failure("flow: a\nflow: b\n")?.all.map(\.code), ["duplicate-key"])
+    }
+
     func testTabIndentationIsExplained() {
         let d = failure("states:\n\tfoo: bar\n")
         XCTAssertEqual(d?.code, "yaml-syntax")

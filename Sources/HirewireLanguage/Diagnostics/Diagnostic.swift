@@ -11,12 +11,22 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// A stable kebab-case identifier tests and tools can rely on.
     public var code: String
+    /// More problems the same pass found after this one (a file's loader stops at a syntax error
+    /// but reports the duplicate keys it met before it, too).
+    public var also: [Diagnostic] = []
 
     public init(_ severity: Severity = .error, at location: SourceLocation, _ message: String, code: String) {
         self.location = location
         self.severity = severity
         self.message = message
         self.code = code
+    }
+
+    /// This diagnostic and the ones found with it, in order.
+    public var all: [Diagnostic] {
+        var head = self
+        head.also = []
+        return [head] + also.flatMap(\.all)
     }
 
     /// `path:line:col: error: message [code]`

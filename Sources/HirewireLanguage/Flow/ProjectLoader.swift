@@ -129,7 +129,7 @@ public struct ProjectLoader: Sendable {
 
     private func bag(_ diagnostic: Diagnostic) -> DiagnosticBag {
         var bag = DiagnosticBag()
-        bag.append(diagnostic)
+        for item in diagnostic.all { bag.append(item) }
         return bag
     }
 }

@@ -16,6 +16,8 @@ struct NodeBuilder {
     private var anchors: [String: (node: Node, size: Int)] = [:]
     private var expanded = 0
     private var root: Node?
+    /// Duplicate keys met so far: the file is refused at the end, with every one of them.
+    private var duplicates: [Diagnostic] = []
     private var documents = 0
 
     init(file: String, bytes: [UInt8], json: Bool, limits: YAMLLoader.Limits) {
@@ -41,16 +43,28 @@ struct NodeBuilder {
             var event = yaml_event_t()
             while true {
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    throw syntaxError(parser)
+                    throw Self.joined(duplicates + [syntaxError(parser)])
                 }
                 defer { yaml_event_delete(&event) }
                 if event.type == YAML_STREAM_END_EVENT { break }
-                try handle(event)
+                do throws(Diagnostic) {
+                    try handle(event)
+                } catch {
+                    throw Self.joined(duplicates + [error])
+                }
             }
+            if !duplicates.isEmpty { throw Self.joined(duplicates) }
             // An empty file (or one with only comments) is an empty mapping: readers then report
             // the keys a file of its kind needs, and an empty hirewire.yaml means the defaults.
             return root ?? Node(.mapping([]), at: SourceLocation(file: file, line: 1, column: 1))
         }
+    }
+
+    /// The first of `diagnostics`, carrying the others.
+    private static func joined(_ diagnostics: [Diagnostic]) -> Diagnostic {
+        guard var first = diagnostics.first else { return Diagnostic(at: SourceLocation(file: "", line: 1, column: 1), "syntax error", code: "yaml-syntax") }
+        first.also = Array(diagnostics.dropFirst())
+        return first
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -174,7 +188,9 @@ struct NodeBuilder {
                 }
                 if json, node.style != .doubleQuoted { throw notJSON("an unquoted key", at: node.location) }
                 if let first = seen[name] {
-                    throw Diagnostic(at: node.location, "duplicate key '\(name)' (first defined at \(first.line):\(first.column))", code: "duplicate-key")
+                    // Noted, and the file read on, so a later mistake in it is reported too.
+                    duplicates.append(Diagnostic(at: node.location, "duplicate key '\(name)' (first defined at \(first.line):\(first.column))",
+                                                 code: "duplicate-key"))
                 }
                 seen[name] = node.location
                 stack.append(.mapping(start: start, anchor: a, pairs: pairs, pendingKey: node, seen: seen, size: total + size))
