@@ -74,7 +74,7 @@ struct FlowScope: ExprScope {
             } catch {
                 let at = binding.expression.location.advanced(by: error.offset)
                 // A name of this `let` or a later one: each sees only the names above it.
-                if error.code == "unknown-name", let read = Self.unknownRoot(in: binding.expression.text, at: error.offset),
+                if error.code == "unknown-name", let read = error.name,
                    let later = letNames[index...].firstIndex(of: read) {
                     let message = later == index
                         ? "let '\(name)' reads itself; a let name is computed from the names above it and the context"
@@ -90,15 +90,6 @@ struct FlowScope: ExprScope {
                               envNames: project.config.envNames, startOnly: false)
         }
         return scope
-    }
-
-    /// The path root an expression error at `offset` of `text` names (`greeting` in
-    /// `greeting ?? candidate.first_name`).
-    static func unknownRoot(in text: String, at offset: Int) -> String? {
-        let characters = Array(text)
-        guard offset >= 0, offset < characters.count else { return nil }
-        let word = characters[offset...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-        return word.isEmpty ? nil : String(word)
     }
 
     func resolve(root: String, members: [String]) -> PathResolution {

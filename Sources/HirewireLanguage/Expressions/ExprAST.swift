@@ -107,11 +107,14 @@ public struct ExprError: Error, Sendable, Hashable, CustomStringConvertible {
     public var offset: Int
     public var message: String
     public var code: String
+    /// The name an `unknown-name` error is about.
+    public var name: String?
 
-    public init(_ message: String, at offset: Int, code: String = "expression-syntax") {
+    public init(_ message: String, at offset: Int, code: String = "expression-syntax", name: String? = nil) {
         self.offset = offset
         self.message = message
         self.code = code
+        self.name = name
     }
 
     public var description: String { "column \(offset + 1): \(message)" }

@@ -31,7 +31,7 @@ public struct ExprChecker {
             case .type(let t): return t
             case .unknownRoot(let suggestion):
                 let hint = suggestion.map { " (did you mean '\($0)'?)" } ?? ""
-                throw ExprError("unknown name '\(root)'\(hint)", at: expr.offset, code: "unknown-name")
+                throw ExprError("unknown name '\(root)'\(hint)", at: expr.offset, code: "unknown-name", name: root)
             case .invalid(let message, let code):
                 throw ExprError(message, at: expr.offset, code: code)
             }
