@@ -119,10 +119,7 @@ public final class Intake: Sendable {
 
     /// The signature scheme a source's settings describe.
     public static func scheme(_ settings: Value, env: [String: String]) -> SignatureScheme {
-        let references: [String] = settings["secret"].arrayValue?.compactMap(\.stringValue) ?? [settings["secret"].stringValue].compactMap { $0 }
-        let secrets = references.compactMap { reference -> String? in
-            reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
-        }.filter { !$0.isEmpty }
+        let secrets = secrets(settings, env: env)
         switch settings["scheme"].stringValue {
         case "standard-webhooks": return .standardWebhooks(StandardWebhooks(secrets: secrets))
         case "greenhouse": return .greenhouse(secrets)
@@ -143,14 +140,22 @@ public final class Intake: Sendable {
     /// The environment variables a signing source names when none of them is set (nil when a
     /// secret resolves, or the source does not sign): a sender without its secret cannot sign.
     public static func unsetSecrets(_ settings: Value, env: [String: String]) -> [String]? {
-        guard settings["scheme"].stringValue != "none" else { return nil }
-        let references: [String] = settings["secret"].arrayValue?.compactMap(\.stringValue) ?? [settings["secret"].stringValue].compactMap { $0 }
-        let resolved = references.contains { reference in
-            !(reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] ?? "" : reference).isEmpty
-        }
-        guard !resolved else { return nil }
-        let names = references.filter { $0.hasPrefix("env.") }.map { String($0.dropFirst(4)) }
+        guard settings["scheme"].stringValue != "none", secrets(settings, env: env).isEmpty else { return nil }
+        let names = secretReferences(settings).filter { $0.hasPrefix("env.") }.map { String($0.dropFirst(4)) }
         return names.isEmpty ? ["a secret in the source's signature"] : names
+    }
+
+    /// A signature's `secret:` as written: one reference or a list of them (rotation).
+    static func secretReferences(_ settings: Value) -> [String] {
+        settings["secret"].arrayValue?.compactMap(\.stringValue) ?? [settings["secret"].stringValue].compactMap { $0 }
+    }
+
+    /// The secrets those references give: `env.NAME` read from `env`, others as written; unset
+    /// and empty ones left out.
+    static func secrets(_ settings: Value, env: [String: String]) -> [String] {
+        secretReferences(settings).compactMap { reference in
+            reference.hasPrefix("env.") ? env[String(reference.dropFirst(4))] : reference
+        }.filter { !$0.isEmpty }
     }
 
     static func answer(_ status: Int, _ fields: [String: Value]) -> HTTPResponse {
