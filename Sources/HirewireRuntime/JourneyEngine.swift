@@ -22,6 +22,9 @@ public final class JourneyEngine: @unchecked Sendable {
     public let store: any JourneyStore
     /// Events by type, transitions by flow, timers fired and their lateness (for /metrics).
     public let metrics = IntakeMetrics()
+    /// Appended to a journey's `FLOW/KEY` in an inbox event's journeys when all the journey did
+    /// with the event was to ignore it (`hirewire events` reads it back).
+    public static let ignoredMark = " (ignored)"
     /// Upper bounds of the timer lateness histogram, in seconds.
     static let lagBuckets: [Double] = [1, 5, 60, 3600]
     /// Whether each mapped delivery gets an info log line (serve turns it on).
@@ -331,7 +334,7 @@ public final class JourneyEngine: @unchecked Sendable {
                 let name = "\(j.flow)/\(j.key)", ignored = commit.result.timeline.allSatisfy { $0.kind == "ignored" }
                 if let i = names.firstIndex(of: name) { onlyIgnored[i] = onlyIgnored[i] && ignored } else { names.append(name); onlyIgnored.append(ignored) }
             }
-            touched[item.sequence] = zip(names, onlyIgnored).map { $1 ? $0 + " (ignored)" : $0 }
+            touched[item.sequence] = zip(names, onlyIgnored).map { $1 ? $0 + Self.ignoredMark : $0 }
             if shell.missed { break }
         }
         // The rows' JSON is made here, beside the commit of the batch before, not inside this one's.

@@ -111,9 +111,6 @@ enum SendCommand: HirewireCommand {
 
 /// `hirewire events [--source S] [--limit N] [--rejected] [--format json]`
 enum EventsCommand: HirewireCommand {
-    /// How the engine marks a journey that only ignored an event (no handler in its state).
-    static let ignoredMark = " (ignored)"
-
     static let configuration = CommandConfiguration(
         name: "events", abstract: "What came in: each stored delivery with its status; --rejected lists refused requests.",
         discussion: "events show EVENT_ID prints a delivery's payload with names, emails, phones and compensation masked (--unmask shows them).",
@@ -174,9 +171,9 @@ enum EventsCommand: HirewireCommand {
             io.out(Value.array(rows.map { d in
                 .object(["at": .timestamp(d.receivedAt), "source": .string(d.source), "event_id": .string(d.eventId), "status": .string(d.status),
                          "detail": .string(d.detail), "duplicates": .number(Double(d.duplicates)),
-                         "journeys": .array((touched[inboxId(d)] ?? []).filter { !$0.hasSuffix(Self.ignoredMark) }.map(Value.string)),
-                         "ignored_by": .array((touched[inboxId(d)] ?? []).filter { $0.hasSuffix(Self.ignoredMark) }
-                             .map { .string(String($0.dropLast(Self.ignoredMark.count))) }),
+                         "journeys": .array((touched[inboxId(d)] ?? []).filter { !$0.hasSuffix(JourneyEngine.ignoredMark) }.map(Value.string)),
+                         "ignored_by": .array((touched[inboxId(d)] ?? []).filter { $0.hasSuffix(JourneyEngine.ignoredMark) }
+                             .map { .string(String($0.dropLast(JourneyEngine.ignoredMark.count))) }),
                          "review": .array(waiting(d).map { .string($0.id) })])
             }).jsonString(pretty: true) + "\n")
         } else {
