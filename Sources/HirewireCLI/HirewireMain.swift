@@ -19,7 +19,7 @@ enum RootCommand: HirewireCommand {
                       SendCommand.self, SignCommand.self, EventsCommand.self, DeadLettersCommand.self, TasksCommand.self,
                       ReportCommand.self])
 
-    /// Options but no command (`hirewire --project DIR`): a usage error, as with nothing at all.
+    /// Not reached: the dispatcher answers a command line that names no command itself.
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {
         throw UsageError("missing command")
     }

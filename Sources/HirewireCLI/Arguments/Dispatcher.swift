@@ -31,7 +31,7 @@ public enum Dispatcher {
                 return 0
             }
             // No command named (`hirewire`, `hirewire --project DIR`): the help, as a usage error.
-            if !config.subcommands.isEmpty && words.allSatisfy({ $0.hasPrefix("-") }) && config.arguments.isEmpty {
+            if !config.subcommands.isEmpty && config.arguments.isEmpty {
                 io.err("error: missing command\n" + Help.text(path, config))
                 return 2
             }
