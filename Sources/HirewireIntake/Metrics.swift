@@ -14,6 +14,14 @@ public final class IntakeMetrics: Sendable {
         var counts: [Double]
         var sum = 0.0
         var count = 0.0
+
+        /// A series with nothing observed yet.
+        init(name: String, labels: [String: String], bounds: [Double]) {
+            self.name = name
+            self.labels = labels
+            self.bounds = bounds
+            counts = Array(repeating: 0, count: bounds.count)
+        }
     }
 
     public init() {}
@@ -43,7 +51,7 @@ public final class IntakeMetrics: Sendable {
     public func observe(_ name: String, _ labels: [String: String] = [:], value: Double, buckets: [Double]) {
         let key = IntakeMetrics.key(name, labels)
         histograms.withLock { all in
-            var h = all[key] ?? Histogram(name: name, labels: labels, bounds: buckets, counts: Array(repeating: 0, count: buckets.count))
+            var h = all[key] ?? Histogram(name: name, labels: labels, bounds: buckets)
             for (i, bound) in h.bounds.enumerated() where value <= bound { h.counts[i] += 1 }
             h.sum += value
             h.count += 1
@@ -55,7 +63,7 @@ public final class IntakeMetrics: Sendable {
     public func declare(histogram name: String, _ labels: [String: String] = [:], buckets: [Double]) {
         let key = IntakeMetrics.key(name, labels)
         histograms.withLock { all in
-            if all[key] == nil { all[key] = Histogram(name: name, labels: labels, bounds: buckets, counts: Array(repeating: 0, count: buckets.count)) }
+            if all[key] == nil { all[key] = Histogram(name: name, labels: labels, bounds: buckets) }
         }
     }
 
