@@ -34,7 +34,8 @@ public struct StageCount: Sendable, Equatable {
 
 /// What `hirewire report` reads beyond deliveries: offer events and the stages journeys passed.
 public protocol ReportReads: Sendable {
-    /// Every offer event in the inbox, oldest first (its `occurred_at`).
+    /// Every offer event in the inbox, in the order they came in (``OfferKPIs`` orders them
+    /// by `occurred_at`).
     func offerEvents() throws(StoreError) -> [OfferEvent]
     /// Journeys started since `since`: per flow and state, how many entered it (their start
     /// counts as entering the initial state) and how many left it for another state, each
@@ -80,12 +81,13 @@ public struct OfferKPIs: Sendable, Equatable {
             let name = start.recruiter ?? "(no recruiter)"
             var row = byRecruiter[name] ?? Recruiter(recruiter: name)
             row.extended += 1
-            switch decided[offer]?.kind {
-            case .accepted?:
-                row.accepted += 1
-                if let end = decided[offer] { cycle.append(end.at.timeIntervalSince(start.at)) }
-            case .declined?: row.declined += 1
-            default: break
+            if let end = decided[offer] {
+                if end.kind == .accepted {
+                    row.accepted += 1
+                    cycle.append(end.at.timeIntervalSince(start.at))
+                } else {
+                    row.declined += 1
+                }
             }
             byRecruiter[name] = row
         }

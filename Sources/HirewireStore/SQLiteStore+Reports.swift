@@ -15,7 +15,7 @@ extension SQLiteStore: ReportReads {
                       let at = row.text(1).flatMap(Timestamp.parse), let offer = row.text(2) else { return }
                 out.append(OfferEvent(kind: kind, offer: offer, at: at, recruiter: row.text(3)))
             }
-            return out.sorted { $0.at < $1.at }
+            return out
         }
     }
 
