@@ -19,32 +19,28 @@ extension SQLiteStore: ReportReads {
         }
     }
 
-    /// Each transition of the cohort's journeys: packed audit rows (`entries`, an array of
-    /// `{at, fields, kind}`) and rows of one entry (`transition`, its fields) alike.
-    private static let cohortMoves = """
-        WITH cohort AS (SELECT id, flow FROM journeys WHERE started_at >= ?),
-        moves AS (
-            SELECT c.flow AS flow, a.journey AS journey, json_extract(e.value, '$.fields.from') AS f, json_extract(e.value, '$.fields.to') AS t
-            FROM cohort c JOIN audit a ON a.journey = c.id, json_each(a.data) e
-            WHERE a.kind = 'entries' AND json_extract(e.value, '$.kind') = 'transition'
-            UNION ALL
-            SELECT c.flow, a.journey, json_extract(a.data, '$.from'), json_extract(a.data, '$.to')
-            FROM cohort c JOIN audit a ON a.journey = c.id WHERE a.kind = 'transition')
-        """
-
     public func stageMoves(startedSince since: Date) throws(StoreError) -> (entered: [StageCount], advanced: [StageCount]) {
         try locked { () throws(StoreError) -> (entered: [StageCount], advanced: [StageCount]) in
             var entered: [StageCount] = []
             var advanced: [StageCount] = []
-            try db.query(Self.cohortMoves + """
-                SELECT flow, t, COUNT(DISTINCT journey) FROM moves WHERE t IS NOT NULL AND (f IS NULL OR f != t) GROUP BY flow, t
+            // Each transition of the cohort's journeys, from packed audit rows (`entries`, an array
+            // of `{at, fields, kind}`) and rows of one entry (`transition`, its fields) alike; read
+            // once (materialized) for both counts.
+            try db.query("""
+                WITH cohort AS (SELECT id, flow FROM journeys WHERE started_at >= ?),
+                moves AS MATERIALIZED (
+                    SELECT c.flow AS flow, a.journey AS journey, json_extract(e.value, '$.fields.from') AS f, json_extract(e.value, '$.fields.to') AS t
+                    FROM cohort c JOIN audit a ON a.journey = c.id, json_each(a.data) e
+                    WHERE a.kind = 'entries' AND json_extract(e.value, '$.kind') = 'transition'
+                    UNION ALL
+                    SELECT c.flow, a.journey, json_extract(a.data, '$.from'), json_extract(a.data, '$.to')
+                    FROM cohort c JOIN audit a ON a.journey = c.id WHERE a.kind = 'transition')
+                SELECT 'entered', flow, t, COUNT(DISTINCT journey) FROM moves WHERE t IS NOT NULL AND (f IS NULL OR f != t) GROUP BY flow, t
+                UNION ALL
+                SELECT 'advanced', flow, f, COUNT(DISTINCT journey) FROM moves WHERE f IS NOT NULL AND t IS NOT NULL AND f != t GROUP BY flow, f
                 """, [Self.time(since)]) { row in
-                entered.append(StageCount(flow: row.text(0) ?? "", state: row.text(1) ?? "", count: Int(row.integer(2))))
-            }
-            try db.query(Self.cohortMoves + """
-                SELECT flow, f, COUNT(DISTINCT journey) FROM moves WHERE f IS NOT NULL AND t IS NOT NULL AND f != t GROUP BY flow, f
-                """, [Self.time(since)]) { row in
-                advanced.append(StageCount(flow: row.text(0) ?? "", state: row.text(1) ?? "", count: Int(row.integer(2))))
+                let count = StageCount(flow: row.text(1) ?? "", state: row.text(2) ?? "", count: Int(row.integer(3)))
+                if row.text(0) == "entered" { entered.append(count) } else { advanced.append(count) }
             }
             return (entered, advanced)
         }
