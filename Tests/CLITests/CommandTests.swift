@@ -195,9 +195,8 @@ final class CommandTests: XCTestCase {
     /// without a name fails the render (it showed the candidate's `name` instead), and the
     /// compiler asks for the same guard.
     func testAPlainNameInsideAnEntitySectionIsThatEntitysField() async throws {
-        let file = NSTemporaryDirectory() + "manager-\(UUID().uuidString).yaml"
+        let file = try templateFile("subject: Interview\ntext: \"Manager: {{#hiring_manager}}{{name}}{{/hiring_manager}}\"\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try "subject: Interview\ntext: \"Manager: {{#hiring_manager}}{{name}}{{/hiring_manager}}\"\n".write(toFile: file, atomically: true, encoding: .utf8)
         let missing = await hirewire(["render", file], input: #"{"candidate": {"first_name": "Ada"}, "hiring_manager": {"email": "lee@acme.test"}}"#)
         XCTAssertEqual(missing.code, 1, missing.out)
         XCTAssertTrue(missing.err.contains("missing value for '{{name}}'"), missing.err)
@@ -212,9 +211,8 @@ final class CommandTests: XCTestCase {
     /// A whole object or list has no text of its own: shown, it was JSON with every personal
     /// field. Rendering refuses it, and so does the compiler.
     func testATagThatShowsAWholeObjectIsAnError() async throws {
-        let file = NSTemporaryDirectory() + "object-\(UUID().uuidString).yaml"
+        let file = try templateFile("subject: Hi\ntext: \"About {{candidate}}\"\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try "subject: Hi\ntext: \"About {{candidate}}\"\n".write(toFile: file, atomically: true, encoding: .utf8)
         let r = await hirewire(["render", file], input: #"{"candidate": {"first_name": "Ada", "email": "ada@example.com"}}"#)
         XCTAssertEqual(r.code, 1, r.out)
         XCTAssertTrue(r.err.contains("'{{candidate}}' is an object; name one of its fields"), r.err)
@@ -223,6 +221,13 @@ final class CommandTests: XCTestCase {
         let checked = try await validateSending(file)
         XCTAssertEqual(checked.code, 1, checked.out)
         XCTAssertTrue(checked.out.contains("[template-object]"), checked.out)
+    }
+
+    /// A template file holding `text`, in the temporary folder (the caller removes it).
+    func templateFile(_ text: String) throws -> String {
+        let file = NSTemporaryDirectory() + "template-\(UUID().uuidString).yaml"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
     }
 
     /// `validate` on a copy of the bundled project whose interview flow sends template `file`.
