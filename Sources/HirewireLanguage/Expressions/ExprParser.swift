@@ -69,8 +69,8 @@ public struct ExprParser {
         return Expr(.conditional(condition, yes, no), at: condition.offset)
     }
 
-    /// Binary operator levels, loosest first.
-    private static let levels: [[BinaryOp]] = [
+    /// Binary operator levels, loosest first (``ExprPrinter`` reads its precedences here too).
+    static let levels: [[BinaryOp]] = [
         [.or], [.and], [.eq, .ne], [.lt, .le, .gt, .ge, .in], [.coalesce], [.add, .sub], [.mul, .div, .mod],
     ]
 

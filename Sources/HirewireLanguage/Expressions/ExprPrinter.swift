@@ -4,18 +4,15 @@
 public enum ExprPrinter {
     public static func print(_ expr: Expr) -> String { text(expr, context: 0) }
 
-    /// How tightly an operator binds (higher binds tighter), as ``ExprParser`` reads them.
+    /// How tightly an operator binds (higher binds tighter): its level in ``ExprParser``'s
+    /// table, above the conditional and below unary operators.
     static func precedence(_ op: BinaryOp) -> Int {
-        switch op {
-        case .or: return 2
-        case .and: return 3
-        case .eq, .ne: return 4
-        case .lt, .le, .gt, .ge, .in: return 5
-        case .coalesce: return 6
-        case .add, .sub: return 7
-        case .mul, .div, .mod: return 8
-        }
+        (ExprParser.levels.firstIndex { $0.contains(op) } ?? 0) + 2
     }
+    /// `!x`, `-x`: tighter than every binary operator.
+    static let unary = ExprParser.levels.count + 2
+    /// `a.b`, `a[i]` on a computed value: tightest of all.
+    static let postfix = unary + 1
 
     /// `expr` as text inside a context that binds `context` tightly: parenthesized when it
     /// binds more loosely than that.
@@ -38,8 +35,8 @@ public enum ExprPrinter {
         case .list(let items):
             return "[" + items.map { text($0, context: 0) }.joined(separator: ", ") + "]"
         case .unary(let op, let operand):
-            let body = op.rawValue + text(operand, context: 9)
-            return context > 9 ? "(" + body + ")" : body
+            let body = op.rawValue + text(operand, context: unary)
+            return context > unary ? "(" + body + ")" : body
         case .binary(let op, let left, let right):
             let p = precedence(op)
             // `??` groups to the right, comparisons do not chain, the rest group to the left: an
@@ -58,9 +55,9 @@ public enum ExprPrinter {
         case .call(let name, let arguments):
             return name + "(" + arguments.map { text($0, context: 0) }.joined(separator: ", ") + ")"
         case .member(let base, let name):
-            return text(base, context: 10) + "." + name
+            return text(base, context: postfix) + "." + name
         case .index(let base, let index):
-            return text(base, context: 10) + "[" + text(index, context: 0) + "]"
+            return text(base, context: postfix) + "[" + text(index, context: 0) + "]"
         }
     }
 }
