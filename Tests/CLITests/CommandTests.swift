@@ -76,6 +76,12 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(draft.code, 1, draft.out)
         XCTAssertTrue(draft.out.contains("drafts/offer.yaml:38:15: error: unknown state 'folow_up'"), draft.out)
         XCTAssertFalse(draft.out.contains("duplicate-flow"), "a draft of a project flow is another version of it: \(draft.out)")
+        // Below flows/ only flow tests are read at any depth: a flow in a subfolder is a draft too.
+        try FileManager.default.createDirectory(atPath: project + "/flows/drafts", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: project + "/drafts/offer.yaml", toPath: project + "/flows/drafts/offer.yaml")
+        let nested = await hirewire(["validate", "flows/drafts/offer.yaml"], in: project)
+        XCTAssertEqual(nested.code, 1, nested.out)
+        XCTAssertTrue(nested.out.contains("unknown state 'folow_up'"), nested.out)
         let graph = await hirewire(["graph", "drafts/offer.yaml"], in: project)
         XCTAssertEqual(graph.code, 1, graph.out)
         XCTAssertTrue(graph.err.contains("unknown state 'folow_up'"), graph.err)

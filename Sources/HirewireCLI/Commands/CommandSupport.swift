@@ -78,18 +78,4 @@ enum CommandSupport {
             throw EnvironmentError("\(name): \(error)")
         }
     }
-
-    /// Whether the project loads `absolute` itself: hirewire.yaml, anything under flows/, and
-    /// the files of templates/ and sources/.
-    static func isProjectFile(_ absolute: String, root: String) -> Bool {
-        let base = (root as NSString).standardizingPath + "/"
-        let path = (absolute as NSString).standardizingPath
-        guard path.hasPrefix(base) else { return false }
-        let relative = String(path.dropFirst(base.count))
-        if relative == "hirewire.yaml" || relative == "hirewire.yml" || relative.hasPrefix("flows/") { return true }
-        for folder in ["templates/", "sources/"] where relative.hasPrefix(folder) {
-            return !relative.dropFirst(folder.count).contains("/")
-        }
-        return false
-    }
 }

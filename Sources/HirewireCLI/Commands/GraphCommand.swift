@@ -36,10 +36,13 @@ enum FlowLookup {
     static func find(_ flow: String, arguments: ParsedArguments, io: CommandIO) throws -> Machine {
         let locator = try CommandSupport.locate(arguments, io, requireProject: false)
         let absolute = locator.absolute(flow, workingDirectory: io.workingDirectory)
-        let isFile = FileManager.default.fileExists(atPath: absolute)
-        // A file the project itself does not load is compiled beside it, as another flow file.
-        let inside = isFile && CommandSupport.isProjectFile(absolute, root: locator.root) ? locator.displayPath(ofAbsolute: absolute) : nil
-        let extra = isFile && inside == nil ? [absolute] : []
+        var isDirectory: ObjCBool = false
+        let isFile = FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory)
+        // A file the project itself does not load is compiled beside it, as another flow file
+        // (a folder is never one: it is answered as no flow file).
+        let loaded = isDirectory.boolValue || ProjectLoader(root: locator.root).loads(absolute)
+        let inside = isFile && loaded ? locator.displayPath(ofAbsolute: absolute) : nil
+        let extra = isFile && inside == nil && !isDirectory.boolValue ? [absolute] : []
         let compiled = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix, extraFlowFiles: extra)
         let file = inside ?? (isFile ? absolute : nil)
         if let machine = file.flatMap(compiled.machine(inFile:)) ?? (file == nil ? compiled.machines[flow] : nil) {

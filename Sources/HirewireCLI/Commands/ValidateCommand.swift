@@ -22,7 +22,7 @@ enum ValidateCommand: HirewireCommand {
             guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
                 throw EnvironmentError("no such file: \(path)")
             }
-            if let shown = locator.displayPath(ofAbsolute: absolute), isDirectory.boolValue || CommandSupport.isProjectFile(absolute, root: locator.root) {
+            if let shown = locator.displayPath(ofAbsolute: absolute), isDirectory.boolValue || ProjectLoader(root: locator.root).loads(absolute) {
                 selected.append(shown)
             } else if !isDirectory.boolValue {
                 // A file the project does not load (outside it, or in the project folder but not

@@ -46,6 +46,29 @@ public struct ProjectLoader: Sendable {
         (root as NSString).appendingPathComponent(relative)
     }
 
+    static let configNames = ["hirewire.yaml", "hirewire.yml"]
+    static let flowExtensions = [".yaml", ".yml", ".json"]
+    static let testExtensions = [".test.yaml", ".test.yml"]
+    /// Of templates/ and sources/.
+    static let fileExtensions = [".yaml", ".yml"]
+
+    /// Whether ``load(extraFlowFiles:)`` reads `absolute` itself: hirewire.yaml, a flow in
+    /// flows/, a flow test anywhere under it, a file of templates/ or sources/.
+    public func loads(_ absolute: String) -> Bool {
+        let base = (root as NSString).standardizingPath + "/"
+        let path = (absolute as NSString).standardizingPath
+        guard path.hasPrefix(base) else { return false }
+        let relative = String(path.dropFirst(base.count))
+        let parts = relative.split(separator: "/").map(String.init)
+        let has = { (extensions: [String]) in extensions.contains { relative.hasSuffix($0) } }
+        switch (parts.first, parts.count) {
+        case (_, 1): return Self.configNames.contains(relative)
+        case ("flows"?, let n): return has(Self.testExtensions) || (n == 2 && has(Self.flowExtensions))
+        case ("templates"?, 2), ("sources"?, 2): return has(Self.fileExtensions)
+        default: return false
+        }
+    }
+
     /// Project-relative paths of the files in `folder` with one of `extensions`.
     func files(in folder: String, extensions: [String], recursive: Bool) -> [String] {
         let base = absolute(folder)
@@ -79,14 +102,14 @@ public struct ProjectLoader: Sendable {
                 return nil
             }
         }
-        for name in ["hirewire.yaml", "hirewire.yml"] where FileManager.default.fileExists(atPath: absolute(name)) {
+        for name in Self.configNames where FileManager.default.fileExists(atPath: absolute(name)) {
             if let (node, shown) = loadNode(name) {
                 project.config = ConfigReader(reader: reader, file: shown).read(node)
             }
             break
         }
-        let flowFiles = files(in: "flows", extensions: [".yaml", ".yml", ".json"], recursive: false)
-            .filter { !$0.hasSuffix(".test.yaml") && !$0.hasSuffix(".test.yml") }
+        let flowFiles = files(in: "flows", extensions: Self.flowExtensions, recursive: false)
+            .filter { file in !Self.testExtensions.contains { file.hasSuffix($0) } }
         for relative in flowFiles {
             if let (node, shown) = loadNode(relative), let flow = FlowReader(reader: reader, file: shown).read(node) {
                 project.flows.append(flow)
@@ -104,18 +127,18 @@ public struct ProjectLoader: Sendable {
                 project.flowNodes[shown] = node
             }
         }
-        for relative in files(in: "templates", extensions: [".yaml", ".yml"], recursive: false) {
+        for relative in files(in: "templates", extensions: Self.fileExtensions, recursive: false) {
             let name = ((relative as NSString).lastPathComponent as NSString).deletingPathExtension
             if let (node, shown) = loadNode(relative) {
                 project.templates[name] = FileReaders(reader: reader, file: shown).template(node, name: name)
             }
         }
-        for relative in files(in: "sources", extensions: [".yaml", ".yml"], recursive: false) {
+        for relative in files(in: "sources", extensions: Self.fileExtensions, recursive: false) {
             if let (node, shown) = loadNode(relative), let source = FileReaders(reader: reader, file: shown).source(node) {
                 project.sources.append(source)
             }
         }
-        for relative in files(in: "flows", extensions: [".test.yaml", ".test.yml"], recursive: true) {
+        for relative in files(in: "flows", extensions: Self.testExtensions, recursive: true) {
             if let (node, shown) = loadNode(relative) {
                 let directory = (absolute(relative) as NSString).deletingLastPathComponent
                 if let test = FileReaders(reader: reader, file: shown).flowTest(node, directory: directory) {
