@@ -17,7 +17,7 @@ enum RootCommand: HirewireCommand {
         subcommands: [ValidateCommand.self, GraphCommand.self, EvalCommand.self, RenderCommand.self, TestCommand.self, SimulateCommand.self,
                       InspectCommand.self, CancelCommand.self, TimersCommand.self, DiffCommand.self, ServeCommand.self,
                       SendCommand.self, SignCommand.self, EventsCommand.self, DeadLettersCommand.self, TasksCommand.self,
-                      ReportCommand.self])
+                      ReportCommand.self, EraseCommand.self])
 
     /// Not reached: the dispatcher answers a command line that names no command itself.
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {

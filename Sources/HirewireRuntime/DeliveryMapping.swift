@@ -114,7 +114,8 @@ extension JourneyEngine {
             }
         }
         batch.outcomes.events.append((delivery.sequence, event))
-        batch.mark(delivery, "accepted", event.type)
+        // The application it was about: erasing the candidate finds the raw request by it.
+        batch.mark(delivery, "accepted", event.type, application: event.data["application"]["id"].stringValue)
     }
 
     /// The events a flow refused to start a journey for (its `require` unmet) about these

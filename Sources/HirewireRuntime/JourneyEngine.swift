@@ -29,7 +29,8 @@ public final class JourneyEngine: @unchecked Sendable {
     static let lagBuckets: [Double] = [1, 5, 60, 3600]
     /// Whether each mapped delivery gets an info log line (serve turns it on).
     public var logDeliveries = false
-    private let lock = NSLock()
+    /// Held by every public operation: one at a time per engine.
+    let lock = NSLock()
     private var machines: [Machine]
     private var versions: [String: Machine] = [:]
     /// Stored versions that failed to compile with this project (tried again after a reload).
@@ -41,7 +42,7 @@ public final class JourneyEngine: @unchecked Sendable {
     private static let journeyCacheLimit = 20_000
 
     private var setup: EngineSetup
-    private var project: CompiledProject
+    var project: CompiledProject
     private let env: [String: String]
 
     /// Sets up the engine and records the current version of every flow in the store.
@@ -461,15 +462,21 @@ public final class JourneyEngine: @unchecked Sendable {
     public func cancel(journeyId: String, now: Date) throws(StoreError) -> Journey? {
         lock.lock()
         defer { lock.unlock() }
-        return try freshRead { () throws(StoreError) -> Journey? in
+        return try endLocked(journeyId: journeyId, outcome: "cancelled", now: now)
+    }
+
+    /// Ends an active journey now with `outcome` (its timers cancelled, its pending actions
+    /// withdrawn); nil when it is not active. The caller holds `lock`.
+    func endLocked(journeyId: String, outcome: String, now: Date) throws(StoreError) -> Journey? {
+        try freshRead { () throws(StoreError) -> Journey? in
             guard let journey = try store.journey(id: journeyId), journey.isActive else { return nil }
             var shell = BatchShell(engine: self)
             let result: StepResult
             if let machine = shell.machine(for: journey) {
-                result = Step.end(machine, setup: setup, journey: journey, outcome: "cancelled", now: now)
+                result = Step.end(machine, setup: setup, journey: journey, outcome: outcome, now: now)
             } else if brokenVersions.contains(journey.version) {
                 // Its version no longer compiles: it still ends, and every timer it has goes.
-                result = Step.endUnloaded(journey, outcome: "cancelled", pending: try store.timers(journey: journey.id),
+                result = Step.endUnloaded(journey, outcome: outcome, pending: try store.timers(journey: journey.id),
                                           reason: Self.versionProblem(journey), now: now)
             } else {
                 // The version's source could not be read just now (the store said so): try later.

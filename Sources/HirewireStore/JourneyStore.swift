@@ -115,7 +115,7 @@ public protocol StoreSnapshot: BatchReads {
 /// timers, outbox, audit, the consumed timer or inbox row — lands in one transaction, and a
 /// batch of steps shares it (group commit). Implementations: SQLite (default), PostgreSQL
 /// (later); both must pass the contract tests in Tests/StoreTests.
-public protocol JourneyStore: AnyObject, OutboxStore, BatchReads, ReportReads {
+public protocol JourneyStore: AnyObject, OutboxStore, BatchReads, ReportReads, ErasureStore {
     /// Appends events to the inbox; returns, per event, false when its id was seen before.
     func appendInbox(_ events: [CanonicalEvent], receivedAt: Date) throws(StoreError) -> [Bool]
     /// The oldest unprocessed inbox events.

@@ -263,4 +263,6 @@ struct Row {
     func real(_ i: Int32) -> Double { sqlite3_column_double(statement, i) }
     func integer(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
     func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
+    /// How many columns the query gives.
+    var columnCount: Int { Int(sqlite3_column_count(statement)) }
 }

@@ -1,0 +1,84 @@
+import Foundation
+import HirewireEngine
+import HirewireLanguage
+import HirewireStore
+
+/// What erasing one candidate did.
+public struct ErasureReport: Sendable {
+    /// What was found for the candidate before anything changed.
+    public var scope: ErasureScope
+    /// The journeys that were live and ended with outcome `erased`.
+    public var ended: [Journey]
+    /// What the store changed or removed.
+    public var counts: ErasureCounts
+}
+
+/// What one retention sweep removed.
+public struct RetentionReport: Sendable, Equatable {
+    /// Inbox events, raw deliveries and refusal records older than `retention.events`.
+    public var events = 0
+    /// What erasing the journeys that ended more than `retention.personal_data` ago changed.
+    public var personalData = ErasureCounts()
+
+    public init() {}
+}
+
+extension JourneyEngine {
+    /// The outcome of journeys ended by erasure.
+    public static let erasedOutcome = "erased"
+
+    /// Erases a candidate (`hirewire erase --candidate`): their live journeys end now with
+    /// outcome `erased` (timers cancelled, pending actions withdrawn, nothing more goes out),
+    /// then their personal data leaves the store (see ``ErasureStore/erase(_:at:)``); the
+    /// journeys stay as anonymous rows for the counts. Running it again after an interruption
+    /// finishes the work.
+    public func erase(candidate: String, now: Date) throws(StoreError) -> ErasureReport {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = StoredForm.normalized(now)
+        let scope = try store.erasureScope(candidate: candidate)
+        var ended: [Journey] = []
+        for id in scope.journeys {
+            if let journey = try endLocked(journeyId: id, outcome: Self.erasedOutcome, now: now) { ended.append(journey) }
+        }
+        let counts = try store.erase(scope, at: now)
+        return ErasureReport(scope: scope, ended: ended, counts: counts)
+    }
+
+    /// Applies the project's `retention:`: deletes settled events older than
+    /// `retention.events`, and erases the personal data of journeys that ended more than
+    /// `retention.personal_data` ago (in batches of `batchSize`, until none is left). Live
+    /// journeys, and the applications they still need, are not touched.
+    public func enforceRetention(now: Date, batchSize: Int = 500) throws(StoreError) -> RetentionReport {
+        lock.lock()
+        defer { lock.unlock() }
+        let config = project.files.config
+        var report = RetentionReport()
+        report.events = try store.purgeEvents(before: now.addingTimeInterval(-config.retentionEvents))
+        let cutoff = now.addingTimeInterval(-config.retentionPersonalData)
+        while true {
+            let scope = try store.expiredScope(endedBefore: cutoff, limit: batchSize)
+            guard !scope.journeys.isEmpty else { break }
+            let counts = try store.erase(scope, at: now)
+            // A batch that changed no journey would be found again: stop rather than spin.
+            guard counts.journeys > 0 else { break }
+            report.personalData.add(counts)
+        }
+        return report
+    }
+}
+
+extension ErasureCounts {
+    /// Adds `other`'s counts to these.
+    mutating func add(_ other: ErasureCounts) {
+        journeys += other.journeys
+        events += other.events
+        deliveries += other.deliveries
+        actions += other.actions
+        auditRows += other.auditRows
+        timers += other.timers
+        tasks += other.tasks
+        messages += other.messages
+        applications += other.applications
+    }
+}
