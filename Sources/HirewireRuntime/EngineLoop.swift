@@ -22,10 +22,20 @@ public final class EngineLoop: Sendable {
     /// Runs after every pass (serve wakes the dispatcher: new actions may be in the outbox).
     let afterPass: @Sendable () -> Void
 
+    /// Told what each retention sweep removed; nil: the loop applies no retention (tests, and
+    /// hosts that keep their own). With it, a sweep runs at the first pass and then hourly.
+    let onRetention: (@Sendable (RetentionReport) -> Void)?
+    /// When the next retention sweep is due.
+    private let retentionDue = Mutex(Date.distantPast)
+    /// Time between retention sweeps.
+    static let retentionInterval: TimeInterval = 3600
+
     public init(engine: JourneyEngine, sources: [String: CompiledSource] = [:], clock: @escaping @Sendable () -> Date = { Date() },
-                onError: @escaping @Sendable (StoreError) -> Void = { _ in }, afterPass: @escaping @Sendable () -> Void = {}) {
+                onError: @escaping @Sendable (StoreError) -> Void = { _ in }, afterPass: @escaping @Sendable () -> Void = {},
+                onRetention: (@Sendable (RetentionReport) -> Void)? = nil) {
         self.engine = engine
         self.afterPass = afterPass
+        self.onRetention = onRetention
         sourceTable = Mutex(sources)
         self.clock = clock
         self.onError = onError
@@ -62,7 +72,20 @@ public final class EngineLoop: Sendable {
             onError(StoreError("a timer due at \(Timestamp.format(due)) cannot be read; the next try is in a minute"))
             next = clock().addingTimeInterval(60)
         }
+        try sweepIfDue()
         return next
+    }
+
+    /// Applies `retention:` when a sweep is due (see ``onRetention``).
+    func sweepIfDue() throws(StoreError) {
+        guard let onRetention else { return }
+        let now = clock()
+        guard retentionDue.withLock({ due in
+            guard now >= due else { return false }
+            due = now.addingTimeInterval(Self.retentionInterval)
+            return true
+        }) else { return }
+        onRetention(try engine.enforceRetention(now: now))
     }
 
     /// Runs until the surrounding task is cancelled.

@@ -45,6 +45,13 @@ extension JourneyEngine {
         return ErasureReport(scope: scope, ended: ended, counts: counts)
     }
 
+    /// The project's `retention:` periods, in seconds.
+    public var retention: (events: TimeInterval, personalData: TimeInterval) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (project.files.config.retentionEvents, project.files.config.retentionPersonalData)
+    }
+
     /// Applies the project's `retention:`: deletes settled events older than
     /// `retention.events`, and erases the personal data of journeys that ended more than
     /// `retention.personal_data` ago (in batches of `batchSize`, until none is left). Live

@@ -178,3 +178,38 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertEqual(try store.recentMessages(candidate: "c1", since: .distantPast).count, 0)
     }
 }
+
+final class EngineLoopRetentionTests: XCTestCase {
+    /// The loop sweeps at its first pass, then not again until an hour has passed on its clock;
+    /// a journey that ended more than `retention.personal_data` ago loses its context then.
+    func testRetentionRunsAtTheFirstPassThenHourly() throws {
+        let root = NSTemporaryDirectory() + "hirewire-retention-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try "flow: quick\nstart: {on: candidate.applied, key: application.id}\nstates:\n  done: {end: done}\n"
+            .write(toFile: root + "/flows/quick.yaml", atomically: true, encoding: .utf8)
+        try "retention: {events: 1d, personal_data: 2d}\n".write(toFile: root + "/hirewire.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        XCTAssertEqual(project.errorCount, 0)
+        let start = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
+        let clock = Mutex(start)
+        let engine = try JourneyEngine(project: project, store: SQLiteStore(path: root + "/hirewire.db"))
+        let reports = Mutex<[RetentionReport]>([])
+        let loop = EngineLoop(engine: engine, clock: { clock.withLock { $0 } }, onRetention: { report in reports.withLock { $0.append(report) } })
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: start,
+                                              data: ["application": ["id": "a1"], "candidate": ["id": "c1", "email": "ada@example.com"]])], now: start)
+        _ = try loop.pass()
+        XCTAssertEqual(reports.withLock { $0 }, [RetentionReport()], "a sweep at the first pass, with nothing old enough")
+        clock.withLock { $0 = start.addingTimeInterval(3 * 86400) }
+        _ = try loop.pass()
+        let swept = reports.withLock { $0 }
+        XCTAssertEqual(swept.count, 2)
+        XCTAssertEqual(swept.last?.events, 1, "the processed event is older than a day")
+        XCTAssertEqual(swept.last?.personalData.journeys, 1, "the journey ended more than two days ago")
+        XCTAssertEqual(try engine.store.journeys(flow: "quick", key: "").first?.context, [:])
+        // Within the hour: no sweep.
+        clock.withLock { $0 = start.addingTimeInterval(3 * 86400 + 1800) }
+        _ = try loop.pass()
+        XCTAssertEqual(reports.withLock { $0 }.count, 2)
+    }
+}

@@ -63,7 +63,15 @@ enum ServeCommand: HirewireCommand {
         })
         let loop = EngineLoop(engine: engine, sources: project.sources, onError: { error in
             JSONLog.write("error", "engine pass failed", ["error": .string(error.description)])
-        }, afterPass: { dispatcher.wake() })
+        }, afterPass: { dispatcher.wake() }, onRetention: { report in
+            // Mail in the local Maildir is personal data too: kept as long as the store keeps it.
+            let mail = MaildirCleaner.remove(olderThan: Date().addingTimeInterval(-engine.retention.personalData),
+                                             in: (locator.root as NSString).appendingPathComponent(".hirewire/mail"))
+            guard report != RetentionReport() || mail > 0 else { return }
+            var fields: [String: Value] = ["events": .number(Double(report.events)), "mail": .number(Double(mail))]
+            for (name, count) in report.personalData.fields where count > 0 { fields[name] = .number(Double(count)) }
+            JSONLog.write("info", "retention applied", fields)
+        })
         let intake = Intake(project: project, store: store, env: environment, extraMetrics: [engine.metrics, dispatcher.metrics])
         var limits = HTTPLimits()
         limits.maxBody = project.files.config.server.maxBody
