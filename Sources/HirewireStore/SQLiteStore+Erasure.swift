@@ -97,13 +97,20 @@ extension SQLiteStore {
                 counts.deliveries = db.changes
                 try db.query("DELETE FROM applications WHERE id IN (SELECT value FROM json_each(?))", [applications])
                 counts.applications = db.changes
+                // A journey's actions, and those naming the candidate outside any journey (the
+                // `on_invalid` actions of an event refused for missing data); one not sent yet
+                // never will be.
                 try db.query("""
                     UPDATE outbox SET data = json_set(json_remove(data, '$.candidate'), '$.args', json('{}')), result = NULL,
+                      status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
                       last_error = CASE WHEN last_error IS NULL THEN NULL ELSE 'erased' END
-                    WHERE journey IN (SELECT value FROM json_each(?)) AND json_extract(data, '$.args') != '{}'
-                    """, [journeys])
+                    WHERE (journey IN (SELECT value FROM json_each(?1)) OR \(Self.textAt("$.candidate")) = ?2)
+                      AND json_extract(data, '$.args') != '{}'
+                    """, [journeys, candidate])
                 counts.actions = db.changes
-                try db.query("DELETE FROM timers WHERE journey IN (SELECT value FROM json_each(?))", [journeys])
+                // Deferred actions naming the candidate go too, journey or not: nothing more may go out.
+                try db.query("DELETE FROM timers WHERE journey IN (SELECT value FROM json_each(?1)) OR \(Self.textAt("$.action.candidate")) = ?2",
+                             [journeys, candidate])
                 counts.timers = db.changes
                 try db.query("DELETE FROM timers_broken WHERE journey IN (SELECT value FROM json_each(?))", [journeys])
                 counts.timers += db.changes

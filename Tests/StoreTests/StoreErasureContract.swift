@@ -16,7 +16,10 @@ extension JourneyStoreContract {
     }
 
     func personStep(_ j: Journey, at: Date) -> StepCommit {
-        var commit = step(j, timers: [timer("\(j.id)/1/states.extended.after[0]", journey: j.id, due: 3600)], actions: [action("\(j.id):1:mail")])
+        var mail = action("\(j.id):1:mail")
+        mail.candidate = j.context["candidate"]?["id"].stringValue
+        mail.arguments = ["to": j.context["candidate"]?["email"] ?? .null]
+        var commit = step(j, timers: [timer("\(j.id)/1/states.extended.after[0]", journey: j.id, due: 3600)], actions: [mail])
         commit.result.timeline = [TimelineEntry(at: at, flow: "offer", journey: j.id, key: j.key, kind: "set",
                                                 fields: ["vars": .object(j.vars)]),
                                   TimelineEntry(at: at, flow: "offer", journey: j.id, key: j.key, kind: "transition",
@@ -72,7 +75,7 @@ extension JourneyStoreContract {
         // The other candidate keeps everything.
         XCTAssertEqual(try store.journey(id: "j2")?.context["candidate"]?["email"], "bob@example.com")
         XCTAssertEqual(try store.inboxEvent(id: "e3")?.data["candidate"]["id"], "c2")
-        XCTAssertEqual(try store.outbox(journey: "j2").first?.arguments["to"], "ada@example.com", "(the fixture's action)")
+        XCTAssertEqual(try store.outbox(journey: "j2").first?.arguments["to"], "bob@example.com")
         XCTAssertEqual(try store.timers(journey: "j2").count, 1)
         XCTAssertNotNil(try store.applicationProfile("a2"))
         XCTAssertEqual(try store.timeline(journey: "j2").first?.fields["vars"], .object(["note": "likes Rust"]))
@@ -88,10 +91,16 @@ extension JourneyStoreContract {
         var review = StepResult()
         review.timeline = [TimelineEntry(at: now, flow: "offer", journey: "", key: "a1", kind: "review",
                                          fields: ["event": "offer.extended", "event_id": "e1", "reason": "missing candidate.email", "application": "a1"])]
+        // Its `on_invalid` action names the candidate, outside any journey.
+        review.actions = [action("review:e1:policy.on_invalid[0]")]
         try store.commit([StepCommit(result: review)], processedInbox: [], ignored: [])
         XCTAssertEqual(try store.waitingReviews(application: "a1").count, 1)
         let counts = try store.erase(ErasureScope(candidate: "c1", applications: ["a1"]), at: now)
         XCTAssertEqual(counts.auditRows, 1)
+        XCTAssertEqual(counts.actions, 1)
+        let unsent = try XCTUnwrap(try store.outboxRows(journey: nil).first)
+        XCTAssertEqual(unsent.item.action.arguments, [:])
+        XCTAssertEqual(unsent.status, "cancelled", "an action of an erased candidate not sent yet never goes out")
         XCTAssertTrue(try store.waitingReviews(application: "a1").isEmpty)
         XCTAssertFalse(try store.deadLetters(limit: 10).contains { $0.kind == .review })
     }
