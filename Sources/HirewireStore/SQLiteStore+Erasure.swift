@@ -71,10 +71,14 @@ extension SQLiteStore {
                 let applications = Self.jsonList(scope.applications)
                 let candidate: SQLValue = scope.candidate.map(SQLValue.text) ?? .null
                 // Ended journeys only: a live one is ended by the engine first (its timers
-                // cancelled, its end recorded), and keeps its data until then.
+                // cancelled, its end recorded), and keeps its data until then. The step number
+                // goes up: a step computed from the row as it was (a timer firing on the ended
+                // journey in a running server) is refused as stale and computed again from this
+                // one, instead of writing the old context back.
                 try db.query("""
-                    UPDATE journeys SET key = '', data = json_set(json_remove(data, '$.held', '$.instead_at'), '$.context', json('{}'),
-                      '$.vars', json('{}'), '$.merged_at', json('{}'), '$.key', '')
+                    UPDATE journeys SET key = '', seq = seq + 1,
+                      data = json_set(json_remove(data, '$.held', '$.instead_at'), '$.context', json('{}'),
+                      '$.vars', json('{}'), '$.merged_at', json('{}'), '$.key', '', '$.seq', seq + 1)
                     WHERE id IN (SELECT value FROM json_each(?)) AND active = 0 AND (key != '' OR json_extract(data, '$.context') != '{}')
                     """, [journeys])
                 counts.journeys = db.changes

@@ -59,6 +59,14 @@ extension JourneyStoreContract {
         XCTAssertEqual(erased.key, "")
         XCTAssertEqual(erased.state, "extended")
         XCTAssertEqual(erased.outcome, "hired", "the journey is still counted, with its outcome")
+        // A step computed from the journey as it was before (a server's timer firing on it) is
+        // refused as stale: it cannot write the old context back.
+        var late = ada
+        late.seq += 1
+        XCTAssertThrowsError(try store.commit([step(late)], processedInbox: [], ignored: [])) { error in
+            XCTAssertTrue((error as? StoreError)?.isStaleJourney == true, "\(error)")
+        }
+        XCTAssertEqual(try store.journey(id: "j1")?.context, [:])
         XCTAssertEqual(try store.inboxEvent(id: "e1")?.data, .object([:]))
         XCTAssertEqual(try store.inboxEvent(id: "e1")?.type, "offer.extended", "the id still deduplicates")
         XCTAssertEqual(try store.appendInbox([CanonicalEvent(id: "e1", type: "offer.extended", occurredAt: now, data: [:])], receivedAt: now), [false])
