@@ -83,7 +83,7 @@ extension SQLiteStore {
                     """, [journeys])
                 counts.journeys = db.changes
                 try db.query("""
-                    UPDATE inbox SET data = json_set(data, '$.data', json('{}'))
+                    UPDATE inbox SET data = json_set(data, '$.data', json('{}')), journeys = NULL
                     WHERE (\(Self.textAt("$.data.candidate.id")) = ?1 OR \(Self.textAt("$.data.application.id")) IN (SELECT value FROM json_each(?2)))
                       AND json_extract(data, '$.data') != '{}'
                     """, [candidate, applications])
@@ -92,7 +92,7 @@ extension SQLiteStore {
                 // deliveries named it, or not mapped yet) by the candidate's address in the body.
                 // One not yet mapped, or waiting in review, will not be mapped now.
                 try db.query("""
-                    UPDATE deliveries SET body = CAST('{}' AS BLOB), headers = '{}',
+                    UPDATE deliveries SET body = CAST('{}' AS BLOB), headers = '{}', application = NULL,
                       status = CASE WHEN status IN ('pending', 'review') THEN 'erased' ELSE status END
                     WHERE (application IN (SELECT value FROM json_each(?1))
                            OR EXISTS (SELECT 1 FROM json_each(?2) WHERE instr(CAST(deliveries.body AS TEXT), value) > 0))

@@ -74,7 +74,7 @@ final class EraseCommandTests: XCTestCase {
         XCTAssertTrue(erased.out.contains("ended (erased) in state viewed"), erased.out)
         XCTAssertTrue(erased.out.contains("1 mail files"), erased.out)
         let after = try everything(project)
-        for trace in ["adaline@example.com", "Adaline", "\"a1\"", "|a1|"] {
+        for trace in ["adaline@example.com", "Adaline", "\"a1\"", "|a1|", "/a1"] {
             XCTAssertFalse(after.contains(trace), "\(trace) is still stored:\n\(after)")
         }
         // The other candidate is untouched, and the journey is still counted.
