@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 @testable import HirewireCLI
 
@@ -118,4 +121,17 @@ final class ServerProcess {
 struct ServerStartError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+/// POSTs a canonical event to a running server's `/events` (with `token` as the bearer token,
+/// if any); returns the HTTP status.
+func postEvent(_ body: String, port: Int, token: String?) async throws -> Int {
+    guard let url = URL(string: "http://127.0.0.1:\(port)/events") else { return 0 }
+    var request = URLRequest(url: url)
+    request.httpMethod = "POST"
+    request.httpBody = Data(body.utf8)
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    let (_, response) = try await URLSession.shared.data(for: request)
+    return (response as? HTTPURLResponse)?.statusCode ?? 0
 }

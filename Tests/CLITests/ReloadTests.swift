@@ -52,13 +52,7 @@ final class ReloadTests: XCTestCase {
         let template = try String(contentsOfFile: repoRoot + "/examples/events/offer-extended.json", encoding: .utf8)
         func offer(_ application: String) async throws -> Int {
             let body = template.replacingOccurrences(of: "\"a1\"", with: "\"\(application)\"").replacingOccurrences(of: "evt_01HOFFEREXT0000000000001", with: "evt-\(application)")
-            var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)/events")))
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
-            let (_, response) = try await URLSession.shared.data(for: request)
-            return (response as? HTTPURLResponse)?.statusCode ?? 0
+            return try await postEvent(body, port: port, token: "t")
         }
         let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
         func version(_ key: String) async throws -> String? {

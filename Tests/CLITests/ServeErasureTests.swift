@@ -16,15 +16,7 @@ final class ServeErasureTests: XCTestCase {
         let project = try copyOfBundledProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
         let server = try ServerProcess(project: project, environment: ["HIREWIRE_EVENTS_TOKEN": "s3cret"])
-        func post(_ body: String) async throws -> Int {
-            var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(server.port)/events")))
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Bearer s3cret", forHTTPHeaderField: "Authorization")
-            let (_, response) = try await URLSession.shared.data(for: request)
-            return (response as? HTTPURLResponse)?.statusCode ?? 0
-        }
+        func post(_ body: String) async throws -> Int { try await postEvent(body, port: server.port, token: "s3cret") }
         let offer = try String(contentsOfFile: repoRoot + "/examples/events/offer-extended.json", encoding: .utf8)
         let code = try await post(offer)
         XCTAssertEqual(code, 202)

@@ -15,15 +15,7 @@ final class ServeTests: XCTestCase {
         let port = server.port
         XCTAssertGreaterThan(port, 0)
         let event = try String(contentsOfFile: repoRoot + "/examples/events/offer-extended.json", encoding: .utf8)
-        func post(_ token: String?) async throws -> Int {
-            var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)/events")))
-            request.httpMethod = "POST"
-            request.httpBody = Data(event.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            let (_, response) = try await URLSession.shared.data(for: request)
-            return (response as? HTTPURLResponse)?.statusCode ?? 0
-        }
+        func post(_ token: String?) async throws -> Int { try await postEvent(event, port: port, token: token) }
         let accepted = try await post("s3cret")
         XCTAssertEqual(accepted, 202)
         let duplicate = try await post("s3cret")
