@@ -1,4 +1,5 @@
 import Foundation
+import HirewireStore
 
 /// Removes mail from the local Maildir the email connector writes when no SMTP server is
 /// configured: the messages sent to an erased candidate, and those older than
@@ -14,7 +15,7 @@ public enum MaildirCleaner {
         return remove(in: maildir) { path, _ in
             guard let header = headerBlock(path) else { return false }
             let recipients = recipientLines(header)
-            return wanted.contains { containsAddress(recipients, $0) }
+            return wanted.contains { EmailAddress.stands(in: recipients, $0) }
         }
     }
 
@@ -43,25 +44,6 @@ public enum MaildirCleaner {
         let text = String(decoding: data, as: UTF8.self)
         let end = text.range(of: "\r\n\r\n") ?? text.range(of: "\n\n")
         return String(text[..<(end?.lowerBound ?? text.endIndex)]).lowercased()
-    }
-
-    /// Whether `address` stands in `text` as a whole address: `ada@example.com` is not in
-    /// `nada@example.com` nor in `ada@example.com.au`.
-    static func containsAddress(_ text: String, _ address: String) -> Bool {
-        let bytes = Array(text.utf8), needle = Array(address.utf8)
-        guard !needle.isEmpty, bytes.count >= needle.count else { return false }
-        func partOfAddress(_ b: UInt8) -> Bool {
-            (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 46 || b == 45 || b == 95 || b == 43 || b == 37
-        }
-        for start in 0...(bytes.count - needle.count) where bytes[start] == needle[0] {
-            guard bytes[start..<(start + needle.count)].elementsEqual(needle) else { continue }
-            func at(_ i: Int) -> UInt8 { i >= 0 && i < bytes.count ? bytes[i] : 32 }
-            let end = start + needle.count
-            // A full stop right after it ends a sentence, not the address, unless more follows.
-            let ends = !partOfAddress(at(end)) || (at(end) == 46 && !partOfAddress(at(end + 1)))
-            if !partOfAddress(at(start - 1)), ends { return true }
-        }
-        return false
     }
 
     /// The recipient headers' text, folded lines joined (a long `To:` continues on the next line).

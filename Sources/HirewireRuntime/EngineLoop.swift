@@ -56,6 +56,8 @@ public final class EngineLoop: Sendable {
     /// journey that waited for its 48h reminder while an event queued behind a busy engine sees
     /// the reminder first in production just as in its flow test.
     public func pass() throws(StoreError) -> Date? {
+        // First: a pass that fails further on must not hold retention back.
+        try sweepIfDue()
         let (_, news) = try engine.mapDeliveriesTellingNews(sources: sources, now: clock())
         _ = try engine.fireDueTimers(now: clock())
         // A bounded share of the inbox per pass: due timers fire between shares even
@@ -72,7 +74,6 @@ public final class EngineLoop: Sendable {
             onError(StoreError("a timer due at \(Timestamp.format(due)) cannot be read; the next try is in a minute"))
             next = clock().addingTimeInterval(60)
         }
-        try sweepIfDue()
         return next
     }
 

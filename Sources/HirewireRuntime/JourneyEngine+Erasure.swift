@@ -29,10 +29,11 @@ extension JourneyEngine {
 
     /// Erases a candidate (`hirewire erase --candidate`): their live journeys end now with
     /// outcome `erased` (timers cancelled, pending actions withdrawn, nothing more goes out),
-    /// then their personal data leaves the store (see ``ErasureStore/erase(_:at:)``); the
-    /// journeys stay as anonymous rows for the counts. Running it again after an interruption
-    /// finishes the work.
-    public func erase(candidate: String, now: Date) throws(StoreError) -> ErasureReport {
+    /// then `beforeRemoving` runs with what was found (the host removes what it keeps outside
+    /// the store, such as mail: the store's data still names the addresses then), then their
+    /// personal data leaves the store (see ``ErasureStore/erase(_:at:)``); the journeys stay as
+    /// anonymous rows for the counts. Running it again after an interruption finishes the work.
+    public func erase(candidate: String, now: Date, beforeRemoving: (ErasureScope) -> Void = { _ in }) throws(StoreError) -> ErasureReport {
         lock.lock()
         defer { lock.unlock() }
         let now = StoredForm.normalized(now)
@@ -41,6 +42,7 @@ extension JourneyEngine {
         for id in scope.journeys {
             if let journey = try endLocked(journeyId: id, outcome: Self.erasedOutcome, now: now) { ended.append(journey) }
         }
+        beforeRemoving(scope)
         let counts = try store.erase(scope, at: now)
         return ErasureReport(scope: scope, ended: ended, counts: counts)
     }
@@ -65,10 +67,10 @@ extension JourneyEngine {
         let cutoff = now.addingTimeInterval(-config.retentionPersonalData)
         while true {
             let scope = try store.expiredScope(endedBefore: cutoff, limit: batchSize)
-            guard !scope.journeys.isEmpty else { break }
+            guard !scope.isEmpty else { break }
             let counts = try store.erase(scope, at: now)
-            // A batch that changed no journey would be found again: stop rather than spin.
-            guard counts.journeys > 0 else { break }
+            // A batch that changed nothing would be found again: stop rather than spin.
+            guard counts != ErasureCounts() else { break }
             report.personalData.add(counts)
         }
         return report

@@ -22,6 +22,47 @@ public struct ErasureScope: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { journeys.isEmpty && applications.isEmpty && candidate == nil }
+
+    /// Adds `value`'s text to `list` once (ids may be stored as JSON numbers).
+    static func note(_ value: Value, into list: inout [String]) {
+        let text: String?
+        switch value {
+        case .null: text = nil
+        case .string(let s): text = s
+        default: text = value.displayString
+        }
+        if let text, !text.isEmpty, !list.contains(text) { list.append(text) }
+    }
+
+    /// Adds a stored journey (its JSON form): its id, its application and the candidate's address.
+    mutating func noteJourney(_ data: Value) {
+        Self.note(data["id"], into: &journeys)
+        Self.note(data["context"]["application"]["id"], into: &applications)
+        Self.note(data["context"]["candidate"]["email"], into: &emails)
+    }
+}
+
+/// Finding an email address in text as a whole address.
+public enum EmailAddress {
+    /// Whether `address` stands in `text` as a whole address: `ada@example.com` is not in
+    /// `nada@example.com` nor in `ada@example.com.au`. Both are compared as given (lowercase
+    /// them first to ignore case).
+    public static func stands(in text: String, _ address: String) -> Bool {
+        let bytes = Array(text.utf8), needle = Array(address.utf8)
+        guard !needle.isEmpty, bytes.count >= needle.count else { return false }
+        func partOfAddress(_ b: UInt8) -> Bool {
+            (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 46 || b == 45 || b == 95 || b == 43 || b == 37
+        }
+        func at(_ i: Int) -> UInt8 { i >= 0 && i < bytes.count ? bytes[i] : 32 }
+        for start in 0...(bytes.count - needle.count) where bytes[start] == needle[0] {
+            guard bytes[start..<(start + needle.count)].elementsEqual(needle) else { continue }
+            let end = start + needle.count
+            // A full stop right after it ends a sentence, not the address, unless more follows.
+            let ends = !partOfAddress(at(end)) || (at(end) == 46 && !partOfAddress(at(end + 1)))
+            if !partOfAddress(at(start - 1)), ends { return true }
+        }
+        return false
+    }
 }
 
 /// How many stored records an erasure or a retention sweep changed or removed, by kind.

@@ -127,6 +127,14 @@ enum SQLiteSchema {
         CREATE INDEX deliveries_review_application ON deliveries (application) WHERE status = 'review';
         CREATE INDEX audit_review_application ON audit (json_extract(data, '$.application')) WHERE kind = 'review';
         """,
+        // 13: when each journey ended (`retention.personal_data` counts from then; the state's
+        // entry time, all a row had, stays put when a journey exits, times out or is cancelled).
+        // Journeys that ended before take the time of their last audit entry.
+        """
+        ALTER TABLE journeys ADD COLUMN ended_at REAL;
+        UPDATE journeys SET ended_at = COALESCE((SELECT MAX(at) FROM audit WHERE audit.journey = journeys.id), updated_at) WHERE active = 0;
+        CREATE INDEX journeys_expiring ON journeys (ended_at) WHERE active = 0 AND key != '';
+        """,
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StoreError) {

@@ -479,13 +479,15 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
         if let fired = step.firedTimer { try db.query(static: "DELETE FROM timers WHERE id = ?", [.text(fired)]) }
         if let j = result.journey {
             try db.query(static: """
-                INSERT INTO journeys (id, flow, version, key, state, active, outcome, started_at, updated_at, data, seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO journeys (id, flow, version, key, state, active, outcome, started_at, updated_at, data, seq, ended_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, active = excluded.active,
-                  outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data, seq = excluded.seq
+                  outcome = excluded.outcome, updated_at = excluded.updated_at, data = excluded.data, seq = excluded.seq,
+                  ended_at = COALESCE(journeys.ended_at, excluded.ended_at)
                   WHERE journeys.seq < excluded.seq
                 """, [.text(j.id), .text(j.flow), .text(j.version), .text(j.key), .text(j.state), .integer(j.isActive ? 1 : 0),
-                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encodedJSON), .integer(Int64(j.seq))])
+                      j.outcome.map(SQLValue.text) ?? .null, Self.time(j.startedAt), Self.time(j.stateEnteredAt), .text(encoded.journey ?? j.encodedJSON), .integer(Int64(j.seq)),
+                      j.isActive ? .null : Self.time(result.timeline.last?.at ?? j.stateEnteredAt)])
             // Every step numbers the journey one higher; a row already at this number or beyond
             // was written by another writer after this step read the journey (a lost update).
             // Transient: computed again from a fresh read, the same work succeeds.

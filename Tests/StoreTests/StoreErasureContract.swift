@@ -67,7 +67,14 @@ extension JourneyStoreContract {
             XCTAssertTrue((error as? StoreError)?.isStaleJourney == true, "\(error)")
         }
         XCTAssertEqual(try store.journey(id: "j1")?.context, [:])
-        XCTAssertEqual(try store.inboxEvent(id: "e1")?.data, .object([:]))
+        // Of the events' data only what `report` counts offers by stays, under a made-up id.
+        let e1 = try XCTUnwrap(try store.inboxEvent(id: "e1"))
+        XCTAssertEqual(e1.data["erased"], true)
+        XCTAssertEqual(e1.data["candidate"], .null)
+        XCTAssertEqual(e1.data["application"], .null)
+        let alias = try XCTUnwrap(e1.data["offer"]["id"].stringValue)
+        XCTAssertTrue(alias.hasPrefix("erased-"), alias)
+        XCTAssertEqual(try store.inboxEvent(id: "e2")?.data["offer"]["id"].stringValue, alias, "one offer keeps one id")
         XCTAssertEqual(try store.inboxEvent(id: "e1")?.type, "offer.extended", "the id still deduplicates")
         XCTAssertEqual(try store.appendInbox([CanonicalEvent(id: "e1", type: "offer.extended", occurredAt: now, data: [:])], receivedAt: now), [false])
         XCTAssertEqual(try store.outbox(journey: "j1").map(\.arguments), [[:]])
@@ -143,5 +150,109 @@ extension JourneyStoreContract {
         XCTAssertNil(try store.inboxEvent(id: "old"))
         XCTAssertNotNil(try store.inboxEvent(id: "waiting"), "an event not processed yet is work still owed")
         XCTAssertNotNil(try store.inboxEvent(id: "new"))
+    }
+
+    /// Another candidate's raw deliveries stay whole: one attributed to their application, and
+    /// one whose body holds an address that merely contains the erased one.
+    func testErasureLeavesOtherCandidatesDeliveries() throws {
+        let (store, _) = try makeStore()
+        let bodies = [#"{"email": "ADA@example.com", "app": "a1"}"#, #"{"email": "nada@example.com"}"#, #"{"email": "ada@example.com", "cc": "x"}"#]
+        _ = try store.appendDeliveries(bodies.enumerated().map { i, body in
+            Delivery(source: "greenhouse", eventId: "d\(i)", receivedAt: now, headers: [:], body: Array(body.utf8))
+        })
+        // d2 names ada@ but its mapping said it is about bob's application a2.
+        var outcomes = DeliveryOutcomes()
+        outcomes.marks = [DeliveryMark(sequence: 3, status: "accepted", detail: "x", application: "a2")]
+        try store.commitMapping(outcomes, at: now)
+        let counts = try store.erase(ErasureScope(candidate: "c1", applications: ["a1"], emails: ["ada@example.com"]), at: now)
+        XCTAssertEqual(counts.deliveries, 1, "only the unattributed body with the whole address, in any case")
+        let left = try store.deliveries(limit: 10).map { String(decoding: $0.body, as: UTF8.self) }
+        XCTAssertEqual(left.filter { $0 == "{}" }.count, 1, "\(left)")
+        XCTAssertTrue(left.contains(bodies[1]) && left.contains(bodies[2]), "\(left)")
+    }
+
+    /// A start refused for missing data never wrote a journey, but its `on_invalid` actions,
+    /// tasks and message counts carry the id it would have had: erasing the candidate finds them
+    /// through the review item, and cancels what was not sent.
+    func testErasureReachesTheActionsOfARefusedStart() throws {
+        let (store, _) = try makeStore()
+        _ = try store.appendInbox([CanonicalEvent(id: "e9", type: "offer.extended", occurredAt: now,
+                                                  data: ["candidate": ["id": "c9", "first_name": "Zelda"], "application": ["id": "a9"]])], receivedAt: now)
+        var refused = StepResult()
+        refused.timeline = [TimelineEntry(at: now, flow: "offer", journey: "jrn_refused", key: "a9", kind: "review",
+                                          fields: ["event": "offer.extended", "event_id": "e9", "reason": "missing candidate.email", "application": "a9"])]
+        refused.actions = [PlannedAction(connector: "slack", arguments: ["text": "Fix the offer data for Zelda"], idempotencyKey: "jrn_refused:1:policy.on_invalid[0]",
+                                         path: "policy.on_invalid[0]", audience: .team, template: nil, retryAttempts: nil, retryBackoff: nil,
+                                         entry: 0, order: 0, candidate: nil)]
+        try store.commit([StepCommit(result: refused)], processedInbox: [], ignored: [])
+        XCTAssertTrue(try store.saveTask(RecruiterTask(journey: "", title: "Call Zelda", assignee: "sam@acme.test", due: nil, notes: "Zelda's data",
+                                                       createdAt: now), idempotencyKey: "jrn_refused:1:policy.on_invalid[1]"))
+        let scope = try store.erasureScope(candidate: "c9")
+        XCTAssertTrue(scope.journeys.contains("jrn_refused"), "\(scope)")
+        let counts = try store.erase(scope, at: now)
+        XCTAssertEqual(counts.actions, 1)
+        XCTAssertEqual(counts.tasks, 1)
+        let row = try XCTUnwrap(try store.outboxRows(journey: nil).first)
+        XCTAssertEqual(row.item.action.arguments, [:])
+        XCTAssertEqual(row.status, "cancelled")
+        XCTAssertEqual(try store.tasks(openOnly: false).map(\.title), ["erased"])
+        XCTAssertEqual(try store.tasks(openOnly: false).first?.notes, nil)
+    }
+
+    /// Erasure takes the candidate's dead letters out of `dead-letters`: a dead action whose
+    /// arguments are gone cannot be replayed.
+    func testErasureResolvesDeadActions() throws {
+        let (store, _) = try makeStore()
+        let ada = personJourney("j1", candidate: "c1", application: "a1", email: "ada@example.com")
+        try store.commit([personStep(ada, at: now)], processedInbox: [], ignored: [])
+        let claimed = try store.claimActions(now: now.addingTimeInterval(1), limit: 10)
+        try store.recordAttempts(claimed.map { ($0, AttemptOutcome.dead(error: "550 no mailbox ada@example.com"), 0.01) }, at: now)
+        XCTAssertEqual(try store.deadLetters(limit: 10).filter { $0.kind == .action }.count, 1)
+        _ = try store.erase(try store.erasureScope(candidate: "c1"), at: now)
+        XCTAssertTrue(try store.deadLetters(limit: 10).filter { $0.kind == .action }.isEmpty)
+        XCTAssertEqual(try store.lastError(claimed[0].sequence), "erased")
+    }
+
+    /// Retention counts from a journey's end, not from its last state entry; it leaves an
+    /// application whose data is recent alone (here: an event about it since the cutoff), and
+    /// removes the profile of an old application no journey ever took.
+    func testRetentionCountsFromTheEndAndSparesRecentApplications() throws {
+        let (store, _) = try makeStore()
+        let old = now.addingTimeInterval(-400 * 86400), cutoff = now.addingTimeInterval(-365 * 86400)
+        // Entered its state 400 days ago, ended yesterday (an exit does not enter a state).
+        var lingering = personJourney("j1", candidate: "c1", application: "a1", email: "ada@example.com")
+        lingering.stateEnteredAt = old
+        try store.commit([personStep(lingering, at: now.addingTimeInterval(-86400))], processedInbox: [], ignored: [])
+        // Ended long ago, but its application had news since.
+        var ended = personJourney("j2", candidate: "c2", application: "a2", email: "bob@example.com")
+        ended.stateEnteredAt = old
+        try store.commit([personStep(ended, at: old)], processedInbox: [], ignored: [])
+        _ = try store.appendInbox([CanonicalEvent(id: "recent", type: "candidate.updated", occurredAt: now, data: ["application": ["id": "a2"]])], receivedAt: now)
+        try store.saveApplicationProfile("a2", ["candidate": ["id": "c2"]], at: old)
+        // An application no journey took, last heard of long ago.
+        try store.saveApplicationProfile("a3", ["candidate": ["id": "c3", "email": "cy@example.com"]], at: old)
+        let scope = try store.expiredScope(endedBefore: cutoff, limit: 10)
+        XCTAssertEqual(scope.journeys, ["j2"], "j1 ended yesterday")
+        XCTAssertEqual(scope.applications, ["a3"], "a2 had an event since the cutoff")
+        _ = try store.erase(scope, at: now)
+        XCTAssertNil(try store.applicationProfile("a3"))
+        XCTAssertNotNil(try store.applicationProfile("a2"))
+        XCTAssertEqual(try store.journey(id: "j2")?.context, [:])
+        XCTAssertEqual(try store.journey(id: "j1")?.context["candidate"]?["id"], "c1")
+    }
+
+    /// `retention.events` keeps an event a waiting review item needs to be replayed.
+    func testPurgeKeepsTheEventsOfWaitingReviews() throws {
+        let (store, _) = try makeStore()
+        let old = now.addingTimeInterval(-100 * 86400)
+        _ = try store.appendInbox([CanonicalEvent(id: "refused", type: "offer.extended", occurredAt: old, data: [:]),
+                                   CanonicalEvent(id: "done", type: "offer.viewed", occurredAt: old, data: [:])], receivedAt: old)
+        var review = StepResult()
+        review.timeline = [TimelineEntry(at: old, flow: "offer", journey: "jrn_x", key: "a1", kind: "review",
+                                         fields: ["event": "offer.extended", "event_id": "refused", "reason": "missing candidate.email"])]
+        try store.commit([StepCommit(result: review)], processedInbox: try store.pendingInbox(limit: 10).map(\.sequence), ignored: [])
+        XCTAssertEqual(try store.purgeEvents(before: now.addingTimeInterval(-90 * 86400)), 1)
+        XCTAssertNotNil(try store.inboxEvent(id: "refused"))
+        XCTAssertNil(try store.inboxEvent(id: "done"))
     }
 }

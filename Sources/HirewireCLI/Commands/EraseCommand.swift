@@ -25,9 +25,13 @@ enum EraseCommand: HirewireCommand {
         let project = ProjectCompiler.compile(root: locator.root, displayPrefix: locator.displayPrefix)
         let store = try StoreAccess.open(arguments, io, locator: locator, config: project.files.config)
         let engine = try JourneyEngine(project: project, store: store, env: CommandSupport.environment(for: project.files.config))
-        let report = try engine.erase(candidate: candidate, now: Date())
         let maildir = (locator.root as NSString).appendingPathComponent(".hirewire/mail")
-        let mail = MaildirCleaner.remove(addressedTo: report.scope.emails, in: maildir)
+        var mail = 0
+        // The mail goes while the store still names the addresses: an erasure interrupted after
+        // it finds them again when run once more.
+        let report = try engine.erase(candidate: candidate, now: Date()) { scope in
+            mail = MaildirCleaner.remove(addressedTo: scope.emails, in: maildir)
+        }
         if arguments.option("format") == "json" {
             var fields: [String: Value] = ["candidate": .string(candidate), "mail": .number(Double(mail)),
                                            "ended": .array(report.ended.map { .string($0.id) })]
