@@ -14,7 +14,7 @@ public enum JSONLog {
     /// The line `write` would print (without its newline).
     public static func line(_ level: String, _ message: String, _ fields: [String: Value], at: Date = Date()) -> String {
         var all: [String: Value] = [:]
-        for (key, value) in fields { all[key] = scrub(PersonalData.isPersonal(key) && !value.isNull ? "***" : PersonalData.mask(value)) }
+        for (key, value) in fields { all[key] = scrub(PersonalData.isPersonal(key) && PersonalData.masks(value) ? "***" : PersonalData.mask(value)) }
         all["at"] = .string(Timestamp.format(at))
         all["level"] = .string(level)
         all["msg"] = .string(message)

@@ -37,4 +37,24 @@ final class PersonalDataTests: XCTestCase {
         XCTAssertEqual(masked["recruiter"]["full_name"], "***")
         XCTAssertEqual(masked["empty"]["email"], .null, "a null is not personal data")
     }
+
+    /// Vendors' spellings: lists of phone numbers and addresses, camel case, one-word names.
+    /// What names a thing (a job, a stage) and what is only a flag stay readable.
+    func testVendorsSpellingsOfContactDataAreMasked() {
+        for key in ["phone_numbers", "primaryPhoneNumber", "addresses", "firstname", "lastname", "emailAddresses", "name",
+                    "recruiter_name", "hiringManagerName", "date_of_birth", "dob"] {
+            XCTAssertTrue(PersonalData.isPersonal(key), key)
+        }
+        for key in ["job_name", "stageName", "department_name", "source_name", "id", "title", "notes"] {
+            XCTAssertFalse(PersonalData.isPersonal(key), key)
+        }
+        let value: Value = ["phone_numbers": [["value": "+44 20 7946 0018", "type": "mobile"]], "can_email": true,
+                            "primaryPhoneNumber": ["value": "+1 212 555 0147"], "firstname": "Katherine", "current_stage": ["name": "Offer"]]
+        let masked = PersonalData.mask(value)
+        XCTAssertEqual(masked["phone_numbers"], "***")
+        XCTAssertEqual(masked["primaryPhoneNumber"], "***")
+        XCTAssertEqual(masked["firstname"], "***")
+        XCTAssertEqual(masked["can_email"], true, "a flag is not personal data")
+        XCTAssertEqual(masked["current_stage"]["name"], "***", "a bare name is masked: its owner is not known from the key")
+    }
 }
