@@ -20,6 +20,11 @@ final class IntakeCommandTests: XCTestCase {
         XCTAssertTrue(ashby.out.hasPrefix("Ashby-Signature: sha256="), ashby.out)
         let bad = await hirewire(["sign", "--scheme", "standard-webhooks", "--secret", "not base64!", file])
         XCTAssertEqual(bad.code, 2)
+        // A timestamp that is no whole number of seconds in range is a usage error (nan crashed).
+        for timestamp in ["nan", "1e300", "-1e300", "1.5", "-5"] {
+            let odd = await hirewire(["sign", "--scheme", "greenhouse", "--secret", "s", "--timestamp=\(timestamp)", file])
+            XCTAssertEqual(odd.code, 2, "\(timestamp): \(odd.out)")
+        }
     }
     /// Lever signs inside the body: `sign --scheme lever` prints the body with its signature.
     func testSignForLeverPrintsTheSignedBody() async throws {

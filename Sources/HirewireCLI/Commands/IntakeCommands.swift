@@ -28,7 +28,15 @@ enum SignCommand: HirewireCommand {
         guard let body = FileManager.default.contents(atPath: path) else { throw EnvironmentError("cannot read \(file)") }
         var at = Date()
         if let t = arguments.option("timestamp") {
-            if let seconds = Double(t) { at = Date(timeIntervalSince1970: seconds) } else { at = try StoreAccess.time(t) }
+            // Whole Unix seconds, as signature headers carry them (`nan` or `1e300` crashed).
+            if t.allSatisfy({ $0.isNumber || "+-.eE".contains($0) }), Double(t) != nil {
+                guard let seconds = Int64(t), seconds >= 0, seconds < 253_402_300_800 else {
+                    throw UsageError("--timestamp takes whole Unix seconds from 0 to 253402300799, or an RFC 3339 time; not '\(t)'")
+                }
+                at = Date(timeIntervalSince1970: TimeInterval(seconds))
+            } else {
+                at = try StoreAccess.time(t)
+            }
         }
         if scheme == "standard-webhooks", StandardWebhooks.key(secret) == nil {
             throw UsageError("a standard-webhooks secret is base64, usually whsec_…")
