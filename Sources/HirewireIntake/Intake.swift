@@ -94,7 +94,7 @@ public final class Intake: Sendable {
               Crypto.constantTimeEqual(Array(offered.dropFirst(7).utf8), Array(token.utf8)) else {
             return .answer(refuse(401, "missing or wrong bearer token"))
         }
-        guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {
+        guard Self.isJSON(request.headers["content-type"]) else {
             return .answer(refuse(415, "content type must be application/json"))
         }
         guard case .object(let event)? = try? Value.parseJSON(Data(request.body)) else { return .answer(refuse(400, "body is not a JSON object")) }
@@ -194,7 +194,10 @@ public final class Intake: Sendable {
     /// Counts an answer by source and status.
     private func count(_ request: HTTPRequest, _ response: HTTPResponse) {
         if request.path.hasPrefix("/hooks/") || request.path == "/events" {
-            let source = request.path == "/events" ? "events" : String(request.path.dropFirst("/hooks/".count))
+            // A source the project does not configure is counted as `unknown`: every name a
+            // scanner tries would otherwise be a series of its own.
+            let name = Self.sourceName(request.path)
+            let source = name == "events" || sources[name] != nil ? name : "unknown"
             metrics.add("hirewire_requests_total", ["source": source, "status": String(response.status)])
             if response.status == 401 { metrics.add("hirewire_signature_failures_total", ["source": source]) }
             if response.status == 200 { metrics.add("hirewire_duplicates_total", ["source": source]) }
@@ -217,7 +220,25 @@ public final class Intake: Sendable {
     }
 
     /// The source a path names: `events` for `/events`, `NAME` for `/hooks/NAME`.
-    static func sourceName(_ path: String) -> String { path == "/events" ? "events" : String(path.dropFirst("/hooks/".count)) }
+    /// Whether a Content-Type names JSON: `application/json` or a `+json` type such as
+    /// `application/vnd.api+json`, with any parameters (`; charset=utf-8`). `application/jsonx`
+    /// and `application/json-seq` are not JSON bodies.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = (contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "")
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+    }
+
+    /// The source a path names, as stored and shown: control characters (a `%0A` in the path)
+    /// become `?` and the name is cut at 100 characters, since anyone can send any path.
+    static func sourceName(_ path: String) -> String {
+        guard path != "/events" else { return "events" }
+        let name = String(String.UnicodeScalarView(path.dropFirst("/hooks/".count).unicodeScalars.prefix(100).map {
+            $0.value < 0x20 || $0.value == 0x7F ? "?" : $0
+        }))
+        return name
+    }
 
     /// A refused request, kept without its body: in the store (`events --rejected`), in the log.
     private func record(refusal status: Int, _ reason: String, source: String, peer: String, at now: Date) {
@@ -258,7 +279,7 @@ public final class Intake: Sendable {
         guard request.path.hasPrefix("/hooks/") else { return .answer(Self.answer(404, ["error": "no such route"])) }
         guard request.method == "POST" else { return .answer(refuse(405, "use POST")) }
         guard let (source, scheme) = sources[name] else { return .answer(refuse(404, "unknown source '\(name)'")) }
-        guard (request.headers["content-type"] ?? "").lowercased().hasPrefix("application/json") else {
+        guard Self.isJSON(request.headers["content-type"]) else {
             return .answer(refuse(415, "content type must be application/json"))
         }
         do {

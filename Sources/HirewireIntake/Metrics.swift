@@ -69,9 +69,23 @@ public final class IntakeMetrics: Sendable {
 
     static func key(_ name: String, _ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return name }
-        if labels.count == 1, let (k, v) = labels.first, !v.contains("\"") { return "\(name){\(k)=\"\(v)\"}" }
-        let parts = labels.keys.sorted().map { k in "\(k)=\"\((labels[k] ?? "").replacingOccurrences(of: "\"", with: "\\\""))\"" }
+        if labels.count == 1, let (k, v) = labels.first, !v.utf8.contains(where: { $0 == 34 || $0 == 92 || $0 == 10 }) { return "\(name){\(k)=\"\(v)\"}" }
+        let parts = labels.keys.sorted().map { k in "\(k)=\"\(escaped(labels[k] ?? ""))\"" }
         return "\(name){\(parts.joined(separator: ","))}"
+    }
+
+    /// A label value as the text format writes it: backslash, double quote and line feed escaped.
+    static func escaped(_ value: String) -> String {
+        var out = ""
+        for c in value.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 
     /// The exposition text, with `gauges` (name → value) read at scrape time.

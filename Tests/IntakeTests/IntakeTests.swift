@@ -70,10 +70,16 @@ final class IntakeTests: XCTestCase {
         XCTAssertTrue(staleText.contains("tolerance"), staleText)
         let (wrongType, _) = try await post("/hooks/acme", body, id: "msg_4", contentType: "text/plain")
         XCTAssertEqual(wrongType, 415)
+        // A type that only begins like JSON's is not JSON.
+        let (lookalike, _) = try await post("/hooks/acme", body, id: "msg_4b", contentType: "application/jsonx")
+        XCTAssertEqual(lookalike, 415)
         let (notJSON, _) = try await post("/hooks/acme", "kind=hired", id: "msg_5")
         XCTAssertEqual(notJSON, 400)
         let (unknown, _) = try await post("/hooks/nope", body, id: "msg_6")
         XCTAssertEqual(unknown, 404)
+        // A name with a quote and a line feed in it (%22, %0A) cannot break the metrics page.
+        let (odd, _) = try await post("/hooks/a%22b%0Ax", body, id: "msg_6b")
+        XCTAssertEqual(odd, 404)
         let (huge, _) = try await post("/hooks/acme", "{\"pad\": \"" + String(repeating: "x", count: 5000) + "\"}", id: "msg_7")
         XCTAssertEqual(huge, 413)
 
@@ -83,7 +89,8 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(stored.first?.headers["webhook-id"], "msg_1")
         let refused = try store.rejections(limit: 10).map(\.status)
         // The 413 too, though the HTTP server answered it without reading the body.
-        XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 413, 415])
+        XCTAssertEqual(refused.sorted(), [400, 401, 401, 404, 404, 413, 415, 415])
+        XCTAssertTrue(try store.rejections(limit: 10).contains { $0.source == "a\"b?x" }, "control characters are not stored")
         XCTAssertEqual(try store.rejections(limit: 10).first { $0.status == 413 }?.reason, "body over 4096 bytes")
         // Each with the caller's address from the socket (it was "-" unless a header claimed one).
         XCTAssertEqual(Set(try store.rejections(limit: 10).map(\.peer)), ["127.0.0.1"])
@@ -94,6 +101,12 @@ final class IntakeTests: XCTestCase {
         XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"401\"} 2\n"), metrics)
         XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"acme\",status=\"413\"} 1\n"), metrics)
         XCTAssertTrue(metrics.contains("hirewire_duplicates_total{source=\"acme\"} 1\n"), metrics)
+        // Sources the project does not have are one series, whatever name was tried.
+        XCTAssertTrue(metrics.contains("hirewire_requests_total{source=\"unknown\",status=\"404\"} 2\n"), metrics)
+        XCTAssertFalse(metrics.contains("nope"), metrics)
+        for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
+            XCTAssertNotNil(line.range(of: #"^[a-z_]+(\{.*\})? [0-9.e+-]+$"#, options: .regularExpression), "not a sample line: \(line)")
+        }
         XCTAssertTrue(metrics.contains("hirewire_signature_failures_total{source=\"acme\"} 2\n"), metrics)
         XCTAssertTrue(metrics.contains("# TYPE hirewire_deliveries_unmapped gauge\nhirewire_deliveries_unmapped 1\n"), metrics)
     }

@@ -39,6 +39,19 @@ final class EngineMetricsTests: XCTestCase {
         XCTAssertEqual(http.deliveryRate, 0)
     }
 
+    /// A label value is written escaped (an event type comes from whoever holds the token).
+    func testLabelValuesAreEscaped() {
+        let metrics = IntakeMetrics()
+        metrics.add("events_total", ["type": "a\"b\\c\nd"])
+        metrics.add("events_total", ["type": "x", "source": "q\""])
+        XCTAssertEqual(metrics.render(), #"""
+            # TYPE events_total counter
+            events_total{source="q\"",type="x"} 1
+            events_total{type="a\"b\\c\nd"} 1
+
+            """#)
+    }
+
     func testAHistogramIsCumulativeWithSumAndCount() {
         let metrics = IntakeMetrics()
         for lag in [0.2, 0.9, 3, 30, 7200] { metrics.observe("lag_seconds", value: lag, buckets: [1, 5, 60]) }
