@@ -32,7 +32,7 @@ enum ServeCommand: HirewireCommand {
             io.err(DiagnosticOutput.text(errors))
             return 1
         }
-        let database = StoreAccess.path(arguments, io, locator: locator, config: project.files.config)
+        let database = try StoreAccess.path(arguments, io, locator: locator, config: project.files.config)
         let environment = ProcessInfo.processInfo.environment
         let store: SQLiteStore
         let engine: JourneyEngine

@@ -10,10 +10,16 @@ enum StoreAccess {
 
     /// The store named by `--db`, hirewire.yaml or the default; it must exist already.
     /// The store file: `--db`, else `store.sqlite` of hirewire.yaml, else `.hirewire/hirewire.db`.
-    static func path(_ arguments: ParsedArguments, _ io: CommandIO, locator: ProjectLocator, config: ProjectConfig) -> String {
+    /// A PostgreSQL store in hirewire.yaml is refused, not replaced by the SQLite default: this
+    /// version has no PostgreSQL store, and silently writing elsewhere would lose the data.
+    static func path(_ arguments: ParsedArguments, _ io: CommandIO, locator: ProjectLocator, config: ProjectConfig) throws -> String {
         if let given = arguments.option("db") { return locator.absolute(given, workingDirectory: io.workingDirectory) }
-        if case .sqlite(let configured)? = config.store { return (locator.root as NSString).appendingPathComponent(configured) }
-        return (locator.root as NSString).appendingPathComponent(".hirewire/hirewire.db")
+        switch config.store {
+        case .sqlite(let configured)?: return (locator.root as NSString).appendingPathComponent(configured)
+        case .postgres?:
+            throw EnvironmentError("hirewire.yaml names a PostgreSQL store (store.postgres), which this version does not have yet; use store: {sqlite: PATH}, or pass --db PATH")
+        case nil: return (locator.root as NSString).appendingPathComponent(".hirewire/hirewire.db")
+        }
     }
 
     /// The existing store of the project the arguments name (for commands that read it).
@@ -23,7 +29,7 @@ enum StoreAccess {
     }
 
     static func open(_ arguments: ParsedArguments, _ io: CommandIO, locator: ProjectLocator, config: ProjectConfig) throws -> SQLiteStore {
-        let file = path(arguments, io, locator: locator, config: config)
+        let file = try path(arguments, io, locator: locator, config: config)
         guard FileManager.default.fileExists(atPath: file) else {
             throw EnvironmentError("no store at \(file): run hirewire serve first, or pass --db PATH")
         }

@@ -11,7 +11,11 @@ struct ConfigReader {
         guard let top = reader.mapping(root, "hirewire.yaml", allowed: Self.topKeys) else { return config }
         if let s = top["store"], let m = reader.mapping(s.value, "store", allowed: ["sqlite", "postgres"]) {
             if let p = m["sqlite"].flatMap({ reader.string($0.value, "store.sqlite") }) { config.store = .sqlite(path: p.value) }
-            if let p = m["postgres"].flatMap({ reader.string($0.value, "store.postgres") }) { config.store = .postgres(url: p.value) }
+            if let p = m["postgres"].flatMap({ reader.string($0.value, "store.postgres") }) {
+                config.store = .postgres(url: p.value)
+                reader.warning("store.postgres: this version has no PostgreSQL store yet; serve and the store commands refuse to start with it",
+                               at: p.location, code: "store-unsupported")
+            }
         }
         if let s = top["server"], let m = reader.mapping(s.value, "server", allowed: ["port", "max_body", "events_token", "tls", "threads", "idle_timeout"]) {
             if let port = m["port"].flatMap({ reader.integer($0.value, "server.port", in: 0...65535) }) { config.server.port = port.value }
