@@ -146,12 +146,22 @@ enum EventsCommand: HirewireCommand {
             }
             let body = (try? Value.parseJSON(Data(delivery.body))) ?? .string(String(decoding: delivery.body, as: UTF8.self))
             let shown = arguments.flag("unmask") ? body : PersonalData.mask(body)
+            if json {
+                io.out(Value.object(["source": .string(delivery.source), "event_id": .string(delivery.eventId), "status": .string(delivery.status),
+                                     "at": .timestamp(delivery.receivedAt), "detail": .string(delivery.detail), "body": shown]).jsonString(pretty: true) + "\n")
+                return 0
+            }
             io.out("\(delivery.source)  \(delivery.eventId)  \(delivery.status)  \(Timestamp.format(delivery.receivedAt))  \(delivery.detail)\n")
             io.out(shown.jsonString(pretty: true) + "\n")
             return 0
         }
+        let since = try arguments.option("since").map { text throws(UsageError) in try StoreAccess.time(text) }
         if arguments.flag("rejected") {
-            let rows = try store.rejections(limit: limit).filter { arguments.option("source") == nil || $0.source == arguments.option("source") }
+            // A refused request was never mapped: it has no type to filter by.
+            guard arguments.option("type") == nil else { throw UsageError("--type filters mapped deliveries; a refused request has no type") }
+            let rows = try store.rejections(limit: since == nil ? limit : Int.max)
+                .filter { r in (arguments.option("source") == nil || r.source == arguments.option("source")) && (since.map { r.at >= $0 } ?? true) }
+                .prefix(limit)
             if json {
                 io.out(Value.array(rows.map { r in
                     .object(["at": .timestamp(r.at), "source": .string(r.source), "status": .number(Double(r.status)), "reason": .string(r.reason), "peer": .string(r.peer)])
@@ -161,7 +171,6 @@ enum EventsCommand: HirewireCommand {
             }
             return 0
         }
-        let since = try arguments.option("since").map { text throws(UsageError) in try StoreAccess.time(text) }
         let type = arguments.option("type")
         let rows = try store.deliveries(DeliveryQuery(source: arguments.option("source"), since: since, mappedTo: type, limit: limit))
         // The inbox knows vendor events as SOURCE:ID and canonical ones by their own id.
@@ -185,6 +194,8 @@ enum EventsCommand: HirewireCommand {
                          "review": .array(waiting(d).map { .string($0.id) })])
             }).jsonString(pretty: true) + "\n")
         } else {
+            // Wide enough for the longest status shown (`dismissed` was cut to `dismisse`).
+            let width = rows.map(\.status.count).max() ?? 8
             for d in rows {
                 let refused = waiting(d).map { "\($0.id) (\($0.flow ?? ""): \($0.reason))" }
                 let journeys = touched[inboxId(d)].map { names in
@@ -192,7 +203,7 @@ enum EventsCommand: HirewireCommand {
                     return parts.isEmpty ? "  → no journey" : "  → " + parts.joined(separator: ", ")
                 } ?? ""
                 let repeats = d.duplicates > 0 ? "  (+\(d.duplicates) duplicate\(d.duplicates == 1 ? "" : "s"))" : ""
-                io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\(repeats)\(journeys)\n")
+                io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: max(8, width), withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\(repeats)\(journeys)\n")
             }
         }
         return 0
@@ -263,8 +274,14 @@ enum DeadLettersCommand: HirewireCommand {
                 throw EnvironmentError("no waiting item \(id) (hirewire dead-letters lists them)")
             }
             if action == "show" {
+                let detail = arguments.flag("unmask") ? item.detail : PersonalData.mask(item.detail)
+                if arguments.option("format") == "json" {
+                    io.out(Value.object(["id": .string(item.id), "at": .timestamp(item.at), "kind": .string(item.kind.rawValue), "what": .string(item.what),
+                                         "reason": .string(item.reason), "detail": detail]).jsonString(pretty: true) + "\n")
+                    return 0
+                }
                 io.out("\(item.id)  \(Timestamp.format(item.at))  \(item.what)\nreason: \(item.reason)\n")
-                io.out((arguments.flag("unmask") ? item.detail : PersonalData.mask(item.detail)).jsonString(pretty: true) + "\n")
+                io.out(detail.jsonString(pretty: true) + "\n")
                 return 0
             }
             if action == "dismiss" {

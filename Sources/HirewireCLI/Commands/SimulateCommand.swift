@@ -10,7 +10,7 @@ enum SimulateCommand: HirewireCommand {
         discussion: """
             Each line of the events file is a strict JSON object {"at": …, "type": …, "data": {…}} (a \
             mistake is reported at its line and column); "at" is RFC 3339, or +DURATION relative to the \
-            first event (relative to now when the first is relative too). Connectors are \
+            first event (the first line's "at" must be a time: the run must not depend on the wall clock). Connectors are \
             recorded, not called. The clock runs on until --until: a duration after the last event, or a \
             time or date at which it stops (events after it are not fed). By default it runs until every \
             timer has fired, at most each flow's timeout.
