@@ -58,6 +58,8 @@ extension JourneyEngine {
                 return try batch.profile(application)
             }
             if !missing.isEmpty {
+                JSONLog.write("warn", "delivery needs review", ["source": .string(delivery.source), "event_id": .string(delivery.eventId),
+                                                                "type": .string(event.type), "missing": .array(missing.map(Value.string))])
                 batch.mark(delivery, "review", CompiledSource.incompleteReason(type: event.type, missing: missing), application: application)
                 return
             }

@@ -51,9 +51,19 @@ final class ServeTests: XCTestCase {
             if case .deferred(let action, _) = $0.kind { return action.template == "offer-next-steps" } else { return false }
         }.count
         XCTAssertEqual(queued + deferred, 1)
+        // A canonical event lacking a field its type requires goes to review, and the log says so.
+        let incomplete = try await postEvent(#"{"id": "x4", "type": "offer.viewed", "data": {}}"#, port: port, token: "s3cret")
+        XCTAssertEqual(incomplete, 202)
+        var reviewed = false
+        for _ in 0..<50 where !reviewed {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            reviewed = try store.deadLetters(limit: 10).contains { $0.kind == .delivery }
+        }
+        XCTAssertTrue(reviewed)
         let (status, log) = server.stop()
         XCTAssertEqual(status, 0)
         XCTAssertTrue(log.contains("\"msg\":\"stopped\""), log)
+        XCTAssertTrue(log.contains("\"msg\":\"delivery needs review\"") && log.contains("\"event_id\":\"x4\""), log)
     }
 
     /// A port past 65535 is a usage error (it was clamped, and the server listened on 65535).
