@@ -117,7 +117,7 @@ public final class HTTPServer: @unchecked Sendable {
         while !suspended.withLock({ $0.isEmpty }) && Date() < deadline { usleep(1_000) }
         // A handler that never answered: its client gets 503 rather than the process aborting.
         for responder in suspended.withLock({ Array($0.values) }) {
-            responder.respond(.json(503, #"{"error": "server stopping"}"#, headers: [("Retry-After", "5")]))
+            responder.respond(.json(503, #"{"error":"server stopping"}"#, headers: [("Retry-After", "5")]))
         }
         MHD_stop_daemon(daemon)
         self.daemon = nil
@@ -244,7 +244,7 @@ private func httpAccess(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoi
         request.lock.lock()
         let answer = request.answer
         request.lock.unlock()
-        return send(connection, answer ?? .json(500, #"{"error": "no answer"}"#))
+        return send(connection, answer ?? .json(500, #"{"error":"no answer"}"#))
     }
     let incoming = incomingRequest(request, connection, url, method)
     if let handler = server.handler { return send(connection, handler(incoming)) }
@@ -276,7 +276,7 @@ private func refuseOversized(_ server: HTTPServer, _ request: RequestState, _ co
         request.body = []
         server.oversized?(incomingRequest(request, connection, url, method))
     }
-    return send(connection, .json(413, #"{"error": "body over \#(server.limits.maxBody) bytes"}"#))
+    return send(connection, .json(413, #"{"error":"body over \#(server.limits.maxBody) bytes"}"#))
 }
 
 private func httpCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,

@@ -90,7 +90,8 @@ public final class Intake: Sendable {
 
     /// `POST /events`: a canonical event, authorized by the bearer token.
     func canonical(_ request: HTTPRequest, now: Date, refuse: (Int, String) -> HTTPResponse) -> Routed {
-        guard let token = eventsToken, let offered = request.headers["authorization"], offered.hasPrefix("Bearer "),
+        // The scheme's name is case-insensitive (RFC 9110): `bearer` is Bearer.
+        guard let token = eventsToken, let offered = request.headers["authorization"], offered.prefix(7).lowercased() == "bearer ",
               Crypto.constantTimeEqual(Array(offered.dropFirst(7).utf8), Array(token.utf8)) else {
             return .answer(refuse(401, "missing or wrong bearer token"))
         }

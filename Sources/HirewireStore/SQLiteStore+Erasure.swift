@@ -105,10 +105,10 @@ extension SQLiteStore {
                 try db.query("DELETE FROM timers_broken WHERE journey IN (SELECT value FROM json_each(?))", [journeys])
                 counts.timers += db.changes
                 try db.query("""
-                    UPDATE tasks SET title = 'erased', notes = NULL
+                    UPDATE tasks SET title = 'erased', notes = NULL, done_at = COALESCE(done_at, ?2)
                     WHERE (journey IN (SELECT value FROM json_each(?1)) OR \(Self.keyJourney) IN (SELECT value FROM json_each(?1)))
                       AND (title != 'erased' OR notes IS NOT NULL)
-                    """, [journeys])
+                    """, [journeys, Self.time(at)])
                 counts.tasks = db.changes
                 try db.query("DELETE FROM messages WHERE candidate = ?1 OR journey IN (SELECT value FROM json_each(?2))", [candidate, journeys])
                 counts.messages = db.changes

@@ -118,12 +118,12 @@ final class IntakeTests: XCTestCase {
         let intake = Intake(project: project, store: store, env: ["HIREWIRE_EVENTS_TOKEN": "t"])
         let events = try HTTPServer(port: 0, limits: HTTPLimits(), handler: intake.handle)
         defer { events.stop() }
-        func send(_ body: String) async throws -> Int {
+        func send(_ body: String, authorization: String = "Bearer t") async throws -> Int {
             var request = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(events.port)/events")))
             request.httpMethod = "POST"
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
+            request.setValue(authorization, forHTTPHeaderField: "Authorization")
             let (_, response) = try await URLSession.shared.data(for: request)
             return (response as? HTTPURLResponse)?.statusCode ?? 0
         }
@@ -135,6 +135,10 @@ final class IntakeTests: XCTestCase {
         XCTAssertEqual(good, 202)
         let unstamped = try await send(#"{"id": "e4", "type": "candidate.hired", "data": {"application": {"id": "a1"}}}"#)
         XCTAssertEqual(unstamped, 202, "no occurred_at: the time it was received")
+        let lowercase = try await send(#"{"id": "e5", "type": "candidate.hired", "data": {"application": {"id": "a1"}}}"#, authorization: "bearer t")
+        XCTAssertEqual(lowercase, 202, "the scheme's name is case-insensitive")
+        let wrong = try await send(#"{"id": "e6", "type": "candidate.hired", "data": {"application": {"id": "a1"}}}"#, authorization: "bearer tt")
+        XCTAssertEqual(wrong, 401)
         XCTAssertEqual(try store.rejections(limit: 10).map(\.reason).filter { $0.contains("occurred_at") || $0.contains("data must") }.count, 2)
         // A header's claim is kept as a claim, after the socket's address.
         var spoofed = URLRequest(url: try XCTUnwrap(URL(string: "http://127.0.0.1:\(events.port)/events")))

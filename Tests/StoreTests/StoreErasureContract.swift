@@ -197,6 +197,7 @@ extension JourneyStoreContract {
         XCTAssertEqual(row.status, "cancelled")
         XCTAssertEqual(try store.tasks(openOnly: false).map(\.title), ["erased"])
         XCTAssertEqual(try store.tasks(openOnly: false).first?.notes, nil)
+        XCTAssertTrue(try store.tasks(openOnly: true).isEmpty, "a task about an erased candidate is closed")
     }
 
     /// Erasure takes the candidate's dead letters out of `dead-letters`: a dead action whose
