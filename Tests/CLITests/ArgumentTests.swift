@@ -100,4 +100,15 @@ final class ArgumentTests: XCTestCase {
             XCTAssertTrue(r.out.hasPrefix("OVERVIEW: "), command)
         }
     }
+
+    /// An option a command cannot run without is shown bare in its usage line; leaving it out
+    /// is a usage error, and `--help` still answers without it.
+    func testRequiredOptionsAreShownAndEnforced() async {
+        let missing = await hirewire(["erase"])
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.err.hasPrefix("error: missing --candidate\nUSAGE: hirewire erase --candidate <id> [--db <path>]"), missing.err)
+        let help = await hirewire(["sign", "--help"])
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.out.contains("USAGE: hirewire sign <file> --scheme <scheme> --secret <k> [--id <id>]"), help.out)
+    }
 }

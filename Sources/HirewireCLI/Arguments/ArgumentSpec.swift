@@ -23,6 +23,9 @@ public struct ArgumentSpec: Sendable, Hashable {
     public var short: Character?
     public var help: String
     public var kind: Kind
+    /// An option the command cannot run without: shown without brackets in the usage line, and
+    /// its absence is a usage error (after `--help` is answered).
+    public var required = false
 
     /// A positional argument.
     public static func positional(_ name: String, help: String, required: Bool = true, variadic: Bool = false) -> ArgumentSpec {
@@ -31,9 +34,11 @@ public struct ArgumentSpec: Sendable, Hashable {
 
     /// An option `--name VALUE` (or `--name=VALUE`, or `-s VALUE`).
     public static func option(_ name: String, short: Character? = nil, valueName: String? = nil, help: String,
-                              allowed: [String]? = nil, defaultValue: String? = nil, repeating: Bool = false) -> ArgumentSpec {
-        ArgumentSpec(name: name, short: short, help: help,
-                     kind: .option(valueName: valueName ?? name.uppercased(), allowed: allowed, defaultValue: defaultValue, repeating: repeating))
+                              allowed: [String]? = nil, defaultValue: String? = nil, repeating: Bool = false, required: Bool = false) -> ArgumentSpec {
+        var spec = ArgumentSpec(name: name, short: short, help: help,
+                                kind: .option(valueName: valueName ?? name.uppercased(), allowed: allowed, defaultValue: defaultValue, repeating: repeating))
+        spec.required = required
+        return spec
     }
 
     /// A flag `--name` that is either present or not.

@@ -30,6 +30,9 @@ public enum Dispatcher {
                 io.out(Help.text(path, config))
                 return 0
             }
+            if let missing = config.arguments.first(where: { $0.required && parsed.option($0.name) == nil }) {
+                throw UsageError("missing --\(missing.name)")
+            }
             // No command named (`hirewire`, `hirewire --project DIR`): the help, as a usage error.
             if !config.subcommands.isEmpty && config.arguments.isEmpty {
                 io.err("error: missing command\n" + Help.text(path, config))

@@ -7,9 +7,10 @@ enum Help {
             switch spec.kind {
             case .positional(let required, let variadic):
                 let name = "<\(spec.name)>" + (variadic ? " ..." : "")
-                parts.append(required && !variadic ? name : "[\(name)]")
+                parts.append(required ? name : "[\(name)]")
             case .option(let valueName, _, _, let repeating):
-                parts.append("[--\(spec.name) <\(valueName.lowercased())>\(repeating ? " ..." : "")]")
+                let option = "--\(spec.name) <\(valueName.lowercased())>\(repeating ? " ..." : "")"
+                parts.append(spec.required ? option : "[\(option)]")
             case .flag:
                 parts.append("[--\(spec.name)]")
             }

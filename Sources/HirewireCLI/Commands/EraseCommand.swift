@@ -16,7 +16,7 @@ enum EraseCommand: HirewireCommand {
             rows (flow, state, outcome, times), so reports keep their counts. Run it again if it was interrupted; \
             a second run changes nothing more.
             """,
-        arguments: [.option("candidate", valueName: "ID", help: "The candidate's id (candidate.id in events)."), StoreAccess.dbOption,
+        arguments: [.option("candidate", valueName: "ID", help: "The candidate's id (candidate.id in events).", required: true), StoreAccess.dbOption,
                     .option("format", help: "Output format.", allowed: ["text", "json"], defaultValue: "text")])
 
     static func run(_ arguments: ParsedArguments, _ io: CommandIO) async throws -> Int32 {

@@ -14,8 +14,8 @@ enum SignCommand: HirewireCommand {
         discussion: "Lever signs inside the body (its signature field over token + triggeredAt): for --scheme lever the signed body is printed.",
         arguments: [
             .positional("file", help: "The body to sign, byte for byte."),
-            .option("scheme", help: "Signature scheme.", allowed: ["standard-webhooks", "hmac-sha256", "greenhouse", "ashby", "workable", "lever"]),
-            .option("secret", valueName: "K", help: "The secret (whsec_… for standard-webhooks)."),
+            .option("scheme", help: "Signature scheme.", allowed: ["standard-webhooks", "hmac-sha256", "greenhouse", "ashby", "workable", "lever"], required: true),
+            .option("secret", valueName: "K", help: "The secret (whsec_… for standard-webhooks).", required: true),
             .option("id", help: "The message id (standard-webhooks; default: a new one)."),
             .option("timestamp", valueName: "T", help: "Unix seconds or RFC 3339 (default: now)."),
         ])

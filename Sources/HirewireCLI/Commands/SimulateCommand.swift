@@ -17,7 +17,7 @@ enum SimulateCommand: HirewireCommand {
             """,
         arguments: [
             .positional("flows", help: "Flow files or ids.", variadic: true),
-            .option("events", valueName: "FILE", help: "Canonical events, one JSON object per line."),
+            .option("events", valueName: "FILE", help: "Canonical events, one JSON object per line.", required: true),
             .option("until", valueName: "T", help: "How long after the last event to keep the clock running (+7d), or when to stop: RFC 3339 or a date (2026-03-09, its midnight UTC)."),
         ])
 
