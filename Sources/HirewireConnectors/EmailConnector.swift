@@ -56,6 +56,15 @@ public struct EmailConnector: Connector {
         return .object(["message_id": .string(message.messageId), "transport": "smtp"])
     }
 
+    /// Creates the Maildir's folders when mail goes there (no SMTP server configured), so that
+    /// it can be opened before the first message (quiet hours may hold that one till morning).
+    public func prepareMaildir() {
+        guard smtpURL == nil else { return }
+        for folder in ["tmp", "new", "cur"] {
+            try? FileManager.default.createDirectory(atPath: (maildir as NSString).appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+    }
+
     func deliverToMaildir(_ message: MIMEMessage) throws(ConnectorFailure) -> Value {
         let fm = FileManager.default
         let unique = "\(Int(message.date.timeIntervalSince1970)).\(message.messageId.dropFirst().prefix(32)).hirewire"

@@ -247,7 +247,9 @@ final class FlowTestCommandTests: XCTestCase {
                                (#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "dta": {}}"#, ":1:56: unknown key 'dta' (did you mean 'data'?)"),
                                (#"{"at": "2026-03-02T14:00:00Z", "type": "offer.viewed", "data": [1]}"#, ":1:64: \"data\" is an object of entities"),
                                // The first line starts the clock: relative to nothing, it was the wall clock's.
-                               (#"{"at": "+0m", "type": "offer.viewed", "data": {}}"#, ":1:8: the first line's \"at\" must be a time")] {
+                               (#"{"at": "+0m", "type": "offer.viewed", "data": {}}"#, ":1:8: the first line's \"at\" must be a time"),
+                               // A pretty-printed file: the hint says what a line holds.
+                               ("{\n  \"at\": \"2026-03-02T14:00:00Z\"\n}", ":1:1: did not find expected node content (while parsing a flow node at 2:1) (each line holds one whole event")] {
             try line.write(toFile: events, atomically: true, encoding: .utf8)
             let r = await hirewire(["simulate", "flows/offer-nurture.yaml", "--events", events])
             XCTAssertEqual(r.code, 2, line)

@@ -14,6 +14,9 @@ final class ServeTests: XCTestCase {
         let server = try ServerProcess(project: project, environment: ["HIREWIRE_EVENTS_TOKEN": "s3cret"])
         let port = server.port
         XCTAssertGreaterThan(port, 0)
+        var folder: ObjCBool = false
+        XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/.hirewire/mail/new", isDirectory: &folder) && folder.boolValue,
+                      "the Maildir is there before the first message")
         let event = try String(contentsOfFile: repoRoot + "/examples/events/offer-extended.json", encoding: .utf8)
         func post(_ token: String?) async throws -> Int { try await postEvent(event, port: port, token: token) }
         let accepted = try await post("s3cret")

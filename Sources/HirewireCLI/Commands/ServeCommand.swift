@@ -61,6 +61,7 @@ enum ServeCommand: HirewireCommand {
                 JSONLog.write("error", "cannot tell the journey its action failed", ["error": .string("\(error)")])
             }
         })
+        EmailConnector(environment: connectorEnvironment).prepareMaildir()
         let loop = EngineLoop(engine: engine, sources: project.sources, onError: { error in
             JSONLog.write("error", "engine pass failed", ["error": .string(error.description)])
         }, afterPass: { dispatcher.wake() }, onRetention: { report in

@@ -46,7 +46,10 @@ enum SimulateCommand: HirewireCommand {
             do {
                 node = try YAMLLoader.load(String(line), file: eventsPath, json: true)
             } catch {
-                throw EnvironmentError("\(located(error.location)): \(error.message)")
+                // A pretty-printed file spreads one object over lines: say what a line must be.
+                let spread = trimmed == "{" || trimmed == "[" || trimmed.hasPrefix("\"") || trimmed == "}" || trimmed == "},"
+                throw EnvironmentError("\(located(error.location)): \(error.message)"
+                                       + (spread ? " (each line holds one whole event: a JSON object on a single line, not a pretty-printed file)" : ""))
             }
             guard case .object(let o) = node.toValue() else {
                 throw EnvironmentError("\(located(node.location)): a line is one JSON object {\"at\": …, \"type\": …, \"data\": {…}}")
