@@ -18,6 +18,8 @@ final class ServeConnectorTests: XCTestCase {
         let secrets = ["GREENHOUSE_SECRET": "gh-secret", "SMTP_URL": "smtp://127.0.0.1:\(sink.port)"]
         let server = try ServerProcess(project: project, environment: secrets)
         for (name, value) in secrets { setenv(name, value, 1) }
+        // Unset again after: a server a later test starts inherits this process's environment.
+        defer { for name in secrets.keys { unsetenv(name) } }
         let url = "http://127.0.0.1:\(server.port)/hooks/greenhouse"
         let first = await hirewire(["send", "greenhouse", "examples/payloads/greenhouse/new_candidate_application.json", "--url", url], in: project)
         XCTAssertTrue(first.out.hasPrefix("202 "), first.out + first.err)
@@ -79,6 +81,8 @@ final class ServeConnectorTests: XCTestCase {
         let secrets = ["GREENHOUSE_SECRET": "gh-secret", "SMTP_URL": "smtp://127.0.0.1:\(sink.port)"]
         let server = try ServerProcess(project: project, environment: secrets)
         for (name, value) in secrets { setenv(name, value, 1) }
+        // Unset again after: a server a later test starts inherits this process's environment.
+        defer { for name in secrets.keys { unsetenv(name) } }
         let sent = await hirewire(["send", "greenhouse", "examples/payloads/greenhouse/new_candidate_application.json",
                                    "--url", "http://127.0.0.1:\(server.port)/hooks/greenhouse"], in: project)
         XCTAssertTrue(sent.out.hasPrefix("202 "), sent.out + sent.err)
