@@ -50,7 +50,7 @@ extension JourneyEngine {
             // As for the vendors' hooks: what its application's earlier events said fills the
             // gaps, and a required field still missing sends it to review (until its application's
             // data arrives, or a person replays it), not on as an event no journey can key.
-            let application = given.data["application"]["id"].stringValue
+            let application = given.data["application"]["id"].idText
             var event = given
             let missing: [String]
             (event.data, missing) = try CompiledSource.completing(given.data, type: given.type) { () throws(StoreError) -> [String: Value]? in
@@ -117,7 +117,7 @@ extension JourneyEngine {
         }
         batch.outcomes.events.append((delivery.sequence, event))
         // The application it was about: erasing the candidate finds the raw request by it.
-        batch.mark(delivery, "accepted", event.type, application: event.data["application"]["id"].stringValue)
+        batch.mark(delivery, "accepted", event.type, application: event.data["application"]["id"].idText)
     }
 
     /// The events a flow refused to start a journey for (its `require` unmet) about these
@@ -180,6 +180,7 @@ final class MappingBatch {
         if let known = profiles[application] { return known }
         let stored = try store.applicationProfile(application)?.objectValue
         profiles[application] = .some(stored)
+        if stored != nil { outcomes.readProfiles.insert(application) }
         return stored
     }
 

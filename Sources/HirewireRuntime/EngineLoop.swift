@@ -57,7 +57,7 @@ public final class EngineLoop: Sendable {
     /// the reminder first in production just as in its flow test.
     public func pass() throws(StoreError) -> Date? {
         // First: a pass that fails further on must not hold retention back.
-        try sweepIfDue()
+        let moreToSweep = try sweepIfDue()
         let (_, news) = try engine.mapDeliveriesTellingNews(sources: sources, now: clock())
         _ = try engine.fireDueTimers(now: clock())
         // A bounded share of the inbox per pass: due timers fire between shares even
@@ -74,19 +74,24 @@ public final class EngineLoop: Sendable {
             onError(StoreError("a timer due at \(Timestamp.format(due)) cannot be read; the next try is in a minute"))
             next = clock().addingTimeInterval(60)
         }
-        return next
+        // A sweep that left expired data goes on at the next pass, after this one's work.
+        return moreToSweep ? clock() : next
     }
 
-    /// Applies `retention:` when a sweep is due (see ``onRetention``).
-    func sweepIfDue() throws(StoreError) {
-        guard let onRetention else { return }
+    /// Applies `retention:` when a sweep is due (see ``onRetention``); returns whether it left
+    /// expired data, to be swept at the next pass.
+    func sweepIfDue() throws(StoreError) -> Bool {
+        guard let onRetention else { return false }
         let now = clock()
         guard retentionDue.withLock({ due in
             guard now >= due else { return false }
             due = now.addingTimeInterval(Self.retentionInterval)
             return true
-        }) else { return }
-        onRetention(try engine.enforceRetention(now: now))
+        }) else { return false }
+        let report = try engine.enforceRetention(now: now)
+        if report.more { retentionDue.withLock { $0 = now } }
+        onRetention(report)
+        return report.more
     }
 
     /// Runs until the surrounding task is cancelled.

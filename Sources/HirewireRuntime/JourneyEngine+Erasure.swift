@@ -19,6 +19,9 @@ public struct RetentionReport: Sendable, Equatable {
     public var events = 0
     /// What erasing the journeys that ended more than `retention.personal_data` ago changed.
     public var personalData = ErasureCounts()
+    /// Whether expired data was left for the next sweep (a sweep erases a bounded amount, so
+    /// that the engine is not held up).
+    public var more = false
 
     public init() {}
 }
@@ -54,25 +57,27 @@ extension JourneyEngine {
         return (project.files.config.retentionEvents, project.files.config.retentionPersonalData)
     }
 
-    /// Applies the project's `retention:`: deletes settled events older than
-    /// `retention.events`, and erases the personal data of journeys that ended more than
-    /// `retention.personal_data` ago (in batches of `batchSize`, until none is left). Live
-    /// journeys, and the applications they still need, are not touched.
-    public func enforceRetention(now: Date, batchSize: Int = 500) throws(StoreError) -> RetentionReport {
+    /// Applies the project's `retention:`: erases the personal data of journeys that ended more
+    /// than `retention.personal_data` ago, and of applications all of whose data is that old
+    /// (up to `maxBatches` transactions of `batchSize` journeys; ``RetentionReport/more`` says
+    /// whether any were left for the next sweep), then deletes settled events older than
+    /// `retention.events`. In that order: an event the purge deletes is still evidence that its
+    /// application is in use. Live journeys, and the applications they need, are not touched.
+    public func enforceRetention(now: Date, batchSize: Int = 500, maxBatches: Int = 20) throws(StoreError) -> RetentionReport {
         lock.lock()
         defer { lock.unlock() }
         let config = project.files.config
         var report = RetentionReport()
-        report.events = try store.purgeEvents(before: now.addingTimeInterval(-config.retentionEvents))
         let cutoff = now.addingTimeInterval(-config.retentionPersonalData)
-        while true {
-            let scope = try store.expiredScope(endedBefore: cutoff, limit: batchSize)
-            guard !scope.isEmpty else { break }
-            let counts = try store.erase(scope, at: now)
-            // A batch that changed nothing would be found again: stop rather than spin.
-            guard counts != ErasureCounts() else { break }
-            report.personalData.add(counts)
+        let scopes = try store.expiredScopes(endedBefore: cutoff, batchSize: batchSize, batches: maxBatches + 1)
+        for (i, scope) in scopes.enumerated() where !scope.isEmpty {
+            guard i < maxBatches else {
+                report.more = true
+                break
+            }
+            report.personalData.add(try store.erase(scope, at: now))
         }
+        report.events = try store.purgeEvents(before: now.addingTimeInterval(-config.retentionEvents))
         return report
     }
 }

@@ -33,6 +33,9 @@ public struct DeliveryOutcomes: Sendable {
     public var marks: [DeliveryMark] = []
     /// Applications' profiles as they stand after the batch (each replaces the stored one).
     public var profiles: [String: Value] = [:]
+    /// The applications whose stored profile the batch read and built on. One gone when the
+    /// batch is written was erased meanwhile: it is not written back.
+    public var readProfiles: Set<String> = []
 
     public init() {}
 

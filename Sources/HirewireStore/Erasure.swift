@@ -13,25 +13,62 @@ public struct ErasureScope: Sendable, Equatable {
     /// The candidate's email addresses, as their journeys and events gave them (used to find the
     /// mail written to them, and raw deliveries stored before deliveries named their application).
     public var emails: [String]
+    /// Raw deliveries found by the candidate's id in their body (one no mapping has named: not
+    /// mapped yet, or sent to review before its application was known), by sequence number.
+    public var deliveries: [Int64]
+    /// For retention: records received or written at or after this moment are left alone,
+    /// whatever the scope names (an event that arrives while a sweep runs is never touched).
+    public var before: Date?
 
-    public init(candidate: String? = nil, journeys: [String] = [], applications: [String] = [], emails: [String] = []) {
+    public init(candidate: String? = nil, journeys: [String] = [], applications: [String] = [], emails: [String] = [],
+                deliveries: [Int64] = [], before: Date? = nil) {
         self.candidate = candidate
         self.journeys = journeys
         self.applications = applications
         self.emails = emails
+        self.deliveries = deliveries
+        self.before = before
     }
 
-    public var isEmpty: Bool { journeys.isEmpty && applications.isEmpty && candidate == nil }
+    public var isEmpty: Bool { journeys.isEmpty && applications.isEmpty && deliveries.isEmpty && candidate == nil }
 
-    /// Adds `value`'s text to `list` once (ids may be stored as JSON numbers).
-    static func note(_ value: Value, into list: inout [String]) {
-        let text: String?
-        switch value {
-        case .null: text = nil
-        case .string(let s): text = s
-        default: text = value.displayString
+    /// Whether `body` (a raw delivery, parsed) names candidate `id` at a key that says it is a
+    /// candidate's (`candidate.id`, `candidate_id`, `candidateId`, `payload.application.candidate.id`),
+    /// and the addresses standing beside it (keys holding `email`).
+    public static func names(_ body: Value, candidate id: String) -> (found: Bool, emails: [String]) {
+        var found = false
+        var emails: [String] = []
+        func walk(_ value: Value, path: String) {
+            switch value {
+            case .object(let members):
+                let here = members.contains { key, v in v.idText == id && (key.lowercased().contains("candidate") || (key == "id" && path.contains("candidate"))) }
+                if here {
+                    found = true
+                    for (key, v) in members where key.lowercased().contains("email") { collect(v) }
+                }
+                for (key, v) in members { walk(v, path: path + "." + key.lowercased()) }
+            case .array(let items):
+                for item in items { walk(item, path: path) }
+            default:
+                break
+            }
         }
-        if let text, !text.isEmpty, !list.contains(text) { list.append(text) }
+        func collect(_ value: Value) {
+            switch value {
+            case .string(let s) where s.contains("@"): if !emails.contains(s) { emails.append(s) }
+            case .array(let items): items.forEach(collect)
+            case .object(let members): members.values.forEach(collect)
+            default: break
+            }
+        }
+        walk(body, path: "")
+        return (found, emails)
+    }
+
+    /// Adds `value`'s text to `list` once (ids may be stored as JSON numbers; an email address is
+    /// a string).
+    static func note(_ value: Value, into list: inout [String]) {
+        if let text = value.idText, !list.contains(text) { list.append(text) }
     }
 
     /// Adds a stored journey (its JSON form): its id, its application and the candidate's address.
@@ -50,8 +87,11 @@ public enum EmailAddress {
     public static func stands(in text: String, _ address: String) -> Bool {
         let bytes = Array(text.utf8), needle = Array(address.utf8)
         guard !needle.isEmpty, bytes.count >= needle.count else { return false }
+        // Letters, digits, the full stop and every other character RFC 5322 allows in the
+        // local part (`o'brien@…` holds `brien@…`).
+        let specials = Set("!#$%&'*+-/=?^_`{|}~.".utf8)
         func partOfAddress(_ b: UInt8) -> Bool {
-            (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 46 || b == 45 || b == 95 || b == 43 || b == 37
+            (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || specials.contains(b)
         }
         func at(_ i: Int) -> UInt8 { i >= 0 && i < bytes.count ? bytes[i] : 32 }
         for start in 0...(bytes.count - needle.count) where bytes[start] == needle[0] {
@@ -104,6 +144,10 @@ public protocol ErasureStore {
     /// Ended journeys whose last step was before `endedBefore` and that still hold personal
     /// data, at most `limit`, with the applications no active journey still needs.
     func expiredScope(endedBefore: Date, limit: Int) throws(StoreError) -> ErasureScope
+    /// The same in up to `batches` scopes of at most `batchSize` journeys (and as many old
+    /// profiles) each, found together: a sweep erases them one transaction at a time. Each
+    /// scope's `before` is the cutoff.
+    func expiredScopes(endedBefore: Date, batchSize: Int, batches: Int) throws(StoreError) -> [ErasureScope]
     /// Deletes processed inbox events, settled raw deliveries and refusal records received
     /// before `before` (`retention.events`); returns how many rows went. Events still pending,
     /// failed, or deliveries waiting in review, are kept: they are work not yet done.

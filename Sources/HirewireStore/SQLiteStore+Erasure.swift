@@ -31,6 +31,16 @@ extension SQLiteStore {
                 ErasureScope.note(.string(row.text(0) ?? ""), into: &scope.applications)
                 ErasureScope.note(Self.decode(row.text(1))["candidate"]["email"], into: &scope.emails)
             }
+            // Raw deliveries naming the candidate in their body: one no mapping has named yet
+            // (pending, or in review before its application was known) is found only so.
+            try db.query("SELECT seq, application, CAST(body AS TEXT) FROM deliveries WHERE instr(CAST(body AS TEXT), ?) > 0", who) { row in
+                guard let body = try? Value.parseJSON(Data((row.text(2) ?? "").utf8)) else { return }
+                let named = ErasureScope.names(body, candidate: candidate)
+                guard named.found else { return }
+                scope.deliveries.append(row.integer(0))
+                if let application = row.text(1) { ErasureScope.note(.string(application), into: &scope.applications) }
+                for email in named.emails { ErasureScope.note(.string(email), into: &scope.emails) }
+            }
             // Journeys of those applications that never carried the candidate (a flow whose
             // events name only the application).
             if !scope.applications.isEmpty {
@@ -57,11 +67,18 @@ extension SQLiteStore {
     }
 
     public func expiredScope(endedBefore cutoff: Date, limit: Int) throws(StoreError) -> ErasureScope {
-        try locked { () throws(StoreError) -> ErasureScope in
+        try expiredScopes(endedBefore: cutoff, batchSize: limit, batches: 1).first ?? ErasureScope(before: cutoff)
+    }
+
+    public func expiredScopes(endedBefore cutoff: Date, batchSize: Int, batches: Int) throws(StoreError) -> [ErasureScope] {
+        try locked { () throws(StoreError) -> [ErasureScope] in
             let before = Self.time(cutoff)
-            let limit = SQLValue.integer(Int64(max(1, limit)))
+            let size = max(1, batchSize)
+            let limit = SQLValue.integer(Int64(size * max(1, batches)))
             // An application is old only when everything about it is: no live journey, none
-            // that ended since the cutoff, and no event, delivery or profile update since.
+            // that ended since the cutoff, and no event, delivery or profile update since. Found
+            // once for all the batches: what arrives meanwhile is newer than the cutoff, and the
+            // scopes' `before` keeps erasure off it.
             var young: Set<String> = []
             for sql in ["SELECT \(Self.textAt("$.context.application.id")) FROM journeys WHERE active = 1 OR ended_at >= ?1",
                         "SELECT \(Self.textAt("$.data.application.id")) FROM inbox WHERE received_at >= ?1",
@@ -70,18 +87,28 @@ extension SQLiteStore {
                         "SELECT json_extract(data, '$.application') FROM audit WHERE kind = 'review' AND at >= ?1"] {
                 try db.query(sql, [before]) { row in if let id = row.text(0) { young.insert(id) } }
             }
-            var scope = ErasureScope()
+            var journeys: [(id: String, application: String?)] = []
             try db.query("SELECT id, \(Self.textAt("$.context.application.id")) FROM journeys WHERE active = 0 AND key != '' AND ended_at < ? ORDER BY ended_at LIMIT ?",
-                         [before, limit]) { row in
-                scope.journeys.append(row.text(0) ?? "")
-                if let application = row.text(1), !young.contains(application) { ErasureScope.note(.string(application), into: &scope.applications) }
-            }
+                         [before, limit]) { row in journeys.append((row.text(0) ?? "", row.text(1))) }
             // Applications no journey ever took (an event no flow starts on): their profiles.
+            var profiles: [String] = []
             try db.query("SELECT id FROM applications WHERE updated_at < ? ORDER BY updated_at LIMIT ?", [before, limit]) { row in
-                if let id = row.text(0), !young.contains(id) { ErasureScope.note(.string(id), into: &scope.applications) }
+                if let id = row.text(0), !young.contains(id) { profiles.append(id) }
             }
-            try noteRefusedStarts(&scope, events: [])
-            return scope
+            var scopes: [ErasureScope] = []
+            var start = 0
+            while start < max(journeys.count, profiles.count) {
+                var scope = ErasureScope(before: cutoff)
+                for journey in journeys.dropFirst(start).prefix(size) {
+                    scope.journeys.append(journey.id)
+                    if let application = journey.application, !young.contains(application) { ErasureScope.note(.string(application), into: &scope.applications) }
+                }
+                for id in profiles.dropFirst(start).prefix(size) { ErasureScope.note(.string(id), into: &scope.applications) }
+                try noteRefusedStarts(&scope, events: [])
+                scopes.append(scope)
+                start += size
+            }
+            return scopes
         }
     }
 
@@ -91,11 +118,12 @@ extension SQLiteStore {
                 let journeys = Self.jsonList(scope.journeys)
                 let applications = Self.jsonList(scope.applications)
                 let candidate: SQLValue = scope.candidate.map(SQLValue.text) ?? .null
+                let before = Self.time(scope.before ?? .distantFuture)
                 var counts = ErasureCounts()
                 counts.journeys = try eraseJourneys(journeys)
-                counts.events = try eraseEvents(candidate: candidate, applications: applications)
-                counts.deliveries = try eraseDeliveries(applications: applications, emails: scope.emails)
-                try db.query("DELETE FROM applications WHERE id IN (SELECT value FROM json_each(?))", [applications])
+                counts.events = try eraseEvents(candidate: candidate, applications: applications, before: before)
+                counts.deliveries = try eraseDeliveries(applications: applications, emails: scope.emails, found: scope.deliveries, before: before)
+                try db.query("DELETE FROM applications WHERE id IN (SELECT value FROM json_each(?)) AND updated_at < ?", [applications, before])
                 counts.applications = db.changes
                 counts.actions = try eraseActions(journeys: journeys, candidate: candidate)
                 // Deferred actions naming the candidate go too, journey or not: nothing more may go out.
@@ -112,7 +140,7 @@ extension SQLiteStore {
                 counts.tasks = db.changes
                 try db.query("DELETE FROM messages WHERE candidate = ?1 OR journey IN (SELECT value FROM json_each(?2))", [candidate, journeys])
                 counts.messages = db.changes
-                counts.auditRows = try eraseAudit(journeys: journeys, applications: applications, candidate: candidate, at: at)
+                counts.auditRows = try eraseAudit(journeys: journeys, applications: applications, candidate: candidate, before: before, at: at)
                 return counts
             }
         }
@@ -136,12 +164,13 @@ extension SQLiteStore {
     /// still a duplicate), type and times, and of their data only what `report` counts offers
     /// by: the offer, under an id made up for this erasure (the same for all of one offer's
     /// events), and the recruiter. One not processed yet (or parked) never will be.
-    private func eraseEvents(candidate: SQLValue, applications: SQLValue) throws(StoreError) -> Int {
+    private func eraseEvents(candidate: SQLValue, applications: SQLValue, before: SQLValue) throws(StoreError) -> Int {
         var rows: [(seq: Int64, data: Value)] = []
         try db.query("""
             SELECT seq, data FROM inbox
             WHERE (\(Self.textAt("$.data.candidate.id")) = ?1 OR \(Self.textAt("$.data.application.id")) IN (SELECT value FROM json_each(?2)))
-            """, [candidate, applications]) { row in rows.append((row.integer(0), Self.decode(row.text(1)))) }
+              AND received_at < ?3
+            """, [candidate, applications, before]) { row in rows.append((row.integer(0), Self.decode(row.text(1)))) }
         var offers: [String: String] = [:]
         for (seq, event) in rows {
             var kept: [String: Value] = ["erased": true]
@@ -166,13 +195,14 @@ extension SQLiteStore {
     /// Raw requests: by the application their mapping named, or — stored before deliveries named
     /// it, or not mapped yet — by the candidate's address standing whole in the body. One not
     /// mapped yet, or waiting in review, is never mapped now.
-    private func eraseDeliveries(applications: SQLValue, emails: [String]) throws(StoreError) -> Int {
-        var rows: [Int64] = []
-        try db.query("SELECT seq FROM deliveries WHERE application IN (SELECT value FROM json_each(?)) AND CAST(body AS TEXT) != '{}'", [applications]) { row in
+    private func eraseDeliveries(applications: SQLValue, emails: [String], found: [Int64], before: SQLValue) throws(StoreError) -> Int {
+        var rows = found
+        try db.query("SELECT seq FROM deliveries WHERE application IN (SELECT value FROM json_each(?)) AND CAST(body AS TEXT) != '{}' AND received_at < ?",
+                     [applications, before]) { row in
             rows.append(row.integer(0))
         }
         if !emails.isEmpty {
-            try db.query("SELECT seq, CAST(body AS TEXT) FROM deliveries WHERE application IS NULL AND CAST(body AS TEXT) != '{}'") { row in
+            try db.query("SELECT seq, CAST(body AS TEXT) FROM deliveries WHERE application IS NULL AND CAST(body AS TEXT) != '{}' AND received_at < ?", [before]) { row in
                 let body = (row.text(1) ?? "").lowercased()
                 if emails.contains(where: { EmailAddress.stands(in: body, $0.lowercased()) }) { rows.append(row.integer(0)) }
             }
@@ -180,7 +210,7 @@ extension SQLiteStore {
         try db.query("""
             UPDATE deliveries SET body = CAST('{}' AS BLOB), headers = '{}', application = NULL,
               status = CASE WHEN status IN ('pending', 'review') THEN 'erased' ELSE status END
-            WHERE seq IN (SELECT value FROM json_each(?))
+            WHERE seq IN (SELECT value FROM json_each(?)) AND CAST(body AS TEXT) != '{}'
             """, [Self.json(.array(rows.map { .number(Double($0)) }))])
         return db.changes
     }
@@ -206,13 +236,13 @@ extension SQLiteStore {
     /// candidate (entries no journey took, review items), keeping only the fields the engine
     /// wrote. Review items and failed actions among them are resolved as erased: there is
     /// nothing left to replay.
-    private func eraseAudit(journeys: SQLValue, applications: SQLValue, candidate: SQLValue, at: Date) throws(StoreError) -> Int {
+    private func eraseAudit(journeys: SQLValue, applications: SQLValue, candidate: SQLValue, before: SQLValue, at: Date) throws(StoreError) -> Int {
         var rows: [(id: Int64, kind: String, data: String, key: String)] = []
         try db.query("""
-            SELECT id, kind, data, key FROM audit WHERE journey IN (SELECT value FROM json_each(?1))
+            SELECT id, kind, data, key FROM audit WHERE (journey IN (SELECT value FROM json_each(?1))
               OR key IN (SELECT value FROM json_each(?2)) OR key = ?3
-              OR (kind = 'review' AND json_extract(data, '$.application') IN (SELECT value FROM json_each(?2)))
-            """, [journeys, applications, candidate]) { row in
+              OR (kind = 'review' AND json_extract(data, '$.application') IN (SELECT value FROM json_each(?2)))) AND at < ?4
+            """, [journeys, applications, candidate, before]) { row in
             rows.append((row.integer(0), row.text(1) ?? "", row.text(2) ?? "", row.text(3) ?? ""))
         }
         var changed = 0

@@ -237,7 +237,16 @@ public final class SQLiteStore: JourneyStore, @unchecked Sendable {
                     if db.changes == 1 { taken.insert(mark.sequence) }
                 }
                 let (_, fresh) = try insertInbox(outcomes.events.filter { taken.contains($0.delivery) }.map(\.event), receivedAt: at)
-                for (application, profile) in outcomes.profiles.sorted(by: { $0.key < $1.key }) {
+                // A profile is not written back over an erasure that ran while the batch was
+                // mapped: its delivery is no longer waiting (erased, or dismissed), or the stored
+                // profile it built on is gone.
+                let refused = Set(outcomes.events.filter { !taken.contains($0.delivery) }.compactMap { $0.event.data["application"]["id"].idText })
+                for (application, profile) in outcomes.profiles.sorted(by: { $0.key < $1.key }) where !refused.contains(application) {
+                    if outcomes.readProfiles.contains(application) {
+                        var stored = false
+                        try db.query(static: "SELECT 1 FROM applications WHERE id = ?", [.text(application)]) { _ in stored = true }
+                        if !stored { continue }
+                    }
                     try db.query(static: "INSERT INTO applications (id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
                                  [.text(application), Self.json(profile), Self.time(at)])
                 }

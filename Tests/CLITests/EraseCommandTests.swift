@@ -131,4 +131,45 @@ final class EraseCommandTests: XCTestCase {
         XCTAssertTrue(after.contains("bart@example.com"), after)
         XCTAssertEqual(try store.activeJourney(flow: "offer-nurture", key: "a2")?.context["candidate"]?["first_name"], "Bartholomew")
     }
+
+    /// The personal-data sweep runs before the events purge: an event the purge deletes still
+    /// shows that its application is in use, and keeps the application's profile.
+    func testRetentionCountsAnEventAboutToBePurgedAsRecentUse() throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let (store, engine) = try twoOffers(project)
+        try follow("offer.declined", engine)
+        try store.saveApplicationProfile("a1", ["candidate": ["id": "c1", "email": "adaline@example.com"]], at: now)
+        // 300 days on, the application is heard of again (no flow starts on a withdrawal).
+        let later = now.addingTimeInterval(300 * 86400)
+        _ = try engine.submit([CanonicalEvent(id: "e9", type: "candidate.withdrawn", occurredAt: later, source: "test",
+                                              data: ["application": ["id": "a1"], "candidate": ["id": "c1"]])], now: later)
+        try engine.processInbox(now: later)
+        // 395 days after the decline: the journey expired, the 95-day-old event is purged, but
+        // it was news within the year, so the profile stays.
+        let report = try engine.enforceRetention(now: now.addingTimeInterval(395 * 86400))
+        XCTAssertEqual(report.personalData.journeys, 1)
+        XCTAssertNil(try store.inboxEvent(id: "e9"), "older than retention.events")
+        XCTAssertNotNil(try store.applicationProfile("a1"))
+    }
+
+    /// A numeric application id names the raw delivery's application too, so erasure finds a
+    /// body that names nobody but the application.
+    func testANumericApplicationIdIsFollowedToItsDeliveries() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+        let engine = try JourneyEngine(project: ProjectCompiler.compile(root: project), store: store)
+        let applied = #"{"type": "candidate.applied", "data": {"candidate": {"id": "c9", "first_name": "Nu", "email": "nu@example.com"}, "application": {"id": 123}, "job": {"title": "SRE"}}}"#
+        let withdrawn = #"{"type": "candidate.withdrawn", "data": {"application": {"id": 123}, "note": "the Numeric family moved"}}"#
+        _ = try store.appendDeliveries([Delivery(source: "events", eventId: "n1", receivedAt: now, headers: [:], body: Array(applied.utf8)),
+                                        Delivery(source: "events", eventId: "n2", receivedAt: now, headers: [:], body: Array(withdrawn.utf8))])
+        try engine.mapDeliveries(sources: [:], now: now)
+        try engine.processInbox(now: now)
+        let erased = await hirewire(["erase", "--candidate", "c9"], in: project)
+        XCTAssertEqual(erased.code, 0, erased.err)
+        let after = try everything(project)
+        XCTAssertFalse(after.contains("Numeric"), after)
+        XCTAssertFalse(after.contains("nu@example.com"), after)
+    }
 }

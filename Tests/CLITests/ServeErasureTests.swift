@@ -73,7 +73,10 @@ final class ServeErasureTests: XCTestCase {
         let (status, log) = server.stop()
         XCTAssertEqual(status, 0, log)
         XCTAssertTrue(swept, "the old journey still has its key: \(log)")
-        XCTAssertTrue(log.contains("\"msg\":\"retention applied\""), log)
+        let line = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("\"msg\":\"retention applied\"") }, log)
+        let fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(fields["erased_journeys"] as? Int, 1, String(line))
+        XCTAssertEqual(fields["purged"] as? Int, 2, "the two settled events, counted apart from the events erased: \(line)")
         XCTAssertNil(try store.inboxEvent(id: "old-offer"), "settled events older than retention.events are gone")
     }
 }

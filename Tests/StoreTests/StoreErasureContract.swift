@@ -256,4 +256,55 @@ extension JourneyStoreContract {
         XCTAssertNotNil(try store.inboxEvent(id: "refused"))
         XCTAssertNil(try store.inboxEvent(id: "done"))
     }
+
+    /// A candidate known only from a delivery no mapping has named (in review before its
+    /// application was known) is found by their id in its body, and that body goes.
+    func testErasureFindsACandidateOnlyARawDeliveryNames() throws {
+        let (store, _) = try makeStore()
+        let body = #"{"type": "candidate.applied", "data": {"candidate": {"id": "c5", "first_name": "Eve", "email": "eve@example.com"}}}"#
+        let other = #"{"type": "candidate.applied", "data": {"candidate": {"id": "c55", "email": "c5@example.com"}, "note": "c5"}}"#
+        _ = try store.appendDeliveries([Delivery(source: "events", eventId: "x5", receivedAt: now, headers: [:], body: Array(body.utf8)),
+                                        Delivery(source: "events", eventId: "x55", receivedAt: now, headers: [:], body: Array(other.utf8))])
+        let scope = try store.erasureScope(candidate: "c5")
+        XCTAssertEqual(scope.deliveries.count, 1, "the id at a candidate's key, not the text c5 anywhere")
+        XCTAssertEqual(scope.emails, ["eve@example.com"])
+        XCTAssertEqual(try store.erase(scope, at: now).deliveries, 1)
+        let bodies = try store.deliveries(limit: 10).map { String(decoding: $0.body, as: UTF8.self) }
+        XCTAssertTrue(bodies.contains("{}") && bodies.contains(other), "\(bodies)")
+        XCTAssertEqual(try store.deliveries(limit: 10).first { $0.eventId == "x5" }?.status, "erased", "never mapped now")
+    }
+
+    /// A mapping batch that read a profile an erasure then deleted does not write it back, nor
+    /// one whose delivery the erasure took out of the batch's hands.
+    func testAMappingBatchDoesNotWriteAnErasedProfileBack() throws {
+        let (store, _) = try makeStore()
+        try store.saveApplicationProfile("a1", ["candidate": ["id": "c1", "email": "ada@example.com"]], at: now)
+        _ = try store.appendDeliveries([Delivery(source: "events", eventId: "x1", receivedAt: now, headers: [:], body: Array("{}".utf8)),
+                                        Delivery(source: "events", eventId: "x2", receivedAt: now, headers: [:], body: Array("{}".utf8))])
+        let pending = try store.pendingDeliveries(limit: 10)
+        // The batch read a1's profile and mapped x1 for a2; meanwhile a1 is erased and x2 with it.
+        var outcomes = DeliveryOutcomes()
+        outcomes.readProfiles = ["a1"]
+        outcomes.profiles = ["a1": ["candidate": ["id": "c1", "email": "ada@example.com", "phone": "+44"]], "a2": ["candidate": ["id": "c2"]]]
+        outcomes.events = [(pending[1].sequence, CanonicalEvent(id: "x2", type: "candidate.applied", occurredAt: now, data: ["application": ["id": "a3"]]))]
+        outcomes.profiles["a3"] = ["candidate": ["id": "c3"]]
+        outcomes.marks = [DeliveryMark(sequence: pending[0].sequence, status: "accepted", detail: "x")]
+        _ = try store.erase(ErasureScope(candidate: "c1", applications: ["a1"], deliveries: [pending[1].sequence]), at: now)
+        try store.commitMapping(outcomes, at: now)
+        XCTAssertNil(try store.applicationProfile("a1"), "erased meanwhile: not written back")
+        XCTAssertNil(try store.applicationProfile("a3"), "its delivery was erased before the batch was written")
+        XCTAssertNotNil(try store.applicationProfile("a2"))
+    }
+}
+
+final class EmailAddressTests: XCTestCase {
+    /// An address stands whole: not inside a longer one, whatever characters its local part allows.
+    func testAnAddressIsMatchedWhole() {
+        for text in ["to: brien@example.com", "<brien@example.com>", "mail brien@example.com.", "\"brien@example.com\""] {
+            XCTAssertTrue(EmailAddress.stands(in: text, "brien@example.com"), text)
+        }
+        for text in ["o'brien@example.com", "nbrien@example.com", "brien@example.com.au", "x+brien@example.com", "a/brien@example.com"] {
+            XCTAssertFalse(EmailAddress.stands(in: text, "brien@example.com"), text)
+        }
+    }
 }

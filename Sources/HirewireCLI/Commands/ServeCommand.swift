@@ -69,8 +69,10 @@ enum ServeCommand: HirewireCommand {
             let mail = MaildirCleaner.remove(olderThan: Date().addingTimeInterval(-engine.retention.personalData),
                                              in: (locator.root as NSString).appendingPathComponent(".hirewire/mail"))
             guard report != RetentionReport() || mail > 0 else { return }
-            var fields: [String: Value] = ["events": .number(Double(report.events)), "mail": .number(Double(mail))]
-            for (name, count) in report.personalData.fields where count > 0 { fields[name] = .number(Double(count)) }
+            // What the events period deleted, then what erasing expired personal data changed.
+            var fields: [String: Value] = ["purged": .number(Double(report.events)), "mail": .number(Double(mail))]
+            for (name, count) in report.personalData.fields where count > 0 { fields["erased_" + name] = .number(Double(count)) }
+            if report.more { fields["more"] = true }
             JSONLog.write("info", "retention applied", fields)
         })
         let intake = Intake(project: project, store: store, env: environment, extraMetrics: [engine.metrics, dispatcher.metrics])

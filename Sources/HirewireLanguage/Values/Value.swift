@@ -134,3 +134,15 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension Value {
+    /// The text of an id: a non-empty string as it is, a number as it is written (`123`, as
+    /// journey keys show it); nil for anything else. Vendors send ids as either.
+    public var idText: String? {
+        switch self {
+        case .string(let s): return s.isEmpty ? nil : s
+        case .number: return displayString
+        default: return nil
+        }
+    }
+}
