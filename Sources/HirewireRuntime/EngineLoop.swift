@@ -83,13 +83,14 @@ public final class EngineLoop: Sendable {
     func sweepIfDue() throws(StoreError) -> Bool {
         guard let onRetention else { return false }
         let now = clock()
+        // A sweep that fails is tried again in a minute, not an hour.
         guard retentionDue.withLock({ due in
             guard now >= due else { return false }
-            due = now.addingTimeInterval(Self.retentionInterval)
+            due = now.addingTimeInterval(60)
             return true
         }) else { return false }
         let report = try engine.enforceRetention(now: now)
-        if report.more { retentionDue.withLock { $0 = now } }
+        retentionDue.withLock { $0 = report.more ? now : now.addingTimeInterval(Self.retentionInterval) }
         onRetention(report)
         return report.more
     }

@@ -91,10 +91,13 @@ extension SQLiteStore {
             try db.query("SELECT id, \(Self.textAt("$.context.application.id")) FROM journeys WHERE active = 0 AND key != '' AND ended_at < ? ORDER BY ended_at LIMIT ?",
                          [before, limit]) { row in journeys.append((row.text(0) ?? "", row.text(1))) }
             // Applications no journey ever took (an event no flow starts on): their profiles.
+            // All of them read, then cut: a limit in the query could fill up with profiles kept
+            // young by other data, and never reach the ones past it.
             var profiles: [String] = []
-            try db.query("SELECT id FROM applications WHERE updated_at < ? ORDER BY updated_at LIMIT ?", [before, limit]) { row in
+            try db.query("SELECT id FROM applications WHERE updated_at < ? ORDER BY updated_at", [before]) { row in
                 if let id = row.text(0), !young.contains(id) { profiles.append(id) }
             }
+            profiles = Array(profiles.prefix(size * max(1, batches)))
             var scopes: [ErasureScope] = []
             var start = 0
             while start < max(journeys.count, profiles.count) {

@@ -94,6 +94,8 @@ final class EraseCommandTests: XCTestCase {
         XCTAssertTrue(inspect.out.contains("state viewed  ended: erased"), inspect.out)
         XCTAssertTrue(inspect.out.contains("end              outcome=erased state=viewed"), inspect.out)
 
+        let listed = await hirewire(["events"], in: project)
+        XCTAssertTrue(listed.out.contains("  d1  (data erased)"), listed.out)
         // Again: nothing more to remove.
         let again = await hirewire(["erase", "--candidate", "c1", "--format", "json"], in: project)
         XCTAssertEqual(again.code, 0, again.err)

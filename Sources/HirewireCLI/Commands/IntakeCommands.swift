@@ -203,6 +203,11 @@ enum EventsCommand: HirewireCommand {
                     return parts.isEmpty ? "  → no journey" : "  → " + parts.joined(separator: ", ")
                 } ?? ""
                 let repeats = d.duplicates > 0 ? "  (+\(d.duplicates) duplicate\(d.duplicates == 1 ? "" : "s"))" : ""
+                // `hirewire erase` (or retention) emptied it: no journey is the wrong story.
+                if d.body == Array("{}".utf8) {
+                    io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: max(8, width), withPad: " ", startingAt: 0))  \(d.eventId)  (data erased)\n")
+                    continue
+                }
                 io.out("\(Timestamp.format(d.receivedAt))  \(d.source)  \(d.status.padding(toLength: max(8, width), withPad: " ", startingAt: 0))  \(d.eventId)  \(d.detail)\(repeats)\(journeys)\n")
             }
         }
