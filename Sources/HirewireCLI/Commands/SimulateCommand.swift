@@ -94,6 +94,10 @@ enum SimulateCommand: HirewireCommand {
         let horizon: Date
         if let until = arguments.option("until") {
             horizon = try StoreAccess.time(until, now: last)
+            // Before the first event nothing would run: an empty timeline that looks like a result.
+            guard horizon >= start else {
+                throw UsageError("--until \(until) is before the first event (\(Timestamp.format(start))): give a later time, or +DURATION after the last event")
+            }
         } else {
             horizon = last.addingTimeInterval((machines.map(\.timeout).max() ?? 90 * 86400) + 1)
         }
