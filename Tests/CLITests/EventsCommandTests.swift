@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 import HirewireStore
+import HirewireLanguage
+import HirewireRuntime
+import HirewireEngine
 
 final class EventsCommandTests: XCTestCase {
     /// `events`: `show --format json` is JSON alone; `--rejected` takes `--since` and refuses
@@ -26,5 +29,23 @@ final class EventsCommandTests: XCTestCase {
         try store.markDelivery(item.sequence, status: "dismissed", detail: "by hand")
         let listed = await hirewire(["events"], in: project)
         XCTAssertTrue(listed.out.contains("  dismissed  x1"), listed.out)
+    }
+
+    /// Replaying a delivery that still lacks what its type requires says so (exit 1), instead of
+    /// counting it as replayed; `replay --all` then counts it as not replayed.
+    func testReplayingADeliveryThatFallsBackIntoReviewSaysSo() async throws {
+        let project = try copyOfBundledProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let store = try SQLiteStore(path: project + "/.hirewire/hirewire.db")
+        let engine = try JourneyEngine(project: ProjectCompiler.compile(root: project), store: store)
+        _ = try store.appendDeliveries([Delivery(source: "events", eventId: "x4", receivedAt: Date(), headers: [:],
+                                                 body: Array(#"{"type": "offer.viewed", "data": {}}"#.utf8))])
+        try engine.mapDeliveries(sources: [:], now: Date())
+        let item = try XCTUnwrap(try store.deadLetters(limit: 10).first { $0.kind == .delivery })
+        let replayed = await hirewire(["dead-letters", "replay", item.id], in: project)
+        XCTAssertEqual(replayed.code, 1, replayed.out)
+        XCTAssertTrue(replayed.err.contains("\(item.id): mapped again, and back in review"), replayed.err)
+        let all = await hirewire(["dead-letters", "replay", "--all"], in: project)
+        XCTAssertTrue(all.out.contains("0 of 1 replayed"), all.out + all.err)
     }
 }

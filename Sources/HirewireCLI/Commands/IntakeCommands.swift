@@ -341,6 +341,12 @@ enum DeadLettersCommand: HirewireCommand {
             let (journeys, project) = try engine()
             try journeys.mapDeliveries(sources: project.sources, now: now)
             try journeys.processInbox(now: now)
+            // Mapped again, a delivery may still lack what it needs: it is back in review, and
+            // the replay did not do what was asked.
+            if item.kind == .delivery, let again = try store.deadLetter(.delivery, item.number) {
+                io.err("\(item.id): mapped again, and back in review: \(again.reason)\n")
+                return 1
+            }
         }
         io.out("\(item.id) queued again\(item.kind == .action ? "; it goes out when hirewire serve runs" : " and processed")\n")
         return 0
