@@ -55,8 +55,7 @@ public final class JourneyEngine: @unchecked Sendable {
         metrics.declare(histogram: "hirewire_timer_fire_lag_seconds", buckets: Self.lagBuckets)
         for machine in machines {
             versions[machine.version] = machine
-            let source = project.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
-            try store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
+            try store.saveVersion(flow: machine.id, version: machine.version, source: Self.storedSource(machine, in: project), at: now)
         }
     }
 
@@ -71,8 +70,7 @@ public final class JourneyEngine: @unchecked Sendable {
     public func reload(_ newProject: CompiledProject, now: Date) throws(StoreError) {
         let newMachines = newProject.machines.values.sorted { $0.id < $1.id }
         for machine in newMachines {
-            let source = newProject.files.flowNodes[machine.file]?.toValue().jsonString() ?? ""
-            try store.saveVersion(flow: machine.id, version: machine.version, source: source, at: now)
+            try store.saveVersion(flow: machine.id, version: machine.version, source: Self.storedSource(machine, in: newProject), at: now)
         }
         lock.lock()
         project = newProject
@@ -539,7 +537,7 @@ public final class JourneyEngine: @unchecked Sendable {
             brokenVersions.insert(version)
             return nil
         }
-        guard let machine = ProjectCompiler.compileFlow(source: source, file: "\(flow)@\(version)", in: project.files) else {
+        guard let machine = ProjectCompiler.compileFlow(source: source, file: Self.versionFile(source, flow: flow, version: version), in: project.files) else {
             brokenVersions.insert(version)
             return nil
         }

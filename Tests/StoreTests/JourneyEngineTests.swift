@@ -555,6 +555,33 @@ final class JourneyEngineTests: XCTestCase {
         return copy
     }
 
+    /// A render error in a journey pinned to an older version points at the flow file's line and
+    /// column as that version had it, not into a normalized copy of one line.
+    func testARenderErrorOfAnOlderVersionPointsIntoItsFile() throws {
+        let e = try engine()
+        _ = try e.submit([offer(id: "e1", application: "a1")], now: t("2026-03-06T16:00:00Z"))
+        try e.processInbox(now: t("2026-03-06T16:00:00Z"))
+        let v1 = try XCTUnwrap(try e.store.activeJourney(flow: "offer-nurture", key: "a1"))
+        // A later version of the flow (two lines more at the top), and a fresh engine on it.
+        let copy = NSTemporaryDirectory() + "hirewire-v2-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        for item in ["flows", "templates", "hirewire.yaml"] { try FileManager.default.copyItem(atPath: Self.repo + "/" + item, toPath: copy + "/" + item) }
+        let file = copy + "/flows/offer-nurture.yaml"
+        try ("# v2\n# still v2\n" + String(contentsOfFile: file, encoding: .utf8)).replacingOccurrences(of: "Keep candidates warm", with: "Keep them warm")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let e2 = try engine(ProjectCompiler.compile(root: copy))
+        XCTAssertNotEqual(try e2.store.activeJourney(flow: "offer-nurture", key: "a1")?.version, e2.currentVersions["offer-nurture"])
+        // ONBOARDING_URL is unset: the accepted state's HTTP call cannot render.
+        _ = try e2.submit([CanonicalEvent(id: "e2", type: "offer.accepted", occurredAt: t("2026-03-07T10:00:00Z"), source: "test",
+                                          data: ["application": ["id": "a1"], "offer": ["id": "o1"]])], now: t("2026-03-07T10:00:00Z"))
+        try e2.processInbox(now: t("2026-03-07T10:00:00Z"))
+        let failed = try XCTUnwrap(try e2.store.timeline(journey: v1.id).first { $0.kind == "action_failed" })
+        let line = try String(contentsOfFile: Self.repo + "/flows/offer-nurture.yaml", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("ONBOARDING_URL") }.map { $0 + 1 }
+        let reason = failed.fields["reason"]?.stringValue ?? ""
+        XCTAssertTrue(reason.hasPrefix("flows/offer-nurture.yaml@\(v1.version):\(line ?? 0):"), reason)
+    }
+
     /// `hirewire cancel` ends a journey whose version no longer compiles: nothing of its flow
     /// runs, and all its timers and pending actions go with it.
     func testAJourneyWhoseVersionNoLongerCompilesCanBeCancelled() throws {
