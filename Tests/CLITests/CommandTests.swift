@@ -142,6 +142,12 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.contains("unknown state 'cal'"), r.err)
         XCTAssertEqual(r.out, "")
+        // Named by id, with another flow broken too: only this flow's errors.
+        try edit(project + "/flows/interview-scheduling.yaml", replacing: "reentry: restart", with: "reentry: restrat")
+        let byId = await hirewire(["graph", "offer-nurture"], in: project)
+        XCTAssertEqual(byId.code, 1)
+        XCTAssertTrue(byId.err.contains("unknown state 'cal'"), byId.err)
+        XCTAssertFalse(byId.err.contains("interview-scheduling"), byId.err)
     }
 
     func testGraphUnknownFlow() async {

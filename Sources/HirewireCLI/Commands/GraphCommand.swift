@@ -48,9 +48,13 @@ enum FlowLookup {
         if let machine = file.flatMap(compiled.machine(inFile:)) ?? (file == nil ? compiled.machines[flow] : nil) {
             return machine
         }
-        let problems = compiled.diagnostics.filter { d in
-            d.severity == .error && (file.map { d.location.file == $0 } ?? true)
-        }
+        // Named by id, the flow's own file is the one to report on: other flows' errors are not
+        // why this one has no graph.
+        // (Errors elsewhere only when the file has none: a template it uses may be the cause.)
+        let own = file ?? compiled.files.flows.first { $0.id.value == flow }?.file
+        let errors = compiled.diagnostics.filter { $0.severity == .error }
+        let mine = errors.filter { d in own.map { d.location.file == $0 } ?? true }
+        let problems = mine.isEmpty && file == nil ? errors : mine
         if file == nil, compiled.files.flows.first(where: { $0.id.value == flow }) == nil {
             let ids = compiled.files.flows.map(\.id.value)
             throw EnvironmentError("no flow '\(flow)': not a file, and no flow has that id\(Suggest.hint(for: flow, in: ids))")
