@@ -365,9 +365,15 @@ public final class JourneyEngine: @unchecked Sendable {
         // The step clock at the store's precision, as for inbox batches.
         let now = StoredForm.normalized(now)
         var total = 0
+        var rounds = 0
         while true {
             let due = try store.dueTimers(at: now, limit: batchSize)
             if due.isEmpty { return total }
+            // Only timers this very call armed are left (a zero delay that leads back to its own
+            // state): they wait for the next call. Fired here over and over, they held the lock
+            // for ever, and the server could neither take events nor stop.
+            if rounds > 0, due.allSatisfy({ $0.armedAt >= now }) { return total }
+            rounds += 1
             var shell = BatchShell(engine: self)
             // The batch's journeys in one query; the steps below find them in the shell.
             shell.changed = try store.journeys(ids: Array(Set(due.map(\.journey))))

@@ -213,3 +213,26 @@ final class EngineLoopRetentionTests: XCTestCase {
         XCTAssertEqual(reports.withLock { $0 }.count, 2)
     }
 }
+
+final class TimerLoopTests: XCTestCase {
+    /// A timer of zero delay that leads back to its own state re-arms itself at the same moment:
+    /// one call fires each such timer once and returns, so the engine lock is let go and the
+    /// scheduler can take events and stop between passes.
+    func testAZeroDelayLoopDoesNotHoldTheEngine() throws {
+        let root = NSTemporaryDirectory() + "hirewire-loop0-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/flows", withIntermediateDirectories: true)
+        try "flow: spin\nstart: {on: candidate.applied, key: application.id}\nstates:\n  a: {after: {delay: 0s, goto: a}}\n"
+            .write(toFile: root + "/flows/spin.yaml", atomically: true, encoding: .utf8)
+        let project = ProjectCompiler.compile(root: root)
+        let engine = try JourneyEngine(project: project, store: SQLiteStore(path: root + "/hirewire.db"))
+        let now = Timestamp.parse("2026-03-02T12:00:00Z") ?? Date()
+        _ = try engine.submit([CanonicalEvent(id: "e1", type: "candidate.applied", occurredAt: now, data: ["application": ["id": "a1"], "candidate": ["id": "c1"]])], now: now)
+        try engine.processInbox(now: now)
+        XCTAssertEqual(try engine.fireDueTimers(now: now), 1, "fired once, then left for the next call")
+        XCTAssertEqual(try engine.fireDueTimers(now: now), 1)
+        // A later event still gets in between.
+        _ = try engine.submit([CanonicalEvent(id: "e2", type: "candidate.applied", occurredAt: now, data: ["application": ["id": "a2"], "candidate": ["id": "c2"]])], now: now)
+        XCTAssertEqual(try engine.processInbox(now: now), 1)
+    }
+}
