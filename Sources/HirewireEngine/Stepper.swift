@@ -404,7 +404,14 @@ struct Stepper {
     mutating func enter(_ index: Int, from: String?, cause: String) {
         hops += 1
         guard hops <= 100 else {
-            record("error", ["reason": "more than 100 immediate transitions in one step; stopping"])
+            // A loop of `choose` or `goto`: what it queued on the way round goes nowhere (it had
+            // queued the same email a hundred times).
+            let dropped = result.actions.count + result.armTimers.filter(\.kind.isDeferred).count
+            result.actions.removeAll()
+            result.armTimers.removeAll { $0.kind.isDeferred }
+            result.candidateMessages.removeAll()
+            journey.held.removeAll()
+            record("error", ["reason": .string("more than 100 immediate transitions in one step; stopping, and the \(dropped) actions the step queued are dropped")])
             end("error")
             return
         }

@@ -193,6 +193,28 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(sim.journey(flow: "loop", key: "a1")?.outcome, "done")
     }
 
+    /// A `choose` that loops for ever is stopped after 100 hops, and what it queued on the way
+    /// round goes nowhere: the candidate does not get a hundred emails.
+    func testAnEndlessChooseLoopSendsNothing() throws {
+        let flow = """
+            flow: spin
+            start: {on: candidate.applied, key: application.id}
+            states:
+              c:
+                do: [{slack: {text: again}}]
+                choose:
+                  - {if: has(application.id), goto: c}
+                  - else: done
+              done: {end: done}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("candidate.applied", ["candidate": ["id": "c1"], "application": ["id": "a1"]], at: "2026-03-02T10:00:00Z")
+        XCTAssertEqual(sim.actions.count, 0)
+        XCTAssertEqual(sim.journey(flow: "spin", key: "a1")?.outcome, "error")
+        XCTAssertTrue(sim.kinds("error").first?.fields["reason"]?.stringValue?.contains("100 actions the step queued are dropped") == true,
+                      "\(sim.kinds("error"))")
+    }
+
     func testStartRunsEntryActionsAndArmsTimers() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
