@@ -105,7 +105,13 @@ extension Stepper {
             }
             return .at(due, windowEnd: nil)
         case .between(let min, let max):
-            guard let due = nextAllowed(timer, atOrAfter: base.addingTimeInterval(min)) else {
+            let earliest = base.addingTimeInterval(min)
+            // A calendar that is never open outside the quiet hours (London's business hours
+            // fall in Sydney's night all winter): its own next opening, rather than a timer
+            // skipped as if the calendar never opened. A candidate-facing action it runs is
+            // still held by the quiet hours until morning.
+            let calendarOnly = timer.calendar.map { calendar($0)?.nextOpen(atOrAfter: earliest) } ?? earliest
+            guard let due = nextAllowed(timer, atOrAfter: earliest) ?? calendarOnly else {
                 return .skipped(reason: "the calendar never opens")
             }
             return .at(due, windowEnd: base.addingTimeInterval(max))

@@ -215,6 +215,33 @@ final class StepTests: XCTestCase {
                       "\(sim.kinds("error"))")
     }
 
+    /// A `between` whose calendar is never open outside the quiet hours (London's working day
+    /// is Sydney's night in November) waits for the calendar's own next opening, instead of being
+    /// skipped as if the calendar never opened.
+    func testABetweenWhoseCalendarAndQuietHoursNeverMeetWaitsForTheCalendar() throws {
+        let config = """
+            calendars:
+              london: {timezone: Europe/London, hours: {mon-fri: "09:00-17:30"}}
+            """
+        let flow = """
+            flow: far
+            start: {on: candidate.applied, key: application.id}
+            policy:
+              quiet_hours: {from: "20:00", to: "08:00", timezone: candidate.timezone}
+            states:
+              a:
+                after: {between: [36h, 48h], calendar: london, goto: b}
+              b: {end: done}
+            """
+        var sim = try EngineFixture(flow: flow, config: config).simulation(at: "2026-11-10T10:00:00Z")
+        sim.send("candidate.applied", ["candidate": ["id": "c1", "timezone": "Australia/Sydney"], "application": ["id": "a1"]], at: "2026-11-10T10:00:00Z")
+        XCTAssertTrue(sim.kinds("timer_skipped").isEmpty, "\(sim.kinds("timer_skipped"))")
+        sim.advance(to: t("2026-11-13T00:00:00Z"))
+        // 36h after Tuesday 10:00 is Wednesday 22:00 London; the calendar opens Thursday 09:00.
+        XCTAssertEqual(sim.kinds("timer_fired").first?.at, t("2026-11-12T09:00:00Z"))
+        XCTAssertEqual(sim.journey(flow: "far", key: "a1")?.outcome, "done")
+    }
+
     func testStartRunsEntryActionsAndArmsTimers() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
