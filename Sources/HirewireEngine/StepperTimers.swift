@@ -117,8 +117,11 @@ extension Stepper {
             return .at(due, windowEnd: base.addingTimeInterval(max))
         case .at(let expression):
             let here = roots()
-            guard let at = expression.evaluate(here).asTimestamp else {
-                return .skipped(reason: .string("\(expression.source.text) is null"))
+            let value = expression.evaluate(here)
+            guard let at = value.asTimestamp else {
+                // What it holds is not said: it may be a candidate's data, and reasons outlive erasure.
+                return .skipped(reason: .string(value.isNull ? "\(expression.source.text) is null"
+                    : "\(expression.source.text) is not a time (a time is RFC 3339 with its zone, such as 2026-03-09T17:00:00Z)"))
             }
             // An `at` whose calendar never opens keeps its own moment.
             let due = Swift.max(at, now)

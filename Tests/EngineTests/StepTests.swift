@@ -242,6 +242,23 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(sim.journey(flow: "far", key: "a1")?.outcome, "done")
     }
 
+    /// An `at` whose value is there but is no time says so, rather than calling it null.
+    func testAnAtThatIsNoTimeSaysSo() throws {
+        let flow = """
+            flow: deadline
+            start: {on: offer.extended, key: application.id}
+            states:
+              a:
+                after: {at: offer.expires_at, goto: b}
+              b: {end: done}
+            """
+        var sim = try EngineFixture(flow: flow).simulation(at: "2026-03-02T10:00:00Z")
+        sim.send("offer.extended", ["candidate": ["id": "c1"], "application": ["id": "a1"], "offer": ["id": "o1", "expires_at": "next Tuesday"]], at: "2026-03-02T10:00:00Z")
+        let reason = sim.kinds("timer_skipped").first?.fields["reason"]?.stringValue ?? ""
+        XCTAssertTrue(reason.hasPrefix("offer.expires_at is not a time"), reason)
+        XCTAssertFalse(reason.contains("Tuesday"), "the value itself is not repeated: \(reason)")
+    }
+
     func testStartRunsEntryActionsAndArmsTimers() throws {
         var sim = try EngineFixture(flow: Self.offerFlow).simulation(at: "2026-03-02T09:00:00Z")
         sim.send("offer.extended", extended, at: "2026-03-02T09:00:00Z")
