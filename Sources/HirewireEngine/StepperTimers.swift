@@ -123,6 +123,12 @@ extension Stepper {
                 return .skipped(reason: .string(value.isNull ? "\(expression.source.text) is null"
                     : "\(expression.source.text) is not a time (a time is RFC 3339 with its zone, such as 2026-03-09T17:00:00Z)"))
             }
+            // Past already by more than its `late:` limit (an interview moved to 3 hours from
+            // now, its reminder "tomorrow" due 21 hours ago): too late to be of use, as after an
+            // outage. Without a limit it fires at once.
+            if let late = timer.late, now.timeIntervalSince(at) > late {
+                return .skipped(reason: "its moment passed more than its late: limit ago")
+            }
             // An `at` whose calendar never opens keeps its own moment.
             let due = Swift.max(at, now)
             return .at(nextAllowed(timer, atOrAfter: due) ?? due, windowEnd: nil)
